@@ -1,0 +1,68 @@
+/*
+ * config — the environment (and an optional env file) turned into one
+ * immutable struct, validated once at start with a message naming every
+ * missing or malformed variable.
+ */
+#ifndef SHOPSYNC_CONFIG_H
+#define SHOPSYNC_CONFIG_H
+
+#include <stddef.h>
+
+#define CONFIG_STR 512
+
+typedef struct config {
+    char listen[CONFIG_STR];       /* SHOPSYNC_LISTEN host:port */
+    char public_url[CONFIG_STR];   /* SHOPSYNC_PUBLIC_URL, no trailing slash */
+    char admin_token[CONFIG_STR];  /* SHOPSYNC_ADMIN_TOKEN; empty = unset */
+    unsigned char secret_key[32];  /* SHOPSYNC_SECRET_KEY decoded */
+    int has_secret_key;
+    char data_dir[CONFIG_STR];     /* SHOPSYNC_DATA_DIR */
+    char web_dir[CONFIG_STR];      /* SHOPSYNC_WEB_DIR */
+    int workers;                   /* SHOPSYNC_WORKERS */
+    int http_threads;              /* SHOPSYNC_HTTP_THREADS */
+    long long stock_buffer;        /* SHOPSYNC_STOCK_BUFFER */
+    char redis_url[CONFIG_STR];    /* REDIS_URL; empty = embedded redis-server */
+    char redis_prefix[64];         /* SHOPSYNC_REDIS_PREFIX */
+    char log_level[16];            /* SHOPSYNC_LOG_LEVEL */
+    int reconcile_interval;        /* SHOPSYNC_RECONCILE_INTERVAL seconds, 0 = off */
+    int max_attempts;              /* SHOPSYNC_MAX_ATTEMPTS before dead letter */
+    int push_interval_ms;          /* SHOPSYNC_PUSH_INTERVAL_MS per-SKU coalescing */
+    int tiktok_rate_limit;         /* SHOPSYNC_TIKTOK_RATE_LIMIT requests/s per API */
+
+    char package_weight[32];       /* SHOPSYNC_PACKAGE_WEIGHT */
+    char package_weight_unit[16];  /* SHOPSYNC_PACKAGE_WEIGHT_UNIT */
+    char package_dimensions[64];   /* SHOPSYNC_PACKAGE_DIMENSIONS LxWxH */
+    char package_dimension_unit[16]; /* SHOPSYNC_PACKAGE_DIMENSION_UNIT */
+
+    char tiktok_app_key[CONFIG_STR];
+    char tiktok_app_secret[CONFIG_STR];
+    char tiktok_service_id[CONFIG_STR];
+    char tiktok_authorize_url[CONFIG_STR];
+    char tiktok_auth_base[CONFIG_STR];
+    char tiktok_api_base[CONFIG_STR];
+    char tiktok_category_id[CONFIG_STR];
+    char tiktok_warehouse_id[CONFIG_STR];
+
+    char stripe_webhook_secret[CONFIG_STR];
+    char stripe_secret_key[CONFIG_STR];
+    char stripe_api_base[CONFIG_STR];
+} config_t;
+
+/* Load KEY=VALUE lines from path (borrowed) into the process environment;
+ * variables already set in the environment win. Blank lines and # comments
+ * are skipped; values may be wrapped in single or double quotes. Returns 0,
+ * or -1 with the file and line in err. */
+int config_load_env_file(const char *path, char *err, size_t errlen);
+
+/* Fill cfg from the environment. Returns 0, or -1 with one line per bad
+ * variable in err. */
+int config_load(config_t *cfg, char *err, size_t errlen);
+
+/* Checks that only serving needs (admin token, secret key). Returns 0 or -1
+ * with the reasons in err. */
+int config_check_serve(const config_t *cfg, char *err, size_t errlen);
+
+/* 1 when the TikTok app credentials are all present. */
+int config_tiktok_configured(const config_t *cfg);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * redis — the Redis adapter: URL parsing, one connection per thread with
+ * reconnect, key prefixing, Lua scripts by EVALSHA with a NOSCRIPT fallback,
+ * and the embedded redis-server child used when REDIS_URL is unset.
+ */
+#ifndef SHOPSYNC_REDIS_H
+#define SHOPSYNC_REDIS_H
+
+#include <hiredis/hiredis.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct redis_conn redis_conn_t;
+
+typedef struct redis_script {
+    const char *name; /* for logs */
+    const char *body; /* Lua source, static */
+} redis_script_t;
+
+/* Set the server URL and key prefix for every connection made afterwards
+ * (copied). Returns 0, or -1 with err when the URL is malformed. Call once
+ * before threads start. */
+int redis_setup(const char *url, const char *prefix, char *err, size_t errlen);
+
+/* The configured key prefix (borrowed, static). */
+const char *redis_prefix(void);
+
+/* A new, not yet connected handle (connects on first use). NULL on OOM. */
+redis_conn_t *redis_conn_new(void);
+
+/* Close and free (NULL is fine). */
+void redis_conn_free(redis_conn_t *c);
+
+/* Run a command (hiredis format). Returns a new reply the caller frees with
+ * freeReplyObject, or NULL when Redis cannot be reached (the handle will
+ * reconnect on the next call). Error replies are returned as replies. A
+ * command that failed on a connection found dead before it was sent is
+ * retried once on a fresh connection. */
+redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...);
+
+/* Same with an argument vector (args and lens borrowed; lens may be NULL for
+ * NUL-terminated args). */
+redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const size_t *lens);
+
+/* Run script s with keys and args (borrowed; arg_lens may be NULL). Uses
+ * EVALSHA and falls back to EVAL on NOSCRIPT. Returns a new reply or NULL as
+ * redis_cmd. */
+redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,
+                       const char **keys, int nargs, const char **args,
+                       const size_t *arg_lens);
+
+/* For an error reply raised by one of our scripts with
+ * redis.error_reply('CODE message'): 1 when its code is code. Redis 7 may
+ * put "ERR " in front, which is skipped. */
+int redis_error_is(const redisReply *r, const char *code);
+
+/* The text of a script error after its code (borrowed from r), or "". */
+const char *redis_error_text(const redisReply *r);
+
+/* Write prefix + formatted suffix into out. Returns 0, or -1 when it does not
+ * fit. */
+int redis_key(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* 0 when PING answers PONG, else -1. */
+int redis_ping(redis_conn_t *c);
+
+/* Message of the last connection error on c (borrowed), or "". */
+const char *redis_last_error(const redis_conn_t *c);
+
+/* Total commands that failed for lack of a connection (for metrics). */
+unsigned long redis_error_count(void);
+
+/* Start a redis-server child on a unix socket in data_dir with AOF on
+ * (appendfsync everysec) and wait until it answers. url_out receives its
+ * unix:// URL. Returns 0 and *pid, or -1 with err. */
+int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
+                         pid_t *pid, char *err, size_t errlen);
+
+/* unix:// URL of the embedded server's socket in data_dir. */
+void redis_embedded_url(const char *data_dir, char *url_out, size_t url_cap);
+
+/* Stop a child started by redis_embedded_start (waits for its exit). */
+void redis_embedded_stop(pid_t pid);
+
+#endif

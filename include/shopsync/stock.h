@@ -1,0 +1,52 @@
+/*
+ * stock — store stock per SKU in Redis, the single source of truth. Every
+ * change is one atomic script: decrement with a floor at 0 (the shortfall is
+ * an oversell), increment, set; each appends to the bounded activity log and
+ * marks the SKU dirty for a push to TikTok Shop.
+ */
+#ifndef SHOPSYNC_STOCK_H
+#define SHOPSYNC_STOCK_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "shopsync/redis.h"
+
+#define STOCK_MAX 1000000000LL
+
+typedef enum {
+    STOCK_OK = 0,
+    STOCK_NOT_FOUND = 1,   /* no such SKU */
+    STOCK_INVALID = 2,     /* value out of range */
+    STOCK_UNAVAILABLE = -1 /* Redis did not answer */
+} stock_rc;
+
+typedef struct stock_result {
+    long long stock;     /* value after the change */
+    long long applied;   /* change actually applied */
+    long long shortfall; /* units that could not be taken (oversold) */
+} stock_result_t;
+
+/* Add delta (negative decrements, floored at 0) to sku's stock. reason and
+ * ref (borrowed) go to the activity log ("admin", "tiktok_order", ...). */
+stock_rc stock_adjust(redis_conn_t *r, const char *sku, long long delta,
+                      const char *reason, const char *ref, stock_result_t *out);
+
+/* Set sku's stock to value (0..STOCK_MAX). */
+stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
+                   const char *reason, const char *ref, stock_result_t *out);
+
+/* Read sku's stock into *out. */
+stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out);
+
+/* The newest entries of a capped list (activity, oversells, unmatched) as a
+ * new JSON array of objects, newest first. which is the key suffix. */
+stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **out);
+
+/* Milliseconds since the epoch (activity timestamps). */
+long long stock_now_ms(void);
+
+/* Redis key of sku's stock into out. Returns 0 or -1. */
+int stock_key(char *out, size_t cap, const char *sku);
+
+#endif

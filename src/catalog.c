@@ -1,0 +1,760 @@
+/*
+ * catalog — validation and atomic storage of products and SKUs.
+ *
+ * Redis layout (prefix P): P catalog:products hash id -> product JSON;
+ * P catalog:sku_owner hash sku -> product id; P stock:<sku> integer.
+ */
+#include "shopsync/catalog.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua_stock.h"
+#include "shopsync/buf.h"
+#include "shopsync/jsonx.h"
+#include "shopsync/stock.h"
+
+#define STORE_RETRIES 3
+
+/* KEYS: 1 products, 2 sku_owner, 3 activity, 4 oversells, 5 dirty, 6 stats,
+ * then the stock keys referenced by index from ARGV[1].
+ * ARGV[1]: {"ts":ms,"items":[{"id","doc","old","skus":[{"sku","stock","k"}],
+ * "drop":[{"sku","k"}]}]} where old is the product JSON the caller read ("" =
+ * absent) so a concurrent change is detected instead of overwritten. */
+static const redis_script_t store_script = {
+    "catalog_store",
+    LUA_STOCK_PRELUDE
+    "local req = cjson.decode(ARGV[1])\n"
+    "for _, it in ipairs(req.items) do\n"
+    "  local cur = redis.call('HGET', KEYS[1], it.id)\n"
+    "  if (cur or '') ~= it.old then return redis.error_reply('RETRY ' .. it.id) end\n"
+    "  for _, s in ipairs(it.skus) do\n"
+    "    local owner = redis.call('HGET', KEYS[2], s.sku)\n"
+    "    if owner and owner ~= it.id then\n"
+    "      return redis.error_reply('CONFLICT sku ' .. s.sku .. ' already belongs to product ' .. owner)\n"
+    "    end\n"
+    "  end\n"
+    "end\n"
+    "local n = 0\n"
+    "for _, it in ipairs(req.items) do\n"
+    "  redis.call('HSET', KEYS[1], it.id, it.doc)\n"
+    "  for _, d in ipairs(it.drop) do\n"
+    "    redis.call('HDEL', KEYS[2], d.sku)\n"
+    "    redis.call('DEL', KEYS[d.k])\n"
+    "    redis.call('HDEL', KEYS[5], d.sku)\n"
+    "  end\n"
+    "  for _, s in ipairs(it.skus) do\n"
+    "    redis.call('HSET', KEYS[2], s.sku, it.id)\n"
+    "    local sk = KEYS[s.k]\n"
+    "    if redis.call('EXISTS', sk) == 0 then\n"
+    "      redis.call('SET', sk, 0)\n"
+    "      redis.call('HINCRBY', KEYS[5], s.sku, 1)\n"
+    "    end\n"
+    "    if s.stock >= 0 then\n"
+    "      stock_change(sk, s.sku, 'set', s.stock, 'import', it.id, req.ts, KEYS[3], KEYS[4], KEYS[5], KEYS[6])\n"
+    "    end\n"
+    "    n = n + 1\n"
+    "  end\n"
+    "end\n"
+    "return n\n"};
+
+/* KEYS: 1 products, 2 sku_owner, 3 dirty, then stock keys. ARGV: id, old
+ * doc, then the SKUs in the order of their stock keys. */
+static const redis_script_t delete_script = {
+    "catalog_delete",
+    "local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
+    "if not cur then return redis.error_reply('NOT_FOUND') end\n"
+    "if cur ~= ARGV[2] then return redis.error_reply('RETRY') end\n"
+    "redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "for i = 3, #ARGV do\n"
+    "  redis.call('HDEL', KEYS[2], ARGV[i])\n"
+    "  redis.call('HDEL', KEYS[3], ARGV[i])\n"
+    "  redis.call('DEL', KEYS[i + 1])\n"
+    "end\n"
+    "return 1\n"};
+
+int catalog_valid_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > CATALOG_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!(isalnum((unsigned char)c) || c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A positive decimal amount with at most 2 decimals, e.g. "24.00". */
+static int valid_price(const char *s)
+{
+    const char *p = s;
+    int digits = 0, decimals = -1;
+    if (!*p)
+        return 0;
+    for (; *p; p++) {
+        if (*p == '.') {
+            if (decimals >= 0)
+                return 0;
+            decimals = 0;
+        } else if (isdigit((unsigned char)*p)) {
+            if (decimals >= 0)
+                decimals++;
+            else
+                digits++;
+        } else {
+            return 0;
+        }
+    }
+    return digits > 0 && digits <= 9 && decimals != 0 && decimals <= 2 && strtod(s, NULL) > 0;
+}
+
+static int valid_positive_number(const json_t *v, char *out, size_t cap)
+{
+    if (json_is_string(v)) {
+        char *end = NULL;
+        double d = strtod(json_string_value(v), &end);
+        if (*end || !(d > 0) || d > 100000)
+            return 0;
+        snprintf(out, cap, "%s", json_string_value(v));
+        return 1;
+    }
+    if (json_is_number(v)) {
+        double d = json_number_value(v);
+        if (!(d > 0) || d > 100000)
+            return 0;
+        snprintf(out, cap, "%g", d);
+        return 1;
+    }
+    return 0;
+}
+
+static int in_list(const char *s, const char *const *list)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(s, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static catalog_rc validate_package(const json_t *pkg, const char *where, json_t **out,
+                                   char *err, size_t errlen)
+{
+    static const char *const weight_units[] = {"POUND", "KILOGRAM", NULL};
+    static const char *const dim_units[] = {"INCH", "CENTIMETER", NULL};
+    static const char *const dims[] = {"weight", "length", "width", "height", NULL};
+    json_t *o = json_object();
+    char num[64];
+
+    for (int i = 0; dims[i]; i++) {
+        json_t *v = json_object_get(pkg, dims[i]);
+        if (!v)
+            continue;
+        if (!valid_positive_number(v, num, sizeof(num))) {
+            snprintf(err, errlen, "%s.package.%s: must be a positive number (as a string, e.g. \"1.5\")", where, dims[i]);
+            json_decref(o);
+            return CATALOG_INVALID;
+        }
+        json_object_set_new(o, dims[i], json_string(num));
+    }
+    const char *wu = NULL, *du = NULL;
+    char jerr[128];
+    if (jsonx_opt_str(pkg, "weight_unit", &wu, jerr, sizeof(jerr)) || (wu && !in_list(wu, weight_units))) {
+        snprintf(err, errlen, "%s.package.weight_unit: must be POUND or KILOGRAM", where);
+        json_decref(o);
+        return CATALOG_INVALID;
+    }
+    if (jsonx_opt_str(pkg, "dimension_unit", &du, jerr, sizeof(jerr)) || (du && !in_list(du, dim_units))) {
+        snprintf(err, errlen, "%s.package.dimension_unit: must be INCH or CENTIMETER", where);
+        json_decref(o);
+        return CATALOG_INVALID;
+    }
+    if (wu)
+        json_object_set_new(o, "weight_unit", json_string(wu));
+    if (du)
+        json_object_set_new(o, "dimension_unit", json_string(du));
+    *out = o;
+    return CATALOG_OK;
+}
+
+static catalog_rc validate_sku(const json_t *s, const char *where, json_t **out,
+                               char *err, size_t errlen)
+{
+    const char *sku = NULL, *price = NULL, *currency = NULL;
+    char jerr[256];
+    json_t *o = NULL, *attrs = NULL;
+
+    if (!json_is_object(s)) {
+        snprintf(err, errlen, "%s: must be an object", where);
+        return CATALOG_INVALID;
+    }
+    if (jsonx_get_str(s, "sku", &sku, jerr, sizeof(jerr))) {
+        snprintf(err, errlen, "%s.%s", where, jerr);
+        return CATALOG_INVALID;
+    }
+    if (!catalog_valid_id(sku)) {
+        snprintf(err, errlen, "%s.sku: \"%.60s\" must be 1-50 characters of A-Z a-z 0-9 . _ -", where, sku);
+        return CATALOG_INVALID;
+    }
+    json_t *pv = json_object_get(s, "price");
+    if (!json_is_string(pv) || !valid_price(price = json_string_value(pv))) {
+        snprintf(err, errlen, "%s (sku %s).price: must be a positive decimal string like \"24.00\"", where, sku);
+        return CATALOG_INVALID;
+    }
+    if (jsonx_opt_str(s, "currency", &currency, jerr, sizeof(jerr)) ||
+        (currency && (strlen(currency) != 3 || !isupper((unsigned char)currency[0]) ||
+                      !isupper((unsigned char)currency[1]) || !isupper((unsigned char)currency[2])))) {
+        snprintf(err, errlen, "%s (sku %s).currency: must be a 3-letter code like \"USD\"", where, sku);
+        return CATALOG_INVALID;
+    }
+    json_t *stock = json_object_get(s, "stock");
+    if (stock && !json_is_null(stock) &&
+        (!json_is_integer(stock) || json_integer_value(stock) < 0 || json_integer_value(stock) > STOCK_MAX)) {
+        snprintf(err, errlen, "%s (sku %s).stock: must be a whole number from 0 to %lld", where, sku, STOCK_MAX);
+        return CATALOG_INVALID;
+    }
+    json_t *a = json_object_get(s, "attributes");
+    attrs = json_object();
+    if (a && !json_is_null(a)) {
+        const char *k;
+        json_t *v;
+        if (!json_is_object(a) || json_object_size(a) > 3) {
+            snprintf(err, errlen, "%s (sku %s).attributes: must be an object of up to 3 name/value strings", where, sku);
+            json_decref(attrs);
+            return CATALOG_INVALID;
+        }
+        json_object_foreach((json_t *)a, k, v) {
+            if (!json_is_string(v) || !*k || strlen(k) > 50 || json_string_length(v) < 1 || json_string_length(v) > 50) {
+                snprintf(err, errlen, "%s (sku %s).attributes.%.50s: must be a string of 1-50 characters", where, sku, k);
+                json_decref(attrs);
+                return CATALOG_INVALID;
+            }
+            json_object_set(attrs, k, v);
+        }
+    }
+    o = json_pack("{s:s,s:s,s:s,s:o}", "sku", sku, "price", price, "currency",
+                  currency ? currency : "USD", "attributes", attrs);
+    if (stock && json_is_integer(stock))
+        json_object_set(o, "stock", stock);
+    *out = o;
+    return CATALOG_OK;
+}
+
+catalog_rc catalog_validate_product(const json_t *p, const char *where, json_t **out,
+                                    char *err, size_t errlen)
+{
+    const char *id = NULL, *title = NULL, *desc = NULL, *cat = NULL;
+    char jerr[256], at[160];
+    json_t *o = NULL, *skus = NULL, *images = NULL, *pkg = NULL;
+    catalog_rc rc = CATALOG_INVALID;
+
+    *out = NULL;
+    if (!json_is_object(p)) {
+        snprintf(err, errlen, "%s: must be an object", where);
+        goto out;
+    }
+    if (jsonx_get_str(p, "id", &id, jerr, sizeof(jerr))) {
+        snprintf(err, errlen, "%s.%s", where, jerr);
+        goto out;
+    }
+    if (!catalog_valid_id(id)) {
+        snprintf(err, errlen, "%s.id: \"%.60s\" must be 1-50 characters of A-Z a-z 0-9 . _ -", where, id);
+        goto out;
+    }
+    snprintf(at, sizeof(at), "%s (product %s)", where, id);
+    if (jsonx_get_str(p, "title", &title, jerr, sizeof(jerr)) || !*title || strlen(title) > 255) {
+        snprintf(err, errlen, "%s.title: is required, 1-255 characters", at);
+        goto out;
+    }
+    if (jsonx_opt_str(p, "description", &desc, jerr, sizeof(jerr)) || (desc && strlen(desc) > 10000)) {
+        snprintf(err, errlen, "%s.description: must be a string of at most 10000 characters", at);
+        goto out;
+    }
+    if (jsonx_opt_str(p, "category_id", &cat, jerr, sizeof(jerr)) || (cat && strlen(cat) > 64)) {
+        snprintf(err, errlen, "%s.category_id: must be a string", at);
+        goto out;
+    }
+    images = json_array();
+    json_t *imgs = json_object_get(p, "images");
+    if (imgs && !json_is_null(imgs)) {
+        size_t i;
+        json_t *u;
+        if (!json_is_array(imgs) || json_array_size(imgs) > 9) {
+            snprintf(err, errlen, "%s.images: must be a list of up to 9 image URLs", at);
+            goto out;
+        }
+        json_array_foreach(imgs, i, u) {
+            const char *s = json_string_value(u);
+            if (!s || (strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) || strlen(s) > 2000) {
+                snprintf(err, errlen, "%s.images[%zu]: must be an http(s) URL", at, i);
+                goto out;
+            }
+            json_array_append(images, u);
+        }
+    }
+    json_t *pk = json_object_get(p, "package");
+    if (pk && !json_is_null(pk)) {
+        if (!json_is_object(pk)) {
+            snprintf(err, errlen, "%s.package: must be an object", at);
+            goto out;
+        }
+        if (validate_package(pk, at, &pkg, err, errlen) != CATALOG_OK)
+            goto out;
+    }
+    json_t *in_skus = json_object_get(p, "skus");
+    if (!json_is_array(in_skus) || json_array_size(in_skus) < 1 || json_array_size(in_skus) > CATALOG_MAX_SKUS) {
+        snprintf(err, errlen, "%s.skus: must list 1 to %d SKUs", at, CATALOG_MAX_SKUS);
+        goto out;
+    }
+    skus = json_array();
+    size_t i;
+    json_t *s;
+    json_array_foreach(in_skus, i, s) {
+        char sw[200];
+        json_t *ns = NULL;
+        snprintf(sw, sizeof(sw), "%s.skus[%zu]", at, i);
+        if (validate_sku(s, sw, &ns, err, errlen) != CATALOG_OK)
+            goto out;
+        json_array_append_new(skus, ns);
+    }
+    o = json_pack("{s:s,s:s,s:s,s:O,s:o?,s:O,s:O}", "id", id, "title", title, "description",
+                  desc ? desc : "", "images", images, "category_id",
+                  cat && *cat ? json_string(cat) : NULL, "package", pkg ? pkg : json_null(), "skus", skus);
+    if (!o)
+        goto out;
+    *out = o;
+    rc = CATALOG_OK;
+out:
+    json_decref(images);
+    json_decref(pkg);
+    json_decref(skus);
+    return rc;
+}
+
+catalog_rc catalog_validate(const json_t *doc, json_t **out, char *err, size_t errlen)
+{
+    json_t *result = NULL, *seen_ids = NULL, *seen_skus = NULL;
+    catalog_rc rc = CATALOG_INVALID;
+
+    *out = NULL;
+    json_t *products = json_object_get(doc, "products");
+    if (!json_is_object(doc) || !json_is_array(products)) {
+        snprintf(err, errlen, "products: the catalog must be an object with a \"products\" list");
+        goto out;
+    }
+    if (json_array_size(products) > CATALOG_MAX_PRODUCTS) {
+        snprintf(err, errlen, "products: at most %d products per import", CATALOG_MAX_PRODUCTS);
+        goto out;
+    }
+    result = json_array();
+    seen_ids = json_object();
+    seen_skus = json_object();
+    size_t i, j;
+    json_t *p, *s;
+    json_array_foreach(products, i, p) {
+        char where[32];
+        json_t *np = NULL;
+        snprintf(where, sizeof(where), "products[%zu]", i);
+        if (catalog_validate_product(p, where, &np, err, errlen) != CATALOG_OK)
+            goto out;
+        const char *id = json_string_value(json_object_get(np, "id"));
+        if (json_object_get(seen_ids, id)) {
+            snprintf(err, errlen, "%s.id: product %s appears twice in the catalog", where, id);
+            json_decref(np);
+            goto out;
+        }
+        json_object_set_new(seen_ids, id, json_true());
+        json_array_foreach(json_object_get(np, "skus"), j, s) {
+            const char *sku = json_string_value(json_object_get(s, "sku"));
+            json_t *owner = json_object_get(seen_skus, sku);
+            if (owner) {
+                snprintf(err, errlen, "%s (product %s).skus[%zu].sku: %s is also used by product %s",
+                         where, id, j, sku, json_string_value(owner));
+                json_decref(np);
+                goto out;
+            }
+            json_object_set_new(seen_skus, sku, json_string(id));
+        }
+        json_array_append_new(result, np);
+    }
+    *out = result;
+    result = NULL;
+    rc = CATALOG_OK;
+out:
+    json_decref(result);
+    json_decref(seen_ids);
+    json_decref(seen_skus);
+    return rc;
+}
+
+/* The stored form of a product: the normalised product without stock. */
+static char *stored_doc(const json_t *p)
+{
+    json_t *copy = json_deep_copy(p);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(copy, "skus"), i, s) json_object_del(s, "stock");
+    char *text = jsonx_dump(copy);
+    json_decref(copy);
+    return text;
+}
+
+/* One attempt at catalog_store; CATALOG_CONFLICT with err "RETRY" means a
+ * concurrent writer changed a product between our read and the script. */
+static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_skus,
+                             char *err, size_t errlen)
+{
+    enum { FIXED_KEYS = 6 };
+    char fixed[FIXED_KEYS][128];
+    const char **keys = NULL;
+    char **stock_keys = NULL;
+    size_t n_keys = 0, cap_keys = 0;
+    json_t *req = NULL, *items = NULL;
+    char *req_text = NULL;
+    redisReply *rep = NULL, *old = NULL;
+    catalog_rc rc = CATALOG_UNAVAILABLE;
+    size_t n = json_array_size(products);
+    char k_products[128];
+
+    if (redis_key(fixed[0], 128, "catalog:products") || redis_key(fixed[1], 128, "catalog:sku_owner") ||
+        redis_key(fixed[2], 128, "activity") || redis_key(fixed[3], 128, "oversells") ||
+        redis_key(fixed[4], 128, "push:dirty") || redis_key(fixed[5], 128, "stats"))
+        return CATALOG_INVALID;
+    snprintf(k_products, sizeof(k_products), "%s", fixed[0]);
+
+    /* Read the current documents of every product in one round trip. */
+    const char **argv = calloc(n + 2, sizeof(char *));
+    if (!argv)
+        goto out;
+    argv[0] = "HMGET";
+    argv[1] = k_products;
+    for (size_t i = 0; i < n; i++)
+        argv[i + 2] = json_string_value(json_object_get(json_array_get(products, i), "id"));
+    old = n ? redis_cmd_argv(r, (int)n + 2, argv, NULL) : NULL;
+    free(argv);
+    if (n && (!old || old->type != REDIS_REPLY_ARRAY || old->elements != n))
+        goto out;
+
+    cap_keys = FIXED_KEYS + 16;
+    keys = calloc(cap_keys, sizeof(char *));
+    stock_keys = calloc(cap_keys, sizeof(char *));
+    if (!keys || !stock_keys)
+        goto out;
+    for (int i = 0; i < FIXED_KEYS; i++)
+        keys[n_keys++] = fixed[i];
+
+    items = json_array();
+    *n_skus = 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_array_get(products, i);
+        const char *old_doc = old->element[i]->type == REDIS_REPLY_STRING ? old->element[i]->str : "";
+        json_t *old_json = NULL;
+        char jerr[64];
+        char *doc = stored_doc(p);
+        json_t *skus = json_array(), *drop = json_array();
+        json_t *item = json_pack("{s:s,s:s,s:s,s:o,s:o}", "id",
+                                 json_string_value(json_object_get(p, "id")), "doc", doc ? doc : "",
+                                 "old", old_doc, "skus", skus, "drop", drop);
+        free(doc);
+        json_array_append_new(items, item);
+        if (*old_doc)
+            old_json = jsonx_loadb(old_doc, strlen(old_doc), jerr, sizeof(jerr));
+        /* New SKUs first, then the ones the new version no longer lists. */
+        for (int pass = 0; pass < 2; pass++) {
+            const json_t *list = json_object_get(pass == 0 ? p : old_json, "skus");
+            size_t j;
+            json_t *s;
+            json_array_foreach(list, j, s) {
+                const char *sku = json_string_value(json_object_get(s, "sku"));
+                if (!sku)
+                    continue;
+                if (pass == 1) {
+                    int still = 0;
+                    size_t m;
+                    json_t *t;
+                    json_array_foreach(json_object_get(p, "skus"), m, t) {
+                        if (strcmp(json_string_value(json_object_get(t, "sku")), sku) == 0)
+                            still = 1;
+                    }
+                    if (still)
+                        continue;
+                }
+                if (n_keys == cap_keys) {
+                    cap_keys *= 2;
+                    const char **nk = realloc(keys, cap_keys * sizeof(char *));
+                    char **ns = realloc(stock_keys, cap_keys * sizeof(char *));
+                    if (nk)
+                        keys = nk;
+                    if (ns)
+                        stock_keys = ns;
+                    if (!nk || !ns) {
+                        json_decref(old_json);
+                        goto out;
+                    }
+                }
+                char sk[256];
+                stock_key(sk, sizeof(sk), sku);
+                stock_keys[n_keys] = strdup(sk);
+                keys[n_keys] = stock_keys[n_keys];
+                n_keys++;
+                json_t *st = json_object_get(s, "stock");
+                if (pass == 0) {
+                    json_array_append_new(skus, json_pack("{s:s,s:I,s:I}", "sku", sku, "stock",
+                                                          (json_int_t)(json_is_integer(st) ? json_integer_value(st) : -1),
+                                                          "k", (json_int_t)n_keys));
+                    (*n_skus)++;
+                } else {
+                    json_array_append_new(drop, json_pack("{s:s,s:I}", "sku", sku, "k", (json_int_t)n_keys));
+                }
+            }
+        }
+        json_decref(old_json);
+    }
+    req = json_pack("{s:I,s:O}", "ts", (json_int_t)stock_now_ms(), "items", items);
+    req_text = jsonx_dump(req);
+    if (!req_text)
+        goto out;
+    const char *args[] = {req_text};
+    rep = redis_eval(r, &store_script, (int)n_keys, keys, 1, args, NULL);
+    if (!rep)
+        goto out;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        if (redis_error_is(rep, "CONFLICT")) {
+            snprintf(err, errlen, "%s", redis_error_text(rep));
+            rc = CATALOG_CONFLICT;
+        } else if (redis_error_is(rep, "RETRY")) {
+            snprintf(err, errlen, "RETRY");
+            rc = CATALOG_CONFLICT;
+        } else {
+            snprintf(err, errlen, "redis: %s", rep->str);
+        }
+        goto out;
+    }
+    rc = CATALOG_OK;
+out:
+    if (stock_keys) {
+        for (size_t i = FIXED_KEYS; i < n_keys; i++)
+            free(stock_keys[i]);
+    }
+    free(stock_keys);
+    free(keys);
+    json_decref(items);
+    json_decref(req);
+    free(req_text);
+    if (rep)
+        freeReplyObject(rep);
+    if (old)
+        freeReplyObject(old);
+    return rc;
+}
+
+catalog_rc catalog_store(redis_conn_t *r, const json_t *products, size_t *n_skus,
+                         char *err, size_t errlen)
+{
+    catalog_rc rc = CATALOG_UNAVAILABLE;
+    for (int attempt = 0; attempt < STORE_RETRIES; attempt++) {
+        err[0] = '\0';
+        rc = store_once(r, products, n_skus, err, errlen);
+        if (rc != CATALOG_CONFLICT || strcmp(err, "RETRY") != 0)
+            return rc;
+    }
+    snprintf(err, errlen, "the catalog changed concurrently %d times; try again", STORE_RETRIES);
+    return CATALOG_CONFLICT;
+}
+
+/* Attach current stock to every SKU of the products in arr (borrowed). */
+static catalog_rc attach_stock(redis_conn_t *r, json_t *arr)
+{
+    size_t total = 0, i, j;
+    json_t *p, *s;
+    json_array_foreach(arr, i, p) total += json_array_size(json_object_get(p, "skus"));
+    if (total == 0)
+        return CATALOG_OK;
+    const char **argv = calloc(total + 1, sizeof(char *));
+    char **owned = calloc(total + 1, sizeof(char *));
+    catalog_rc rc = CATALOG_UNAVAILABLE;
+    redisReply *rep = NULL;
+    if (!argv || !owned)
+        goto out;
+    argv[0] = "MGET";
+    size_t k = 1;
+    json_array_foreach(arr, i, p) {
+        json_array_foreach(json_object_get(p, "skus"), j, s) {
+            char sk[256];
+            stock_key(sk, sizeof(sk), json_string_value(json_object_get(s, "sku")));
+            owned[k] = strdup(sk);
+            argv[k] = owned[k];
+            k++;
+        }
+    }
+    rep = redis_cmd_argv(r, (int)k, argv, NULL);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != total)
+        goto out;
+    k = 0;
+    json_array_foreach(arr, i, p) {
+        json_array_foreach(json_object_get(p, "skus"), j, s) {
+            redisReply *e = rep->element[k++];
+            json_object_set_new(s, "stock", e->type == REDIS_REPLY_STRING
+                                                ? json_integer(strtoll(e->str, NULL, 10))
+                                                : json_integer(0));
+        }
+    }
+    rc = CATALOG_OK;
+out:
+    if (owned) {
+        for (size_t m = 1; m < k && m <= total; m++)
+            free(owned[m]);
+    }
+    free(owned);
+    free(argv);
+    if (rep)
+        freeReplyObject(rep);
+    return rc;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const json_t *pa = *(json_t *const *)a, *pb = *(json_t *const *)b;
+    return strcmp(json_string_value(json_object_get(pa, "id")),
+                  json_string_value(json_object_get(pb, "id")));
+}
+
+catalog_rc catalog_list(redis_conn_t *r, json_t **out)
+{
+    char k[128];
+    char jerr[128];
+    *out = NULL;
+    redis_key(k, sizeof(k), "catalog:products");
+    redisReply *rep = redis_cmd(r, "HVALS %s", k);
+    if (!rep)
+        return CATALOG_UNAVAILABLE;
+    if (rep->type != REDIS_REPLY_ARRAY) {
+        freeReplyObject(rep);
+        return CATALOG_UNAVAILABLE;
+    }
+    json_t **tmp = calloc(rep->elements + 1, sizeof(json_t *));
+    size_t n = 0;
+    for (size_t i = 0; tmp && i < rep->elements; i++) {
+        json_t *p = jsonx_loadb(rep->element[i]->str, rep->element[i]->len, jerr, sizeof(jerr));
+        if (p)
+            tmp[n++] = p;
+    }
+    freeReplyObject(rep);
+    if (!tmp)
+        return CATALOG_UNAVAILABLE;
+    qsort(tmp, n, sizeof(json_t *), by_id);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, tmp[i]);
+    free(tmp);
+    if (attach_stock(r, arr) != CATALOG_OK) {
+        json_decref(arr);
+        return CATALOG_UNAVAILABLE;
+    }
+    *out = arr;
+    return CATALOG_OK;
+}
+
+catalog_rc catalog_get(redis_conn_t *r, const char *id, json_t **out)
+{
+    char k[128], jerr[128];
+    *out = NULL;
+    redis_key(k, sizeof(k), "catalog:products");
+    redisReply *rep = redis_cmd(r, "HGET %s %s", k, id);
+    if (!rep)
+        return CATALOG_UNAVAILABLE;
+    if (rep->type != REDIS_REPLY_STRING) {
+        catalog_rc rc = rep->type == REDIS_REPLY_NIL ? CATALOG_NOT_FOUND : CATALOG_UNAVAILABLE;
+        freeReplyObject(rep);
+        return rc;
+    }
+    json_t *p = jsonx_loadb(rep->str, rep->len, jerr, sizeof(jerr));
+    freeReplyObject(rep);
+    if (!p)
+        return CATALOG_UNAVAILABLE;
+    json_t *arr = json_array();
+    json_array_append(arr, p);
+    catalog_rc rc = attach_stock(r, arr);
+    json_decref(arr);
+    if (rc != CATALOG_OK) {
+        json_decref(p);
+        return rc;
+    }
+    *out = p;
+    return CATALOG_OK;
+}
+
+catalog_rc catalog_delete(redis_conn_t *r, const char *id, char *err, size_t errlen)
+{
+    for (int attempt = 0; attempt < STORE_RETRIES; attempt++) {
+        char k_prod[128], k_owner[128], k_dirty[128], jerr[128];
+        redis_key(k_prod, sizeof(k_prod), "catalog:products");
+        redis_key(k_owner, sizeof(k_owner), "catalog:sku_owner");
+        redis_key(k_dirty, sizeof(k_dirty), "push:dirty");
+        redisReply *cur = redis_cmd(r, "HGET %s %s", k_prod, id);
+        if (!cur)
+            return CATALOG_UNAVAILABLE;
+        if (cur->type != REDIS_REPLY_STRING) {
+            freeReplyObject(cur);
+            return CATALOG_NOT_FOUND;
+        }
+        json_t *doc = jsonx_loadb(cur->str, cur->len, jerr, sizeof(jerr));
+        json_t *skus = json_object_get(doc, "skus");
+        size_t n = json_array_size(skus);
+        const char **keys = calloc(n + 3, sizeof(char *));
+        const char **args = calloc(n + 2, sizeof(char *));
+        char (*sks)[256] = calloc(n + 1, 256);
+        catalog_rc rc = CATALOG_UNAVAILABLE;
+        if (keys && args && sks) {
+            keys[0] = k_prod;
+            keys[1] = k_owner;
+            keys[2] = k_dirty;
+            args[0] = id;
+            args[1] = cur->str;
+            for (size_t i = 0; i < n; i++) {
+                const char *sku = json_string_value(json_object_get(json_array_get(skus, i), "sku"));
+                stock_key(sks[i], 256, sku);
+                keys[3 + i] = sks[i];
+                args[2 + i] = sku;
+            }
+            redisReply *rep = redis_eval(r, &delete_script, (int)n + 3, keys, (int)n + 2, args, NULL);
+            if (rep) {
+                if (rep->type == REDIS_REPLY_INTEGER)
+                    rc = CATALOG_OK;
+                else if (redis_error_is(rep, "NOT_FOUND"))
+                    rc = CATALOG_NOT_FOUND;
+                else if (redis_error_is(rep, "RETRY"))
+                    rc = CATALOG_CONFLICT;
+                freeReplyObject(rep);
+            }
+        }
+        free(keys);
+        free(args);
+        free(sks);
+        json_decref(doc);
+        freeReplyObject(cur);
+        if (rc != CATALOG_CONFLICT)
+            return rc;
+    }
+    snprintf(err, errlen, "the product changed concurrently; try again");
+    return CATALOG_CONFLICT;
+}
+
+catalog_rc catalog_sku_owner(redis_conn_t *r, const char *sku, char *out, size_t cap)
+{
+    char k[128];
+    redis_key(k, sizeof(k), "catalog:sku_owner");
+    redisReply *rep = redis_cmd(r, "HGET %s %s", k, sku);
+    if (!rep)
+        return CATALOG_UNAVAILABLE;
+    catalog_rc rc = CATALOG_NOT_FOUND;
+    if (rep->type == REDIS_REPLY_STRING) {
+        snprintf(out, cap, "%s", rep->str);
+        rc = CATALOG_OK;
+    }
+    freeReplyObject(rep);
+    return rc;
+}

@@ -1,0 +1,247 @@
+/*
+ * config — environment to config_t, validated once (see config.h).
+ */
+#include "shopsync/config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shopsync/buf.h"
+#include "shopsync/crypto.h"
+
+#ifndef SHOPSYNC_DEFAULT_WEB_DIR
+#define SHOPSYNC_DEFAULT_WEB_DIR "web"
+#endif
+
+/* Append one problem line to err without overflowing it. */
+static void add_problem(char *err, size_t errlen, const char *fmt, const char *name,
+                        const char *detail)
+{
+    size_t used = strlen(err);
+    if (used + 1 >= errlen)
+        return;
+    snprintf(err + used, errlen - used, fmt, name, detail);
+}
+
+static int get_str(const char *name, const char *def, char *out, size_t cap,
+                   char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    if (!v)
+        v = def;
+    if (strlen(v) >= cap) {
+        add_problem(err, errlen, "%s: %s\n", name, "value is too long");
+        return -1;
+    }
+    snprintf(out, cap, "%s", v);
+    return 0;
+}
+
+static int get_int(const char *name, long long def, long long lo, long long hi,
+                   long long *out, char *err, size_t errlen)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) {
+        *out = def;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || end == v || n < lo || n > hi) {
+        char detail[96];
+        snprintf(detail, sizeof(detail), "must be an integer from %lld to %lld", lo, hi);
+        add_problem(err, errlen, "%s: %s\n", name, detail);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* Strip one trailing slash so paths can be appended with "/...". */
+static void trim_slash(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 1 && s[n - 1] == '/')
+        s[--n] = '\0';
+}
+
+int config_load_env_file(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p == '\0' || *p == '#')
+            continue;
+        if (strncmp(p, "export ", 7) == 0)
+            p += 7;
+        char *eq = strchr(p, '=');
+        if (!eq || eq == p) {
+            snprintf(err, errlen, "%s:%d: expected KEY=VALUE", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *val = eq + 1;
+        size_t vl = strlen(val);
+        if (vl >= 2 && (val[0] == '"' || val[0] == '\'') && val[vl - 1] == val[0]) {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        /* The real environment wins so one-off overrides work. */
+        if (setenv(p, val, 0) != 0) {
+            snprintf(err, errlen, "%s:%d: invalid variable name", path, lineno);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+int config_load(config_t *cfg, char *err, size_t errlen)
+{
+    long long n = 0;
+    int bad = 0;
+
+    memset(cfg, 0, sizeof(*cfg));
+    err[0] = '\0';
+    bad |= get_str("SHOPSYNC_LISTEN", "127.0.0.1:8080", cfg->listen, sizeof(cfg->listen), err, errlen);
+    bad |= get_str("SHOPSYNC_PUBLIC_URL", "http://localhost:8080", cfg->public_url, sizeof(cfg->public_url), err, errlen);
+    bad |= get_str("SHOPSYNC_ADMIN_TOKEN", "", cfg->admin_token, sizeof(cfg->admin_token), err, errlen);
+    bad |= get_str("SHOPSYNC_DATA_DIR", "./var", cfg->data_dir, sizeof(cfg->data_dir), err, errlen);
+    bad |= get_str("SHOPSYNC_WEB_DIR", SHOPSYNC_DEFAULT_WEB_DIR, cfg->web_dir, sizeof(cfg->web_dir), err, errlen);
+    bad |= get_str("REDIS_URL", "", cfg->redis_url, sizeof(cfg->redis_url), err, errlen);
+    bad |= get_str("SHOPSYNC_REDIS_PREFIX", "shopsync:", cfg->redis_prefix, sizeof(cfg->redis_prefix), err, errlen);
+    bad |= get_str("SHOPSYNC_LOG_LEVEL", "info", cfg->log_level, sizeof(cfg->log_level), err, errlen);
+    bad |= get_str("SHOPSYNC_PACKAGE_WEIGHT", "1", cfg->package_weight, sizeof(cfg->package_weight), err, errlen);
+    bad |= get_str("SHOPSYNC_PACKAGE_WEIGHT_UNIT", "POUND", cfg->package_weight_unit, sizeof(cfg->package_weight_unit), err, errlen);
+    bad |= get_str("SHOPSYNC_PACKAGE_DIMENSIONS", "10x10x10", cfg->package_dimensions, sizeof(cfg->package_dimensions), err, errlen);
+    bad |= get_str("SHOPSYNC_PACKAGE_DIMENSION_UNIT", "INCH", cfg->package_dimension_unit, sizeof(cfg->package_dimension_unit), err, errlen);
+    bad |= get_str("TIKTOK_SHOP_APP_KEY", "", cfg->tiktok_app_key, sizeof(cfg->tiktok_app_key), err, errlen);
+    bad |= get_str("TIKTOK_SHOP_APP_SECRET", "", cfg->tiktok_app_secret, sizeof(cfg->tiktok_app_secret), err, errlen);
+    bad |= get_str("TIKTOK_SHOP_SERVICE_ID", "", cfg->tiktok_service_id, sizeof(cfg->tiktok_service_id), err, errlen);
+    bad |= get_str("TIKTOK_SHOP_AUTHORIZE_URL", "https://services.tiktokshop.com/open/authorize", cfg->tiktok_authorize_url, sizeof(cfg->tiktok_authorize_url), err, errlen);
+    bad |= get_str("TIKTOK_SHOP_AUTH_BASE", "https://auth.tiktok-shops.com", cfg->tiktok_auth_base, sizeof(cfg->tiktok_auth_base), err, errlen);
+    bad |= get_str("TIKTOK_SHOP_API_BASE", "https://open-api.tiktokglobalshop.com", cfg->tiktok_api_base, sizeof(cfg->tiktok_api_base), err, errlen);
+    bad |= get_str("TIKTOK_SHOP_CATEGORY_ID", "", cfg->tiktok_category_id, sizeof(cfg->tiktok_category_id), err, errlen);
+    bad |= get_str("TIKTOK_SHOP_WAREHOUSE_ID", "", cfg->tiktok_warehouse_id, sizeof(cfg->tiktok_warehouse_id), err, errlen);
+    bad |= get_str("STRIPE_WEBHOOK_SECRET", "", cfg->stripe_webhook_secret, sizeof(cfg->stripe_webhook_secret), err, errlen);
+    bad |= get_str("STRIPE_SECRET_KEY", "", cfg->stripe_secret_key, sizeof(cfg->stripe_secret_key), err, errlen);
+    bad |= get_str("STRIPE_API_BASE", "https://api.stripe.com", cfg->stripe_api_base, sizeof(cfg->stripe_api_base), err, errlen);
+
+    if (get_int("SHOPSYNC_WORKERS", 4, 1, 64, &n, err, errlen) == 0)
+        cfg->workers = (int)n;
+    else
+        bad = 1;
+    if (get_int("SHOPSYNC_HTTP_THREADS", 16, 2, 256, &n, err, errlen) == 0)
+        cfg->http_threads = (int)n;
+    else
+        bad = 1;
+    if (get_int("SHOPSYNC_STOCK_BUFFER", 0, 0, 1000000, &n, err, errlen) == 0)
+        cfg->stock_buffer = n;
+    else
+        bad = 1;
+    if (get_int("SHOPSYNC_RECONCILE_INTERVAL", 900, 0, 86400 * 7, &n, err, errlen) == 0)
+        cfg->reconcile_interval = (int)n;
+    else
+        bad = 1;
+    if (get_int("SHOPSYNC_MAX_ATTEMPTS", 5, 1, 100, &n, err, errlen) == 0)
+        cfg->max_attempts = (int)n;
+    else
+        bad = 1;
+    if (get_int("SHOPSYNC_PUSH_INTERVAL_MS", 100, 0, 60000, &n, err, errlen) == 0)
+        cfg->push_interval_ms = (int)n;
+    else
+        bad = 1;
+    if (get_int("SHOPSYNC_TIKTOK_RATE_LIMIT", 50, 1, 10000, &n, err, errlen) == 0)
+        cfg->tiktok_rate_limit = (int)n;
+    else
+        bad = 1;
+
+    const char *key = getenv("SHOPSYNC_SECRET_KEY");
+    if (key && *key) {
+        if (crypto_unhex(key, cfg->secret_key, sizeof(cfg->secret_key)) != 0) {
+            add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_SECRET_KEY",
+                        "must be 64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`");
+            bad = 1;
+        } else {
+            cfg->has_secret_key = 1;
+        }
+    }
+    if (strchr(cfg->listen, ':') == NULL) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_LISTEN", "must be host:port, e.g. 127.0.0.1:8080");
+        bad = 1;
+    }
+    if (strncmp(cfg->public_url, "http://", 7) != 0 && strncmp(cfg->public_url, "https://", 8) != 0) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_PUBLIC_URL", "must start with http:// or https://");
+        bad = 1;
+    }
+    if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8) != 0 &&
+        strncmp(cfg->redis_url, "unix://", 7) != 0) {
+        add_problem(err, errlen, "%s: %s\n", "REDIS_URL",
+                    "must be redis://[:password@]host:port[/db] or unix:///path.sock");
+        bad = 1;
+    }
+    double w = strtod(cfg->package_weight, NULL);
+    if (!(w > 0)) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_PACKAGE_WEIGHT", "must be a positive number");
+        bad = 1;
+    }
+    double l = 0, wd = 0, h = 0;
+    char tail = 0;
+    if (sscanf(cfg->package_dimensions, "%lfx%lfx%lf%c", &l, &wd, &h, &tail) != 3 ||
+        !(l > 0 && wd > 0 && h > 0)) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_PACKAGE_DIMENSIONS", "must be LxWxH, e.g. 10x10x10");
+        bad = 1;
+    }
+    trim_slash(cfg->public_url);
+    trim_slash(cfg->tiktok_auth_base);
+    trim_slash(cfg->tiktok_api_base);
+    trim_slash(cfg->stripe_api_base);
+    size_t el = strlen(err);
+    if (el && err[el - 1] == '\n')
+        err[el - 1] = '\0';
+    return bad ? -1 : 0;
+}
+
+int config_check_serve(const config_t *cfg, char *err, size_t errlen)
+{
+    err[0] = '\0';
+    int bad = 0;
+    if (!cfg->admin_token[0]) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_ADMIN_TOKEN", "is required to serve (the admin API and page sign-in token)");
+        bad = 1;
+    } else if (strlen(cfg->admin_token) < 16) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_ADMIN_TOKEN", "must be at least 16 characters");
+        bad = 1;
+    }
+    if (!cfg->has_secret_key) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_SECRET_KEY", "is required to serve (64 hex characters; encrypts tokens at rest)");
+        bad = 1;
+    }
+    size_t el = strlen(err);
+    if (el && err[el - 1] == '\n')
+        err[el - 1] = '\0';
+    return bad ? -1 : 0;
+}
+
+int config_tiktok_configured(const config_t *cfg)
+{
+    return cfg->tiktok_app_key[0] && cfg->tiktok_app_secret[0] && cfg->tiktok_service_id[0];
+}

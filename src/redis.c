@@ -1,0 +1,416 @@
+/*
+ * redis — per-thread hiredis connections, scripts and the embedded server.
+ */
+#include "shopsync/redis.h"
+
+#include <errno.h>
+#include <openssl/sha.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shopsync/crypto.h"
+#include "shopsync/log.h"
+
+#define REDIS_CONNECT_TIMEOUT_MS 2000
+#define REDIS_COMMAND_TIMEOUT_MS 5000
+
+/* Parsed once by redis_setup, read-only afterwards. */
+static struct {
+    char host[256];
+    int port;
+    char socket_path[512];
+    char password[256];
+    int db;
+    char prefix[64];
+} server;
+
+static unsigned long error_count;
+
+struct redis_conn {
+    redisContext *ctx;
+    char last_error[128];
+};
+
+int redis_setup(const char *url, const char *prefix, char *err, size_t errlen)
+{
+    memset(&server, 0, sizeof(server));
+    snprintf(server.prefix, sizeof(server.prefix), "%s", prefix);
+    if (strncmp(url, "unix://", 7) == 0) {
+        if (snprintf(server.socket_path, sizeof(server.socket_path), "%s", url + 7) >=
+                (int)sizeof(server.socket_path) || !server.socket_path[0]) {
+            snprintf(err, errlen, "REDIS_URL: bad unix socket path");
+            return -1;
+        }
+        return 0;
+    }
+    if (strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errlen, "REDIS_URL: must start with redis:// or unix://");
+        return -1;
+    }
+    const char *p = url + 8;
+    const char *at = strrchr(p, '@');
+    if (at) {
+        /* redis://[user]:password@host — the user part is ignored (no ACL
+         * users in the AUTH we send). */
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        const char *pw = colon ? colon + 1 : p;
+        size_t n = (size_t)(at - pw);
+        if (n >= sizeof(server.password)) {
+            snprintf(err, errlen, "REDIS_URL: password too long");
+            return -1;
+        }
+        memcpy(server.password, pw, n);
+        p = at + 1;
+    }
+    const char *slash = strchr(p, '/');
+    const char *colon = strchr(p, ':');
+    size_t host_len = colon && (!slash || colon < slash) ? (size_t)(colon - p)
+                      : slash ? (size_t)(slash - p) : strlen(p);
+    if (host_len == 0 || host_len >= sizeof(server.host)) {
+        snprintf(err, errlen, "REDIS_URL: missing or too long host");
+        return -1;
+    }
+    memcpy(server.host, p, host_len);
+    server.port = 6379;
+    if (colon && (!slash || colon < slash)) {
+        char *end = NULL;
+        long port = strtol(colon + 1, &end, 10);
+        if (port <= 0 || port > 65535 || (end != slash && *end)) {
+            snprintf(err, errlen, "REDIS_URL: bad port");
+            return -1;
+        }
+        server.port = (int)port;
+    }
+    if (slash && slash[1]) {
+        char *end = NULL;
+        long db = strtol(slash + 1, &end, 10);
+        if (db < 0 || db > 1000 || *end) {
+            snprintf(err, errlen, "REDIS_URL: bad database number");
+            return -1;
+        }
+        server.db = (int)db;
+    }
+    return 0;
+}
+
+const char *redis_prefix(void)
+{
+    return server.prefix;
+}
+
+redis_conn_t *redis_conn_new(void)
+{
+    return calloc(1, sizeof(redis_conn_t));
+}
+
+void redis_conn_free(redis_conn_t *c)
+{
+    if (!c)
+        return;
+    if (c->ctx)
+        redisFree(c->ctx);
+    free(c);
+}
+
+const char *redis_last_error(const redis_conn_t *c)
+{
+    return c->last_error;
+}
+
+unsigned long redis_error_count(void)
+{
+    return __atomic_load_n(&error_count, __ATOMIC_RELAXED);
+}
+
+static void drop(redis_conn_t *c, const char *why)
+{
+    snprintf(c->last_error, sizeof(c->last_error), "%s", why);
+    if (c->ctx) {
+        redisFree(c->ctx);
+        c->ctx = NULL;
+    }
+}
+
+static int connect_now(redis_conn_t *c)
+{
+    struct timeval ctv = {REDIS_CONNECT_TIMEOUT_MS / 1000, (REDIS_CONNECT_TIMEOUT_MS % 1000) * 1000};
+    struct timeval ttv = {REDIS_COMMAND_TIMEOUT_MS / 1000, (REDIS_COMMAND_TIMEOUT_MS % 1000) * 1000};
+    redisContext *ctx = server.socket_path[0]
+                            ? redisConnectUnixWithTimeout(server.socket_path, ctv)
+                            : redisConnectWithTimeout(server.host, server.port, ctv);
+    if (!ctx || ctx->err) {
+        drop(c, ctx ? ctx->errstr : "out of memory");
+        if (ctx)
+            redisFree(ctx);
+        return -1;
+    }
+    /* hiredis forgets the command timeout with the old context, so it is set
+     * again on every (re)connect. */
+    redisSetTimeout(ctx, ttv);
+    c->ctx = ctx;
+    redisReply *r = NULL;
+    if (server.password[0]) {
+        r = redisCommand(ctx, "AUTH %s", server.password);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            drop(c, "AUTH failed");
+            if (r)
+                freeReplyObject(r);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    if (server.db) {
+        r = redisCommand(ctx, "SELECT %d", server.db);
+        if (!r || r->type == REDIS_REPLY_ERROR) {
+            drop(c, "SELECT failed");
+            if (r)
+                freeReplyObject(r);
+            return -1;
+        }
+        freeReplyObject(r);
+    }
+    c->last_error[0] = '\0';
+    return 0;
+}
+
+redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const size_t *lens)
+{
+    size_t local[64];
+    if (!lens) {
+        if (argc > 64)
+            return NULL;
+        for (int i = 0; i < argc; i++)
+            local[i] = strlen(argv[i]);
+        lens = local;
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fresh = 0;
+        if (!c->ctx) {
+            if (connect_now(c) != 0)
+                break;
+            fresh = 1;
+        }
+        redisReply *r = redisCommandArgv(c->ctx, argc, argv, lens);
+        if (r)
+            return r;
+        drop(c, c->ctx && c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+        /* A connection that failed right after being opened means Redis is
+         * down: do not retry. One that was old may simply have been closed
+         * by a restart, so one retry on a fresh connection is worth it. */
+        if (fresh)
+            break;
+    }
+    __atomic_add_fetch(&error_count, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fresh = 0;
+        if (!c->ctx) {
+            if (connect_now(c) != 0)
+                break;
+            fresh = 1;
+        }
+        va_list ap;
+        va_start(ap, fmt);
+        redisReply *r = redisvCommand(c->ctx, fmt, ap);
+        va_end(ap);
+        if (r)
+            return r;
+        drop(c, c->ctx && c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+        if (fresh)
+            break;
+    }
+    __atomic_add_fetch(&error_count, 1, __ATOMIC_RELAXED);
+    return NULL;
+}
+
+redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,
+                       const char **keys, int nargs, const char **args,
+                       const size_t *arg_lens)
+{
+    enum { MAX_ARGS = 256 };
+    const char *argv[MAX_ARGS];
+    size_t lens[MAX_ARGS];
+    char nkeys_s[16];
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    char sha[2 * SHA_DIGEST_LENGTH + 1];
+
+    if (3 + nkeys + nargs > MAX_ARGS)
+        return NULL;
+    SHA1((const unsigned char *)s->body, strlen(s->body), digest);
+    crypto_hex(digest, sizeof(digest), sha);
+    snprintf(nkeys_s, sizeof(nkeys_s), "%d", nkeys);
+    argv[0] = "EVALSHA";
+    argv[1] = sha;
+    argv[2] = nkeys_s;
+    int argc = 3;
+    for (int i = 0; i < nkeys; i++)
+        argv[argc++] = keys[i];
+    for (int i = 0; i < nargs; i++)
+        argv[argc++] = args[i];
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (arg_lens) {
+        for (int i = 0; i < nargs; i++)
+            lens[3 + nkeys + i] = arg_lens[i];
+    }
+    redisReply *r = redis_cmd_argv(c, argc, argv, lens);
+    if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
+        /* Script cache was flushed (restart, failover): EVAL loads it again. */
+        freeReplyObject(r);
+        argv[0] = "EVAL";
+        argv[1] = s->body;
+        lens[0] = 4;
+        lens[1] = strlen(s->body);
+        r = redis_cmd_argv(c, argc, argv, lens);
+    }
+    return r;
+}
+
+static const char *error_body(const redisReply *r)
+{
+    const char *s = r->str;
+    if (strncmp(s, "ERR ", 4) == 0)
+        s += 4;
+    return s;
+}
+
+int redis_error_is(const redisReply *r, const char *code)
+{
+    if (!r || r->type != REDIS_REPLY_ERROR)
+        return 0;
+    const char *s = error_body(r);
+    size_t n = strlen(code);
+    return strncmp(s, code, n) == 0 && (s[n] == '\0' || s[n] == ' ');
+}
+
+const char *redis_error_text(const redisReply *r)
+{
+    const char *s = error_body(r);
+    const char *sp = strchr(s, ' ');
+    return sp ? sp + 1 : "";
+}
+
+int redis_key(char *out, size_t cap, const char *fmt, ...)
+{
+    int n = snprintf(out, cap, "%s", server.prefix);
+    if (n < 0 || (size_t)n >= cap)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(out + n, cap - (size_t)n, fmt, ap);
+    va_end(ap);
+    return m < 0 || (size_t)m >= cap - (size_t)n ? -1 : 0;
+}
+
+int redis_ping(redis_conn_t *c)
+{
+    redisReply *r = redis_cmd(c, "PING");
+    int ok = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+    if (r)
+        freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+void redis_embedded_url(const char *data_dir, char *url_out, size_t url_cap)
+{
+    snprintf(url_out, url_cap, "unix://%s/redis.sock", data_dir);
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[1024];
+    if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+        return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
+                         pid_t *pid, char *err, size_t errlen)
+{
+    char sock[600], logf[600];
+    if (mkdir_p(data_dir) != 0) {
+        snprintf(err, errlen, "cannot create SHOPSYNC_DATA_DIR %s: %s", data_dir, strerror(errno));
+        return -1;
+    }
+    snprintf(sock, sizeof(sock), "%s/redis.sock", data_dir);
+    snprintf(logf, sizeof(logf), "%s/redis.log", data_dir);
+    if (strlen(sock) >= 100) {
+        /* sun_path holds 108 bytes; refuse early with a clear reason. */
+        snprintf(err, errlen, "SHOPSYNC_DATA_DIR path too long for a unix socket: %s", sock);
+        return -1;
+    }
+    redis_embedded_url(data_dir, url_out, url_cap);
+    pid_t child = fork();
+    if (child < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (child == 0) {
+        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
+               "--unixsocketperm", "700", "--dir", data_dir, "--appendonly", "yes",
+               "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
+               "--logfile", logf, (char *)NULL);
+        _exit(127);
+    }
+    char url_err[256], prefix[sizeof(server.prefix)];
+    /* redis_setup clears the server settings, so keep the prefix aside. */
+    snprintf(prefix, sizeof(prefix), "%s", server.prefix[0] ? server.prefix : "shopsync:");
+    if (redis_setup(url_out, prefix, url_err, sizeof(url_err)) != 0) {
+        snprintf(err, errlen, "%s", url_err);
+        redis_embedded_stop(child);
+        return -1;
+    }
+    redis_conn_t *c = redis_conn_new();
+    int up = 0;
+    for (int i = 0; i < 200 && c; i++) {
+        int status;
+        if (waitpid(child, &status, WNOHANG) == child) {
+            snprintf(err, errlen, "redis-server exited at start (is it installed? see %s)", logf);
+            redis_conn_free(c);
+            return -1;
+        }
+        if (redis_ping(c) == 0) {
+            up = 1;
+            break;
+        }
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    redis_conn_free(c);
+    if (!up) {
+        snprintf(err, errlen, "redis-server did not answer within 10 s (see %s)", logf);
+        redis_embedded_stop(child);
+        return -1;
+    }
+    *pid = child;
+    return 0;
+}
+
+void redis_embedded_stop(pid_t pid)
+{
+    if (pid <= 0)
+        return;
+    kill(pid, SIGTERM);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+}

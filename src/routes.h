@@ -1,0 +1,36 @@
+/*
+ * routes — the handlers behind the route table (routes.c). Each one parses
+ * its input, calls one domain function and renders the result.
+ */
+#ifndef SHOPSYNC_ROUTES_H
+#define SHOPSYNC_ROUTES_H
+
+#include "http_server.h"
+
+/* The whole route table (static, zero-terminated). */
+const route_t *routes_table(void);
+
+/* routes_public.c */
+int route_healthz(req_t *rq);
+int route_readyz(req_t *rq);
+int route_public_stock(req_t *rq);
+int route_root(req_t *rq);
+int route_admin_page(req_t *rq);
+int route_static(req_t *rq);
+
+/* routes_admin.c */
+int route_login(req_t *rq);
+int route_logout(req_t *rq);
+int route_session(req_t *rq);
+int route_products_list(req_t *rq);
+int route_product_get(req_t *rq);
+int route_product_put(req_t *rq);
+int route_product_delete(req_t *rq);
+int route_products_import(req_t *rq);
+int route_stock_get(req_t *rq);
+int route_stock_post(req_t *rq);
+int route_activity(req_t *rq);
+int route_oversells(req_t *rq);
+int route_unmatched(req_t *rq);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * routes_public — unauthenticated routes: health, readiness, the storefront
+ * stock read, and the admin page's static files.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "routes.h"
+#include "shopsync/catalog.h"
+#include "shopsync/httpx.h"
+#include "shopsync/stock.h"
+
+#define STATIC_MAX (4 * 1024 * 1024)
+
+int route_healthz(req_t *rq)
+{
+    return http_reply_json(rq, 200, json_pack("{s:s,s:s}", "status", "ok", "version", SHOPSYNC_VERSION));
+}
+
+int route_readyz(req_t *rq)
+{
+    if (redis_ping(rq->redis) != 0)
+        return http_reply_json(rq, 503, json_pack("{s:s,s:{s:s,s:s}}", "status", "unavailable", "error", "code",
+                                                  "redis_unavailable", "message", "Redis is not answering"));
+    return http_reply_json(rq, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+int route_public_stock(req_t *rq)
+{
+    const char *sku = rq->params[0];
+    long long n = 0;
+    if (!catalog_valid_id(sku))
+        return http_reply_error(rq, 400, "invalid_sku", "SKU must be 1-50 characters of A-Z a-z 0-9 . _ -");
+    stock_rc rc = stock_get(rq->redis, sku, &n);
+    if (rc == STOCK_UNAVAILABLE)
+        return http_reply_redis_down(rq);
+    if (rc == STOCK_NOT_FOUND)
+        return http_reply_error(rq, 404, "not_found", "unknown SKU %s", sku);
+    return http_reply_json(rq, 200, json_pack("{s:s,s:I}", "sku", sku, "stock", (json_int_t)n));
+}
+
+int route_root(req_t *rq)
+{
+    httpx_redirect(rq->conn, "/admin/tiktok-shop");
+    return 302;
+}
+
+static const char *content_type_for(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (!dot)
+        return "application/octet-stream";
+    if (strcmp(dot, ".html") == 0)
+        return "text/html; charset=utf-8";
+    if (strcmp(dot, ".js") == 0)
+        return "text/javascript; charset=utf-8";
+    if (strcmp(dot, ".css") == 0)
+        return "text/css; charset=utf-8";
+    if (strcmp(dot, ".svg") == 0)
+        return "image/svg+xml";
+    if (strcmp(dot, ".png") == 0)
+        return "image/png";
+    if (strcmp(dot, ".json") == 0)
+        return "application/json";
+    return "application/octet-stream";
+}
+
+/* Serve one file of the web directory. name has been checked to be a plain
+ * file name (no slash, no leading dot), so it cannot leave the directory. */
+static int send_web_file(req_t *rq, const char *name)
+{
+    char path[1024];
+    FILE *f = NULL;
+    buf_t b;
+    buf_init(&b, STATIC_MAX);
+    int status;
+
+    if (snprintf(path, sizeof(path), "%s/%s", rq->app->cfg->web_dir, name) >= (int)sizeof(path)) {
+        status = http_reply_error(rq, 404, "not_found", "no such file");
+        goto out;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (f = fopen(path, "rb")) == NULL) {
+        status = http_reply_error(rq, 404, "not_found", "no such file: %s", name);
+        goto out;
+    }
+    char chunk[16384];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf_append(&b, chunk, n) != 0) {
+            status = http_reply_error(rq, 500, "internal", "file too large");
+            goto out;
+        }
+    }
+    /* The page runs with a strict policy: nothing but our own origin. */
+    httpx_send(rq->conn, 200, content_type_for(name), b.data ? b.data : "", b.len,
+               "Content-Security-Policy: default-src 'self'; img-src 'self' data: https: http:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'\r\n"
+               "X-Frame-Options: DENY\r\n"
+               "Referrer-Policy: no-referrer\r\n");
+    status = 200;
+out:
+    if (f)
+        fclose(f);
+    buf_free(&b);
+    return status;
+}
+
+int route_admin_page(req_t *rq)
+{
+    return send_web_file(rq, "index.html");
+}
+
+int route_static(req_t *rq)
+{
+    const char *name = rq->params[0];
+    size_t n = strlen(name);
+    if (n == 0 || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+        return http_reply_error(rq, 404, "not_found", "no such file");
+    return send_web_file(rq, name);
+}

@@ -1,0 +1,27 @@
+/*
+ * service — the background side of `shopsync serve`: queue workers, push
+ * workers and the housekeeping thread, plus the CLI commands that drive the
+ * same domain code (sync, reconcile, dlq).
+ */
+#ifndef SHOPSYNC_SERVICE_H
+#define SHOPSYNC_SERVICE_H
+
+#include <jansson.h>
+
+#include "app.h"
+#include "shopsync/redis.h"
+
+/* Start the background threads. Returns 0 or -1 with err. */
+int service_start(app_t *app, char *err, size_t errlen);
+
+/* Wait for the background threads after app->stopping was set. */
+void service_stop(app_t *app);
+
+/* TikTok connection status for `shopsync status` (new object in *out). */
+int service_status(const config_t *cfg, redis_conn_t *r, json_t **out);
+
+/* Run CLI command cmd (sync, reconcile, dlq) with its args; returns the exit
+ * code. */
+int service_command(const config_t *cfg, redis_conn_t *r, const char *cmd, int argc, char **argv);
+
+#endif

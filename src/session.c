@@ -1,0 +1,62 @@
+/*
+ * session — hashed session ids with CSRF tokens in Redis (see session.h).
+ */
+#include "shopsync/session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "shopsync/crypto.h"
+
+static int session_redis_key(char *out, size_t cap, const char *id)
+{
+    unsigned char h[CRYPTO_SHA256_LEN];
+    char hex[2 * CRYPTO_SHA256_LEN + 1];
+    /* Only the hash is stored so a Redis dump does not hand out sessions. */
+    if (crypto_sha256(id, strlen(id), h) != 0)
+        return -1;
+    crypto_hex(h, sizeof(h), hex);
+    return redis_key(out, cap, "session:%s", hex);
+}
+
+int session_create(redis_conn_t *r, char *id, char *csrf)
+{
+    char k[160];
+    if (crypto_random_hex(SESSION_ID_HEX / 2, id) || crypto_random_hex(SESSION_ID_HEX / 2, csrf) ||
+        session_redis_key(k, sizeof(k), id))
+        return -1;
+    redisReply *rep = redis_cmd(r, "SET %s %s EX %d", k, csrf, SESSION_TTL_S);
+    int ok = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+int session_lookup(redis_conn_t *r, const char *id, char *csrf, size_t cap)
+{
+    char k[160];
+    if (strlen(id) != SESSION_ID_HEX || session_redis_key(k, sizeof(k), id))
+        return 1;
+    redisReply *rep = redis_cmd(r, "GET %s", k);
+    if (!rep)
+        return -1;
+    int rc = 1;
+    if (rep->type == REDIS_REPLY_STRING) {
+        snprintf(csrf, cap, "%s", rep->str);
+        rc = 0;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+int session_delete(redis_conn_t *r, const char *id)
+{
+    char k[160];
+    if (session_redis_key(k, sizeof(k), id))
+        return -1;
+    redisReply *rep = redis_cmd(r, "DEL %s", k);
+    if (!rep)
+        return -1;
+    freeReplyObject(rep);
+    return 0;
+}

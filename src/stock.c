@@ -1,0 +1,141 @@
+/*
+ * stock — atomic stock changes through one shared Lua function (see
+ * lua_stock.h) and reads of the activity and oversell logs.
+ */
+#include "shopsync/stock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lua_stock.h"
+#include "shopsync/jsonx.h"
+
+static const redis_script_t change_script = {
+    "stock_change",
+    LUA_STOCK_PRELUDE
+    "local r = stock_change(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
+    "                       tonumber(ARGV[6]), KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "if not r then return redis.error_reply('NOT_FOUND') end\n"
+    "return r\n"};
+
+long long stock_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int stock_key(char *out, size_t cap, const char *sku)
+{
+    return redis_key(out, cap, "stock:%s", sku);
+}
+
+static stock_rc run_change(redis_conn_t *r, const char *sku, const char *mode,
+                           long long n, const char *reason, const char *ref,
+                           stock_result_t *out)
+{
+    char k_stock[256], k_act[128], k_over[128], k_dirty[128], k_stats[128];
+    char n_s[32], ts_s[32];
+
+    memset(out, 0, sizeof(*out));
+    if (stock_key(k_stock, sizeof(k_stock), sku) || redis_key(k_act, sizeof(k_act), "activity") ||
+        redis_key(k_over, sizeof(k_over), "oversells") ||
+        redis_key(k_dirty, sizeof(k_dirty), "push:dirty") ||
+        redis_key(k_stats, sizeof(k_stats), "stats"))
+        return STOCK_INVALID;
+    snprintf(n_s, sizeof(n_s), "%lld", n);
+    snprintf(ts_s, sizeof(ts_s), "%lld", stock_now_ms());
+    const char *keys[] = {k_stock, k_act, k_over, k_dirty, k_stats};
+    const char *args[] = {sku, mode, n_s, reason, ref ? ref : "", ts_s};
+    redisReply *rep = redis_eval(r, &change_script, 5, keys, 6, args, NULL);
+    if (!rep)
+        return STOCK_UNAVAILABLE;
+    stock_rc rc = STOCK_UNAVAILABLE;
+    if (rep->type == REDIS_REPLY_ERROR) {
+        rc = redis_error_is(rep, "NOT_FOUND") ? STOCK_NOT_FOUND : STOCK_UNAVAILABLE;
+    } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 3) {
+        out->stock = rep->element[0]->integer;
+        out->applied = rep->element[1]->integer;
+        out->shortfall = rep->element[2]->integer;
+        rc = STOCK_OK;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+stock_rc stock_adjust(redis_conn_t *r, const char *sku, long long delta,
+                      const char *reason, const char *ref, stock_result_t *out)
+{
+    if (delta < -STOCK_MAX || delta > STOCK_MAX)
+        return STOCK_INVALID;
+    long long cur = 0;
+    /* Refuse an increment that would pass the maximum; the read is only a
+     * guard, the script itself applies the change atomically. */
+    if (delta > 0) {
+        stock_rc g = stock_get(r, sku, &cur);
+        if (g != STOCK_OK)
+            return g;
+        if (cur + delta > STOCK_MAX)
+            return STOCK_INVALID;
+    }
+    return run_change(r, sku, "delta", delta, reason, ref, out);
+}
+
+stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
+                   const char *reason, const char *ref, stock_result_t *out)
+{
+    if (value < 0 || value > STOCK_MAX)
+        return STOCK_INVALID;
+    return run_change(r, sku, "set", value, reason, ref, out);
+}
+
+stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out)
+{
+    char k[256];
+    if (stock_key(k, sizeof(k), sku))
+        return STOCK_INVALID;
+    redisReply *rep = redis_cmd(r, "GET %s", k);
+    if (!rep)
+        return STOCK_UNAVAILABLE;
+    stock_rc rc = STOCK_UNAVAILABLE;
+    if (rep->type == REDIS_REPLY_NIL) {
+        rc = STOCK_NOT_FOUND;
+    } else if (rep->type == REDIS_REPLY_STRING) {
+        *out = strtoll(rep->str, NULL, 10);
+        rc = STOCK_OK;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **out)
+{
+    char k[128];
+    char err[128];
+    *out = NULL;
+    if (limit < 1)
+        limit = 1;
+    if (limit > 1000)
+        limit = 1000;
+    if (redis_key(k, sizeof(k), "%s", which))
+        return STOCK_INVALID;
+    redisReply *rep = redis_cmd(r, "LRANGE %s 0 %d", k, limit - 1);
+    if (!rep)
+        return STOCK_UNAVAILABLE;
+    json_t *arr = json_array();
+    if (rep->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < rep->elements; i++) {
+            redisReply *e = rep->element[i];
+            if (e->type != REDIS_REPLY_STRING)
+                continue;
+            json_t *v = jsonx_loadb(e->str, e->len, err, sizeof(err));
+            if (v)
+                json_array_append_new(arr, v);
+        }
+    }
+    freeReplyObject(rep);
+    *out = arr;
+    return STOCK_OK;
+}

@@ -161,7 +161,7 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->reconcile_interval = (int)n;
     else
         bad = 1;
-    if (get_int("SHOPSYNC_MAX_ATTEMPTS", 5, 1, 100, &n, err, errlen) == 0)
+    if (get_int("SHOPSYNC_MAX_ATTEMPTS", 8, 1, 100, &n, err, errlen) == 0)
         cfg->max_attempts = (int)n;
     else
         bad = 1;

@@ -27,6 +27,24 @@ static const route_t table[] = {
     {"GET", "/api/admin/activity", ROUTE_ADMIN, route_activity},
     {"GET", "/api/admin/oversells", ROUTE_ADMIN, route_oversells},
     {"GET", "/api/admin/unmatched", ROUTE_ADMIN, route_unmatched},
+
+    {"GET", "/api/admin/tiktok/auth", ROUTE_ADMIN, route_tiktok_auth},
+    /* The callback arrives by a redirect from TikTok, which does not carry
+     * the SameSite=Strict session cookie; the single-use state protects it. */
+    {"GET", "/api/admin/tiktok/callback", ROUTE_PUBLIC, route_tiktok_callback},
+    {"GET", "/api/admin/tiktok/sync", ROUTE_ADMIN, route_tiktok_status},
+    {"POST", "/api/admin/tiktok/sync", ROUTE_ADMIN, route_tiktok_sync_start},
+    {"GET", "/api/admin/tiktok/sync/{}", ROUTE_ADMIN, route_tiktok_sync_job},
+    {"POST", "/api/admin/tiktok/disconnect", ROUTE_ADMIN, route_tiktok_disconnect},
+
+    {"POST", "/api/tiktok/webhook", ROUTE_RAW_BODY, route_tiktok_webhook},
+    {"POST", "/api/stripe/webhook", ROUTE_RAW_BODY, route_stripe_webhook},
+
+    {"GET", "/api/admin/dlq", ROUTE_ADMIN, route_dlq_list},
+    {"POST", "/api/admin/dlq/replay", ROUTE_ADMIN | ROUTE_JSON_BODY, route_dlq_replay},
+    {"GET", "/api/admin/reconcile", ROUTE_ADMIN, route_reconcile_get},
+    {"POST", "/api/admin/reconcile", ROUTE_ADMIN | ROUTE_JSON_BODY, route_reconcile_post},
+    {"GET", "/metrics", ROUTE_PUBLIC, route_metrics},
     {0, 0, 0, 0}};
 
 const route_t *routes_table(void)

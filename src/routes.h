@@ -33,4 +33,23 @@ int route_activity(req_t *rq);
 int route_oversells(req_t *rq);
 int route_unmatched(req_t *rq);
 
+/* routes_tiktok.c */
+int route_tiktok_auth(req_t *rq);
+int route_tiktok_callback(req_t *rq);
+int route_tiktok_status(req_t *rq);
+int route_tiktok_disconnect(req_t *rq);
+int route_tiktok_sync_start(req_t *rq);
+int route_tiktok_sync_job(req_t *rq);
+
+/* routes_webhooks.c */
+int route_tiktok_webhook(req_t *rq);
+int route_stripe_webhook(req_t *rq);
+
+/* routes_ops.c */
+int route_dlq_list(req_t *rq);
+int route_dlq_replay(req_t *rq);
+int route_reconcile_get(req_t *rq);
+int route_reconcile_post(req_t *rq);
+int route_metrics(req_t *rq);
+
 #endif

@@ -13,6 +13,7 @@
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
 #include "shopsync/session.h"
+#include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 
 int route_login(req_t *rq)
@@ -79,12 +80,25 @@ static int catalog_status(req_t *rq, catalog_rc rc, const char *err)
     }
 }
 
+/* Add each SKU's TikTok state (ids, last push, status) for the admin page. */
+static void attach_tiktok(req_t *rq, json_t *products)
+{
+    size_t i, j;
+    json_t *p, *s;
+    json_array_foreach(products, i, p) {
+        json_array_foreach(json_object_get(p, "skus"), j, s) {
+            json_object_set_new(s, "tiktok", skumap_describe(rq->redis, json_string_value(json_object_get(s, "sku"))));
+        }
+    }
+}
+
 int route_products_list(req_t *rq)
 {
     json_t *arr = NULL;
     catalog_rc rc = catalog_list(rq->redis, &arr);
     if (rc != CATALOG_OK)
         return catalog_status(rq, rc, "");
+    attach_tiktok(rq, arr);
     return http_reply_json(rq, 200, json_pack("{s:o}", "products", arr));
 }
 
@@ -157,7 +171,17 @@ int route_products_import(req_t *rq)
 
 int route_stock_get(req_t *rq)
 {
-    return route_public_stock(rq);
+    const char *sku = rq->params[0];
+    long long n = 0;
+    if (!catalog_valid_id(sku))
+        return http_reply_error(rq, 400, "invalid_sku", "SKU must be 1-50 characters of A-Z a-z 0-9 . _ -");
+    stock_rc rc = stock_get(rq->redis, sku, &n);
+    if (rc == STOCK_UNAVAILABLE)
+        return http_reply_redis_down(rq);
+    if (rc == STOCK_NOT_FOUND)
+        return http_reply_error(rq, 404, "not_found", "unknown SKU %s", sku);
+    return http_reply_json(rq, 200, json_pack("{s:s,s:I,s:o}", "sku", sku, "stock", (json_int_t)n, "tiktok",
+                                              skumap_describe(rq->redis, sku)));
 }
 
 int route_stock_post(req_t *rq)

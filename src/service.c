@@ -1,38 +1,454 @@
 /*
- * service — background threads of `shopsync serve` and the CLI commands
- * built on the same domain code.
+ * service — background threads of `shopsync serve` (queue workers, push
+ * workers, housekeeping, sync jobs) and the CLI commands built on the same
+ * domain code (sync, reconcile, dlq).
  */
 #include "service.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "shopsync/checkout.h"
+#include "shopsync/connection.h"
+#include "shopsync/http_client.h"
+#include "shopsync/log.h"
+#include "shopsync/metrics.h"
+#include "shopsync/orders.h"
+#include "shopsync/product_sync.h"
+#include "shopsync/push.h"
+#include "shopsync/queue.h"
+#include "shopsync/reconcile.h"
+
+#define MAX_THREADS 80
+#define PUSH_WORKERS 2
+#define BATCH 16
+#define RECLAIM_IDLE_MS 5000
+#define HOUSEKEEPING_S 15
+#define AUTH_WARN_S (7 * 86400)
+
+typedef struct worker {
+    app_t *app;
+    int index;
+    pthread_t thread;
+} worker_t;
+
+static worker_t workers[MAX_THREADS];
+static int n_workers;
+static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t jobs_cond = PTHREAD_COND_INITIALIZER;
+static int jobs_running;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+/* Apply one queue entry and settle it: acknowledge, retry later, or
+ * dead-letter. */
+static void settle(app_t *app, redis_conn_t *r, connection_t *conn, queue_entry_t *e)
+{
+    char err[1024] = "";
+    event_rc rc;
+    if (strcmp(e->provider, "tiktok") == 0)
+        rc = orders_handle_webhook(app->cfg, r, conn, e->body, e->len, err, sizeof(err));
+    else if (strcmp(e->provider, "stripe") == 0)
+        rc = checkout_handle_event(app->cfg, r, e->body, e->len, err, sizeof(err));
+    else {
+        snprintf(err, sizeof(err), "unknown provider %s", e->provider);
+        rc = EVENT_PERMANENT;
+    }
+    switch (rc) {
+    case EVENT_DONE:
+        if (queue_ack(r, e) == 0)
+            metrics_add(M_EVENTS_PROCESSED, 1);
+        break;
+    case EVENT_RETRY:
+        metrics_add(M_EVENTS_FAILED, 1);
+        log_event(LOG_WARN, "event_retry", json_pack("{s:s,s:s,s:s}", "provider", e->provider, "event_id", e->event_id,
+                                                     "error", err));
+        if (queue_fail(r, e, err, app->cfg->max_attempts) == 1)
+            metrics_add(M_EVENTS_DEAD_LETTERED, 1);
+        break;
+    case EVENT_PERMANENT:
+        metrics_add(M_EVENTS_FAILED, 1);
+        if (queue_dead_letter(r, e, err, 1) == 0)
+            metrics_add(M_EVENTS_DEAD_LETTERED, 1);
+        break;
+    default:
+        /* Redis went away mid-way: the entry stays pending and is reclaimed
+         * once Redis is back. */
+        break;
+    }
+}
+
+static void *queue_worker(void *arg)
+{
+    worker_t *w = arg;
+    app_t *app = w->app;
+    redis_conn_t *r = redis_conn_new();
+    connection_t *conn = r ? connection_open(app->cfg, r) : NULL;
+    queue_entry_t batch[BATCH];
+    char consumer[128], host[64] = "host";
+    long long last_reclaim = 0;
+
+    gethostname(host, sizeof(host) - 1);
+    snprintf(consumer, sizeof(consumer), "%s-%d-%d", host, (int)getpid(), w->index);
+    while (conn && !atomic_load(&app->stopping)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        int n = 0;
+        if (now - last_reclaim >= 1000) {
+            last_reclaim = now;
+            n = queue_reclaim(r, consumer, RECLAIM_IDLE_MS, batch, BATCH);
+        }
+        if (n == 0)
+            n = queue_read(r, consumer, batch, BATCH, 500);
+        if (n < 0) {
+            sleep_ms(500);
+            queue_setup(r);
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            /* On shutdown, entries not started stay pending for another
+             * worker or the next start: nothing is lost. */
+            if (!atomic_load(&app->stopping))
+                settle(app, r, conn, &batch[i]);
+            queue_entry_free(&batch[i]);
+        }
+    }
+    connection_free(conn);
+    redis_conn_free(r);
+    return NULL;
+}
+
+static void *push_worker(void *arg)
+{
+    worker_t *w = arg;
+    app_t *app = w->app;
+    redis_conn_t *r = redis_conn_new();
+    connection_t *conn = r ? connection_open(app->cfg, r) : NULL;
+    while (conn && !atomic_load(&app->stopping)) {
+        int sent = 0;
+        int rc = push_pass(app->cfg, r, conn, &sent);
+        if (rc < 0)
+            sleep_ms(500);
+        else if (rc == 1)
+            sleep_ms(1000);
+        else if (sent == 0)
+            sleep_ms(10);
+    }
+    connection_free(conn);
+    redis_conn_free(r);
+    return NULL;
+}
+
+/* Token refresh ahead of expiry, the authorization-expiry warning, and the
+ * reconciliation schedule (one instance at a time through a lock). */
+static void housekeeping_once(app_t *app, redis_conn_t *r, connection_t *conn, long long *next_reconcile)
+{
+    json_t *st = NULL;
+    if (connection_status(conn, &st) != CONN_OK)
+        return;
+    if (json_is_true(json_object_get(st, "connected"))) {
+        connection_refresh(conn, 0);
+        json_t *exp = json_object_get(st, "refresh_token_expires_at");
+        if (json_is_integer(exp) && json_integer_value(exp) - (long long)time(NULL) < AUTH_WARN_S &&
+            json_is_null(json_object_get(st, "warning")))
+            connection_set_warning(conn, "the TikTok Shop authorization expires within 7 days: reconnect to renew it");
+        if (app->cfg->reconcile_interval > 0 && (long long)time(NULL) >= *next_reconcile) {
+            char lock[128];
+            redis_key(lock, sizeof(lock), "reconcile:lock");
+            redisReply *rep = redis_cmd(r, "SET %s 1 NX EX %d", lock, app->cfg->reconcile_interval);
+            int mine = rep && rep->type == REDIS_REPLY_STATUS;
+            if (rep)
+                freeReplyObject(rep);
+            if (mine) {
+                json_t *report = NULL;
+                reconcile_run(app->cfg, r, conn, 1, &report);
+                json_decref(report);
+            }
+            *next_reconcile = (long long)time(NULL) + app->cfg->reconcile_interval;
+        }
+    }
+    json_decref(st);
+}
+
+static void *housekeeping(void *arg)
+{
+    worker_t *w = arg;
+    app_t *app = w->app;
+    redis_conn_t *r = redis_conn_new();
+    connection_t *conn = r ? connection_open(app->cfg, r) : NULL;
+    long long next_reconcile = (long long)time(NULL) + app->cfg->reconcile_interval;
+    while (conn && !atomic_load(&app->stopping)) {
+        housekeeping_once(app, r, conn, &next_reconcile);
+        for (int i = 0; i < HOUSEKEEPING_S * 10 && !atomic_load(&app->stopping); i++)
+            sleep_ms(100);
+    }
+    connection_free(conn);
+    redis_conn_free(r);
+    return NULL;
+}
+
+static int spawn(app_t *app, void *(*fn)(void *), char *err, size_t errlen)
+{
+    if (n_workers == MAX_THREADS) {
+        snprintf(err, errlen, "too many threads");
+        return -1;
+    }
+    worker_t *w = &workers[n_workers];
+    w->app = app;
+    w->index = n_workers;
+    if (pthread_create(&w->thread, NULL, fn, w) != 0) {
+        snprintf(err, errlen, "cannot start a thread");
+        return -1;
+    }
+    n_workers++;
+    return 0;
+}
 
 int service_start(app_t *app, char *err, size_t errlen)
 {
-    (void)app;
-    (void)err;
-    (void)errlen;
-    return 0;
+    if (http_client_global_init() != 0) {
+        snprintf(err, errlen, "libcurl initialisation failed");
+        return -1;
+    }
+    redis_conn_t *r = redis_conn_new();
+    int ok = r && queue_setup(r) == 0;
+    redis_conn_free(r);
+    if (!ok) {
+        snprintf(err, errlen, "Redis is not answering (cannot create the event consumer group)");
+        return -1;
+    }
+    for (int i = 0; i < app->cfg->workers; i++)
+        if (spawn(app, queue_worker, err, errlen) != 0)
+            return -1;
+    for (int i = 0; i < PUSH_WORKERS; i++)
+        if (spawn(app, push_worker, err, errlen) != 0)
+            return -1;
+    return spawn(app, housekeeping, err, errlen);
 }
 
 void service_stop(app_t *app)
 {
-    (void)app;
+    atomic_store(&app->stopping, 1);
+    for (int i = 0; i < n_workers; i++)
+        pthread_join(workers[i].thread, NULL);
+    n_workers = 0;
+    pthread_mutex_lock(&jobs_lock);
+    while (jobs_running > 0)
+        pthread_cond_wait(&jobs_cond, &jobs_lock);
+    pthread_mutex_unlock(&jobs_lock);
+    http_client_global_cleanup();
+}
+
+typedef struct job_arg {
+    const config_t *cfg;
+    char job_id[PRODUCT_SYNC_JOB_ID_HEX + 1];
+} job_arg_t;
+
+static void *job_thread(void *arg)
+{
+    job_arg_t *a = arg;
+    redis_conn_t *r = redis_conn_new();
+    if (r)
+        product_sync_run(a->cfg, r, a->job_id);
+    redis_conn_free(r);
+    free(a);
+    pthread_mutex_lock(&jobs_lock);
+    jobs_running--;
+    pthread_cond_broadcast(&jobs_cond);
+    pthread_mutex_unlock(&jobs_lock);
+    return NULL;
+}
+
+int service_run_job(const config_t *cfg, const char *job_id)
+{
+    job_arg_t *a = calloc(1, sizeof(*a));
+    pthread_t t;
+    pthread_attr_t attr;
+    if (!a)
+        return -1;
+    a->cfg = cfg;
+    snprintf(a->job_id, sizeof(a->job_id), "%s", job_id);
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_mutex_lock(&jobs_lock);
+    jobs_running++;
+    pthread_mutex_unlock(&jobs_lock);
+    if (pthread_create(&t, &attr, job_thread, a) != 0) {
+        pthread_mutex_lock(&jobs_lock);
+        jobs_running--;
+        pthread_mutex_unlock(&jobs_lock);
+        free(a);
+        pthread_attr_destroy(&attr);
+        return -1;
+    }
+    pthread_attr_destroy(&attr);
+    return 0;
 }
 
 int service_status(const config_t *cfg, redis_conn_t *r, json_t **out)
 {
-    (void)r;
-    *out = json_pack("{s:b,s:b}", "configured", config_tiktok_configured(cfg), "connected", 0);
-    return 0;
+    connection_t *c = connection_open(cfg, r);
+    json_t *last = NULL;
+    *out = NULL;
+    if (!c)
+        return -1;
+    int rc = connection_status(c, out) == CONN_OK ? 0 : -1;
+    connection_free(c);
+    if (rc == 0 && product_sync_last(r, &last) == 0)
+        json_object_set_new(*out, "last_sync", last ? last : json_null());
+    return rc;
+}
+
+static void progress(void *ctx, long long done, long long total, const char *id, const char *status)
+{
+    int tty = *(int *)ctx;
+    if (tty) {
+        int width = 30, filled = total ? (int)(done * width / total) : width;
+        fprintf(stderr, "\r[%.*s%*s] %lld/%lld %-24.24s", filled, "##############################",
+                width - filled, "", done, total, id);
+        if (done == total)
+            fputc('\n', stderr);
+    } else {
+        fprintf(stderr, "%lld/%lld %s %s\n", done, total, id, status);
+    }
+}
+
+static int cmd_sync(const config_t *cfg, redis_conn_t *r)
+{
+    char job[PRODUCT_SYNC_JOB_ID_HEX + 1];
+    product_sync_rc rc = product_sync_create(cfg, r, job);
+    if (rc == SYNC_NOT_CONNECTED) {
+        fprintf(stderr, "shopsync sync: TikTok Shop is not connected: use Connect TikTok Shop on the admin page\n");
+        return 1;
+    }
+    if (rc == SYNC_BUSY) {
+        fprintf(stderr, "shopsync sync: sync job %s is already running\n", job);
+        return 1;
+    }
+    if (rc != SYNC_STARTED) {
+        fprintf(stderr, "shopsync sync: Redis is not answering\n");
+        return 1;
+    }
+    if (http_client_global_init() != 0)
+        return 1;
+    int tty = isatty(2);
+    product_sync_run_progress(cfg, r, job, progress, &tty);
+    json_t *st = NULL;
+    int code = 1;
+    if (product_sync_get(r, job, &st) == 0) {
+        printf("sync %s: %s — %lld created, %lld updated, %lld failed\n", job,
+               json_string_value(json_object_get(st, "state")),
+               (long long)json_integer_value(json_object_get(st, "created")),
+               (long long)json_integer_value(json_object_get(st, "updated")),
+               (long long)json_integer_value(json_object_get(st, "failed")));
+        size_t i;
+        json_t *row;
+        json_array_foreach(json_object_get(st, "results"), i, row) {
+            if (strcmp(json_string_value(json_object_get(row, "status")), "failed") == 0)
+                printf("  %s: %s\n", json_string_value(json_object_get(row, "id")),
+                       json_string_value(json_object_get(row, "error")));
+        }
+        const char *err = json_string_value(json_object_get(st, "error"));
+        if (err)
+            printf("error: %s\n", err);
+        code = strcmp(json_string_value(json_object_get(st, "state")), "done") == 0 &&
+                       json_integer_value(json_object_get(st, "failed")) == 0
+                   ? 0
+                   : 1;
+    }
+    json_decref(st);
+    http_client_global_cleanup();
+    return code;
+}
+
+static int cmd_reconcile(const config_t *cfg, redis_conn_t *r, int argc, char **argv)
+{
+    int repair = argc == 1 && strcmp(argv[0], "--repair") == 0;
+    if (argc > 1 || (argc == 1 && !repair)) {
+        fprintf(stderr, "usage: shopsync reconcile [--repair]\n");
+        return 2;
+    }
+    if (http_client_global_init() != 0)
+        return 1;
+    connection_t *c = connection_open(cfg, r);
+    json_t *report = NULL;
+    int rc = c ? reconcile_run(cfg, r, c, repair, &report) : -1;
+    connection_free(c);
+    http_client_global_cleanup();
+    if (rc == 1) {
+        fprintf(stderr, "shopsync reconcile: TikTok Shop is not connected\n");
+        return 1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "shopsync reconcile: failed (Redis or TikTok Shop not answering)\n");
+        return 1;
+    }
+    char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+    size_t drift = json_array_size(json_object_get(report, "drift"));
+    json_decref(report);
+    return drift && !repair ? 3 : 0;
+}
+
+static int cmd_dlq(redis_conn_t *r, int argc, char **argv)
+{
+    if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1) {
+        json_t *list = NULL;
+        long long total = 0;
+        if (queue_dlq_list(r, 1000, &list, &total) != 0) {
+            fprintf(stderr, "shopsync dlq: Redis is not answering\n");
+            return 1;
+        }
+        size_t i;
+        json_t *e;
+        printf("%lld dead-lettered event(s)\n", total);
+        json_array_foreach(list, i, e) {
+            printf("%s  %-6s %-40s attempts=%lld  %s\n", json_string_value(json_object_get(e, "id")),
+                   json_string_value(json_object_get(e, "source")), json_string_value(json_object_get(e, "event_id")),
+                   (long long)json_integer_value(json_object_get(e, "attempts")),
+                   json_string_value(json_object_get(e, "error")));
+        }
+        json_decref(list);
+        return 0;
+    }
+    if (argc == 2 && strcmp(argv[0], "replay") == 0) {
+        long long n = 0;
+        int rc = queue_dlq_replay(r, strcmp(argv[1], "--all") == 0 ? NULL : argv[1], &n);
+        if (rc < 0) {
+            fprintf(stderr, "shopsync dlq: Redis is not answering\n");
+            return 1;
+        }
+        if (rc == 1) {
+            fprintf(stderr, "shopsync dlq: no dead letter %s\n", argv[1]);
+            return 1;
+        }
+        printf("replayed %lld event(s)\n", n);
+        return 0;
+    }
+    fprintf(stderr, "usage: shopsync dlq list | shopsync dlq replay ID|--all\n");
+    return 2;
 }
 
 int service_command(const config_t *cfg, redis_conn_t *r, const char *cmd, int argc, char **argv)
 {
-    (void)cfg;
-    (void)r;
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "shopsync %s: not available in this build\n", cmd);
-    return 1;
+    if (strcmp(cmd, "sync") == 0) {
+        if (argc) {
+            fprintf(stderr, "usage: shopsync sync\n");
+            return 2;
+        }
+        return cmd_sync(cfg, r);
+    }
+    if (strcmp(cmd, "reconcile") == 0)
+        return cmd_reconcile(cfg, r, argc, argv);
+    return cmd_dlq(r, argc, argv);
 }

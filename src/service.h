@@ -17,6 +17,10 @@ int service_start(app_t *app, char *err, size_t errlen);
 /* Wait for the background threads after app->stopping was set. */
 void service_stop(app_t *app);
 
+/* Run product sync job job_id on a background thread (service_stop waits
+ * for it). Returns 0 or -1. */
+int service_run_job(const config_t *cfg, const char *job_id);
+
 /* TikTok connection status for `shopsync status` (new object in *out). */
 int service_status(const config_t *cfg, redis_conn_t *r, json_t **out);
 

@@ -1,0 +1,91 @@
+/*
+ * queue — the durable inbound event queue: one Redis stream with a consumer
+ * group. Intake stores an event and its dedupe marker in one atomic step;
+ * workers read, reclaim entries left by crashed workers (XAUTOCLAIM), count
+ * attempts, and move an entry that keeps failing to the dead-letter stream,
+ * from where it can be replayed. Acknowledged entries are deleted, so the
+ * stream holds only work not yet done and its length is bounded by refusing
+ * intake (503, the provider retries) past a maximum backlog.
+ *
+ * Redis: P stream:events (group "workers"), P stream:dead, P queue:attempts,
+ * P dedupe:<provider>:<event id>.
+ */
+#ifndef SHOPSYNC_QUEUE_H
+#define SHOPSYNC_QUEUE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "shopsync/redis.h"
+
+#define QUEUE_MAX_BACKLOG 1000000
+#define QUEUE_EVENT_ID_MAX 256
+
+typedef enum {
+    QUEUE_ADDED = 0,
+    QUEUE_DUPLICATE = 1,
+    QUEUE_FULL = 2,
+    QUEUE_UNAVAILABLE = -1
+} queue_rc;
+
+typedef struct queue_entry {
+    char id[64];                        /* stream entry id */
+    char provider[16];                  /* "tiktok" or "stripe" */
+    char event_id[QUEUE_EVENT_ID_MAX];  /* provider's id (dedupe key) */
+    char *body;                         /* owned, NUL-terminated */
+    size_t len;
+    long long received_at_ms;
+} queue_entry_t;
+
+typedef struct queue_stats {
+    long long depth;                /* entries not yet acknowledged */
+    long long pending;              /* delivered to a worker, not acknowledged */
+    long long oldest_pending_age_ms;
+    long long dead;                 /* dead-letter stream length */
+    long long dirty;                /* SKUs waiting for a push */
+} queue_stats_t;
+
+/* Create the consumer group if missing. Returns 0 or -1. */
+int queue_setup(redis_conn_t *r);
+
+/* Record an event durably unless event_id was seen within ttl_s. provider,
+ * event_id and body are borrowed. */
+queue_rc queue_enqueue(redis_conn_t *r, const char *provider, const char *event_id,
+                       const void *body, size_t len, int ttl_s);
+
+/* Read up to max new entries for consumer, blocking up to block_ms. Entries
+ * are filled into out (caller frees each with queue_entry_free). Returns the
+ * count, or -1 when Redis is unavailable. */
+int queue_read(redis_conn_t *r, const char *consumer, queue_entry_t *out, int max, int block_ms);
+
+/* Claim up to max entries idle for at least min_idle_ms (crashed workers,
+ * failed attempts waiting for their retry). Returns the count or -1. */
+int queue_reclaim(redis_conn_t *r, const char *consumer, long long min_idle_ms,
+                  queue_entry_t *out, int max);
+
+/* Done with an entry: acknowledge and delete it. Returns 0 or -1. */
+int queue_ack(redis_conn_t *r, const queue_entry_t *e);
+
+/* Record a failed attempt with its error (borrowed). After max_attempts the
+ * entry moves to the dead-letter stream. Returns 1 when dead-lettered, 0
+ * when it stays for a retry, -1 when Redis is unavailable. */
+int queue_fail(redis_conn_t *r, const queue_entry_t *e, const char *error, int max_attempts);
+
+/* Move an entry straight to the dead-letter stream (a permanent error). */
+int queue_dead_letter(redis_conn_t *r, const queue_entry_t *e, const char *error, int attempts);
+
+/* Free an entry's body. */
+void queue_entry_free(queue_entry_t *e);
+
+/* Dead letters, newest first, up to limit: new array of {id, source,
+ * event_id, error, attempts, failed_at}. *total receives the DLQ length. */
+int queue_dlq_list(redis_conn_t *r, int limit, json_t **out, long long *total);
+
+/* Replay one dead letter (id) or all (id NULL) into the event stream.
+ * *n receives how many were replayed. Returns 0, 1 when id is unknown, -1. */
+int queue_dlq_replay(redis_conn_t *r, const char *id, long long *n);
+
+/* Depth, pending, oldest pending age, DLQ size, dirty SKUs. Returns 0 or -1. */
+int queue_stats(redis_conn_t *r, queue_stats_t *out);
+
+#endif

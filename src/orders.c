@@ -1,0 +1,226 @@
+/*
+ * orders — TikTok order ledger and webhook handling (see orders.h).
+ */
+#include "shopsync/orders.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua_stock.h"
+#include "shopsync/catalog.h"
+#include "shopsync/jsonx.h"
+#include "shopsync/log.h"
+#include "shopsync/skumap.h"
+#include "shopsync/stock.h"
+
+#define LEDGER_TTL_S (90 * 86400)
+#define MAX_ORDER_SKUS 100
+
+/* KEYS: 1 ledger, 2 activity, 3 oversells, 4 dirty, 5 stats, 6 unmatched,
+ * 7.. stock keys in the order of ARGV[4].units.
+ * ARGV: 1 order id, 2 'cancelled' or 'active', 3 ts ms, 4 JSON
+ * {"units":[[sku,n],...],"unmatched":[{...}]}, 5 ledger ttl. */
+static const redis_script_t apply_script = {
+    "order_apply",
+    LUA_STOCK_PRELUDE
+    "local state = redis.call('HGET', KEYS[1], 'state')\n"
+    "local req = cjson.decode(ARGV[4])\n"
+    "local ts = tonumber(ARGV[3])\n"
+    "if ARGV[2] == 'cancelled' then\n"
+    "  if not state then\n"
+    "    redis.call('HSET', KEYS[1], 'state', 'cancelled_first', 'ts', ts)\n"
+    "    redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "    return 'cancelled_first'\n"
+    "  end\n"
+    "  if state ~= 'applied' then return 'noop' end\n"
+    "  local taken = cjson.decode(redis.call('HGET', KEYS[1], 'taken'))\n"
+    "  for i, u in ipairs(req.units) do\n"
+    "    local n = taken[u[1]] or 0\n"
+    "    if n > 0 then stock_change(KEYS[6 + i], u[1], 'delta', n, 'tiktok_cancel', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5]) end\n"
+    "  end\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'restocked', 'restocked_at', ts)\n"
+    "  return 'restocked'\n"
+    "end\n"
+    "if state then return 'noop' end\n"
+    "local taken = {}\n"
+    "for i, u in ipairs(req.units) do\n"
+    "  local r = stock_change(KEYS[6 + i], u[1], 'delta', -u[2], 'tiktok_order', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "  if r then taken[u[1]] = -r[2] else\n"
+    "    redis.call('LPUSH', KEYS[6], cjson.encode({ts=ts, source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}))\n"
+    "    redis.call('LTRIM', KEYS[6], 0, " LUA_ACTIVITY_MAX " - 1)\n"
+    "  end\n"
+    "end\n"
+    "for _, m in ipairs(req.unmatched) do\n"
+    "  m.ts = ts\n"
+    "  redis.call('LPUSH', KEYS[6], cjson.encode(m))\n"
+    "  redis.call('LTRIM', KEYS[6], 0, " LUA_ACTIVITY_MAX " - 1)\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'state', 'applied', 'ts', ts, 'taken', cjson.encode(taken))\n"
+    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "return 'applied'\n"};
+
+event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcome_t *outcome,
+                      char *err, size_t errlen)
+{
+    char fixed[6][300];
+    char skus[MAX_ORDER_SKUS][TIKTOK_SKU_MAX];
+    long long counts[MAX_ORDER_SKUS];
+    char sk[MAX_ORDER_SKUS][300];
+    const char *keys[6 + MAX_ORDER_SKUS];
+    size_t n = 0;
+    json_t *units = json_array(), *unmatched = json_array(), *req = NULL;
+    char *req_text = NULL;
+    event_rc rc = EVENT_UNAVAILABLE;
+
+    *outcome = ORDER_NOOP;
+    for (size_t i = 0; i < order->n_line_items; i++) {
+        const tiktok_line_item_t *li = &order->line_items[i];
+        char sku[TIKTOK_SKU_MAX] = "";
+        if (li->seller_sku[0] && catalog_valid_id(li->seller_sku))
+            snprintf(sku, sizeof(sku), "%s", li->seller_sku);
+        else if (li->sku_id[0]) {
+            int m = skumap_sku_for_id(r, li->sku_id, sku, sizeof(sku));
+            if (m < 0)
+                goto out;
+            if (m == 1)
+                sku[0] = '\0';
+        }
+        if (!sku[0]) {
+            json_array_append_new(unmatched, json_pack("{s:s,s:s,s:s,s:s,s:i}", "source", "tiktok", "ref", order->id,
+                                                       "sku", li->seller_sku, "sku_id", li->sku_id, "quantity", 1));
+            continue;
+        }
+        size_t k;
+        for (k = 0; k < n && strcmp(skus[k], sku) != 0; k++)
+            ;
+        if (k == n) {
+            if (n == MAX_ORDER_SKUS) {
+                snprintf(err, errlen, "order %s has more than %d distinct SKUs", order->id, MAX_ORDER_SKUS);
+                rc = EVENT_PERMANENT;
+                goto out;
+            }
+            snprintf(skus[n], sizeof(skus[n]), "%s", sku);
+            counts[n++] = 0;
+        }
+        counts[k]++;
+    }
+    redis_key(fixed[0], 300, "order:tiktok:%s", order->id);
+    redis_key(fixed[1], 300, "activity");
+    redis_key(fixed[2], 300, "oversells");
+    redis_key(fixed[3], 300, "push:dirty");
+    redis_key(fixed[4], 300, "stats");
+    redis_key(fixed[5], 300, "unmatched");
+    for (int i = 0; i < 6; i++)
+        keys[i] = fixed[i];
+    for (size_t k = 0; k < n; k++) {
+        stock_key(sk[k], sizeof(sk[k]), skus[k]);
+        keys[6 + k] = sk[k];
+        json_array_append_new(units, json_pack("[s,I]", skus[k], (json_int_t)counts[k]));
+    }
+    int cancelled = strcmp(order->status, "CANCELLED") == 0;
+    req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
+    req_text = jsonx_dump(req);
+    char ts[32], ttl[32];
+    snprintf(ts, sizeof(ts), "%lld", stock_now_ms());
+    snprintf(ttl, sizeof(ttl), "%d", LEDGER_TTL_S);
+    const char *args[] = {order->id, cancelled ? "cancelled" : "active", ts, req_text ? req_text : "{}", ttl};
+    redisReply *rep = redis_eval(r, &apply_script, 6 + (int)n, keys, 5, args, NULL);
+    if (!rep)
+        goto out;
+    if (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS) {
+        *outcome = strcmp(rep->str, "applied") == 0     ? ORDER_APPLIED
+                   : strcmp(rep->str, "restocked") == 0 ? ORDER_RESTOCKED
+                   : strcmp(rep->str, "cancelled_first") == 0 ? ORDER_CANCELLED_FIRST
+                                                                : ORDER_NOOP;
+        rc = EVENT_DONE;
+    } else if (rep->type == REDIS_REPLY_ERROR) {
+        snprintf(err, errlen, "ledger script failed: %s", rep->str);
+        rc = EVENT_RETRY;
+    }
+    freeReplyObject(rep);
+out:
+    json_decref(units);
+    json_decref(unmatched);
+    json_decref(req);
+    free(req_text);
+    return rc;
+}
+
+static event_rc kind_to_rc(tiktok_kind_t kind)
+{
+    switch (kind) {
+    case TIKTOK_OK:
+        return EVENT_DONE;
+    case TIKTOK_PERMANENT:
+        return EVENT_PERMANENT;
+    default:
+        /* Network, rate limit, 5xx, and token trouble (the seller can fix
+         * the connection; the entry waits and is retried or dead-lettered
+         * for replay). */
+        return EVENT_RETRY;
+    }
+}
+
+event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_t *conn,
+                               const char *body, size_t len, char *err, size_t errlen)
+{
+    char jerr[256], order_id[64];
+    json_t *doc = jsonx_loadb(body, len, jerr, sizeof(jerr));
+    event_rc rc = EVENT_PERMANENT;
+    (void)cfg;
+    if (!doc) {
+        snprintf(err, errlen, "webhook body is not valid JSON: %s", jerr);
+        return EVENT_PERMANENT;
+    }
+    json_t *type = json_object_get(doc, "type");
+    json_t *data = json_object_get(doc, "data");
+    long long t = json_is_integer(type) ? json_integer_value(type) : -1;
+    if (t == 1 || t == 11) {
+        if (jsonx_get_id(data, "order_id", order_id, sizeof(order_id), jerr, sizeof(jerr)) != 0) {
+            snprintf(err, errlen, "type %lld webhook without data.order_id: %s", t, jerr);
+            goto out;
+        }
+        const char *ids[] = {order_id};
+        tiktok_orders_t orders;
+        tiktok_result_t res;
+        /* The push is only a hint: the order fetched now is the truth, so
+         * out-of-order and duplicate pushes converge on the same state. */
+        if (tiktok_get_orders(connection_client(conn), ids, 1, &orders, &res) != 0) {
+            snprintf(err, errlen, "Get Order Detail for %s failed: %s", order_id, res.message);
+            rc = kind_to_rc(res.kind);
+            tiktok_orders_free(&orders);
+            tiktok_result_free(&res);
+            goto out;
+        }
+        tiktok_result_free(&res);
+        if (orders.n == 0) {
+            snprintf(err, errlen, "order %s not found on TikTok Shop", order_id);
+            tiktok_orders_free(&orders);
+            rc = EVENT_RETRY;
+            goto out;
+        }
+        order_outcome_t outcome;
+        rc = orders_apply(r, &orders.items[0], &outcome, err, errlen);
+        if (rc == EVENT_DONE)
+            log_event(LOG_INFO, "tiktok_order", json_pack("{s:s,s:s,s:s}", "order_id", order_id, "status",
+                                                          orders.items[0].status, "outcome",
+                                                          outcome == ORDER_APPLIED     ? "applied"
+                                                          : outcome == ORDER_RESTOCKED ? "restocked"
+                                                          : outcome == ORDER_CANCELLED_FIRST ? "cancelled_first"
+                                                                                             : "noop"));
+        tiktok_orders_free(&orders);
+    } else if (t == 6) {
+        connection_mark_reauth(conn, "the seller deauthorized the app on TikTok Shop");
+        rc = EVENT_DONE;
+    } else if (t == 7) {
+        connection_set_warning(conn, "TikTok Shop says the authorization expires soon: reconnect to renew it");
+        rc = EVENT_DONE;
+    } else {
+        log_event(LOG_INFO, "tiktok_webhook_ignored", json_pack("{s:I}", "type", (json_int_t)t));
+        rc = EVENT_DONE;
+    }
+out:
+    json_decref(doc);
+    return rc;
+}

@@ -1,0 +1,453 @@
+/*
+ * product_sync — the product sync job (see product_sync.h).
+ */
+#include "shopsync/product_sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "shopsync/catalog.h"
+#include "shopsync/connection.h"
+#include "shopsync/crypto.h"
+#include "shopsync/http_client.h"
+#include "shopsync/jsonx.h"
+#include "shopsync/log.h"
+#include "shopsync/skumap.h"
+#include "shopsync/tiktok.h"
+
+#define JOB_TTL_S (7 * 86400)
+#define LOCK_TTL_S 3600
+#define IMAGE_MAX (5 * 1024 * 1024)
+
+typedef struct sync_ctx {
+    const config_t *cfg;
+    redis_conn_t *r;
+    connection_t *conn;
+    json_t *warehouses; /* owned: sales warehouse ids, primary first */
+} sync_ctx_t;
+
+static void job_key(char *out, size_t cap, const char *id, const char *suffix)
+{
+    redis_key(out, cap, "sync:job:%s%s", id, suffix);
+}
+
+static void cmd_ignore(redisReply *rep)
+{
+    if (rep)
+        freeReplyObject(rep);
+}
+
+product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *job_id)
+{
+    char lock[128], jk[128], last[128], now[32];
+    connection_t *c = connection_open(cfg, r);
+    if (!c)
+        return SYNC_UNAVAILABLE;
+    int connected = connection_is_connected(c);
+    connection_free(c);
+    if (!connected)
+        return SYNC_NOT_CONNECTED;
+    if (crypto_random_hex(PRODUCT_SYNC_JOB_ID_HEX / 2, job_id) != 0)
+        return SYNC_UNAVAILABLE;
+    redis_key(lock, sizeof(lock), "sync:lock");
+    redisReply *rep = redis_cmd(r, "SET %s %s NX EX %d", lock, job_id, LOCK_TTL_S);
+    if (!rep)
+        return SYNC_UNAVAILABLE;
+    int got = rep->type == REDIS_REPLY_STATUS;
+    freeReplyObject(rep);
+    if (!got) {
+        rep = redis_cmd(r, "GET %s", lock);
+        if (rep && rep->type == REDIS_REPLY_STRING)
+            snprintf(job_id, PRODUCT_SYNC_JOB_ID_HEX + 1, "%s", rep->str);
+        cmd_ignore(rep);
+        return SYNC_BUSY;
+    }
+    job_key(jk, sizeof(jk), job_id, "");
+    redis_key(last, sizeof(last), "sync:last");
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    rep = redis_cmd(r, "HSET %s state running total 0 done 0 created 0 updated 0 failed 0 started_at %s", jk, now);
+    int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+    cmd_ignore(rep);
+    cmd_ignore(redis_cmd(r, "EXPIRE %s %d", jk, JOB_TTL_S));
+    cmd_ignore(redis_cmd(r, "SET %s %s", last, job_id));
+    return ok ? SYNC_STARTED : SYNC_UNAVAILABLE;
+}
+
+/* Download url into b (capped). Returns 0 or -1 with a seller-readable
+ * reason in err. */
+static int download_image(const char *url, buf_t *b, char *content_type, size_t ct_cap, char *err, size_t errlen)
+{
+    http_request_t req;
+    http_response_t resp;
+    char herr[256];
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.url = url;
+    req.max_body = IMAGE_MAX;
+    req.follow_redirects = 1;
+    req.timeout_ms = 20000;
+    if (http_client_request(http_client_thread(), &req, &resp, herr, sizeof(herr)) != 0) {
+        snprintf(err, errlen, "image %s could not be downloaded (%s)", url,
+                 resp.too_large ? "larger than 5 MB" : herr);
+        http_response_free(&resp);
+        return -1;
+    }
+    if (resp.status != 200) {
+        snprintf(err, errlen, "image %s could not be downloaded (HTTP %ld)", url, resp.status);
+        http_response_free(&resp);
+        return -1;
+    }
+    if (resp.body.len == 0) {
+        snprintf(err, errlen, "image %s is empty", url);
+        http_response_free(&resp);
+        return -1;
+    }
+    snprintf(content_type, ct_cap, "%s", resp.content_type[0] ? resp.content_type : "image/jpeg");
+    buf_append(b, resp.body.data, resp.body.len);
+    http_response_free(&resp);
+    return 0;
+}
+
+/* TikTok image uri for url, uploading it unless cached. */
+static int image_uri(sync_ctx_t *s, const char *url, char *uri, size_t cap, char *err, size_t errlen)
+{
+    unsigned char h[32];
+    char hex[65], k[160];
+    crypto_sha256(url, strlen(url), h);
+    crypto_hex(h, sizeof(h), hex);
+    redis_key(k, sizeof(k), "tiktok:image:%s", hex);
+    redisReply *rep = redis_cmd(s->r, "GET %s", k);
+    if (rep && rep->type == REDIS_REPLY_STRING) {
+        snprintf(uri, cap, "%s", rep->str);
+        freeReplyObject(rep);
+        return 0;
+    }
+    cmd_ignore(rep);
+    buf_t img;
+    buf_init(&img, IMAGE_MAX);
+    char ct[128];
+    int rc = -1;
+    if (download_image(url, &img, ct, sizeof(ct), err, errlen) != 0)
+        goto out;
+    const char *slash = strrchr(url, '/');
+    const char *name = slash && slash[1] ? slash + 1 : "image.jpg";
+    tiktok_image_t out;
+    tiktok_result_t res;
+    if (tiktok_upload_product_image(connection_client(s->conn), img.data, img.len, name, ct, &out, &res) != 0) {
+        snprintf(err, errlen, "TikTok Shop did not accept image %s: %s", url, res.message);
+        tiktok_result_free(&res);
+        goto out;
+    }
+    tiktok_result_free(&res);
+    snprintf(uri, cap, "%s", out.uri);
+    cmd_ignore(redis_cmd(s->r, "SET %s %s", k, out.uri));
+    rc = 0;
+out:
+    buf_free(&img);
+    return rc;
+}
+
+/* TikTok product id that already holds any of p's SKUs, via Search Products. */
+static int find_existing(sync_ctx_t *s, const json_t *skus, char *product_id, size_t cap)
+{
+    const char *list[CATALOG_MAX_SKUS];
+    size_t n = 0, i;
+    json_t *x;
+    json_array_foreach(skus, i, x) list[n++] = json_string_value(json_object_get(x, "sku"));
+    tiktok_products_t found;
+    tiktok_result_t res;
+    int rc = tiktok_search_products(connection_client(s->conn), list, n, 20, NULL, &found, &res);
+    int hit = 1;
+    if (rc == 0) {
+        for (size_t p = 0; p < found.n && hit; p++) {
+            for (size_t k = 0; k < found.items[p].n_skus && hit; k++) {
+                for (size_t m = 0; m < n; m++) {
+                    if (strcmp(found.items[p].skus[k].seller_sku, list[m]) == 0) {
+                        snprintf(product_id, cap, "%s", found.items[p].id);
+                        hit = 0;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    tiktok_products_free(&found);
+    tiktok_result_free(&res);
+    return rc != 0 ? -1 : hit; /* 0 found, 1 none */
+}
+
+static const char *str_or(const json_t *o, const char *key, const char *def)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    return v && *v ? v : def;
+}
+
+/* Sync one product. Returns "created", "updated" or NULL with err. */
+static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t errlen)
+{
+    const config_t *cfg = s->cfg;
+    const json_t *skus = json_object_get(p, "skus");
+    const json_t *images = json_object_get(p, "images");
+    size_t n_skus = json_array_size(skus), n_img = json_array_size(images), i;
+    const char *result = NULL;
+    char uris[9][512];
+    const char *uri_ptrs[9];
+    tiktok_sku_spec_t specs[CATALOG_MAX_SKUS];
+    tiktok_stock_t stock[CATALOG_MAX_SKUS];
+    tiktok_attr_t attrs[CATALOG_MAX_SKUS][3];
+    char existing[64] = "";
+    char sku_ids[CATALOG_MAX_SKUS][64];
+    tiktok_product_ref_t ref;
+    tiktok_result_t res;
+    memset(&ref, 0, sizeof(ref));
+    memset(&res, 0, sizeof(res));
+
+    const char *category = str_or(p, "category_id", cfg->tiktok_category_id);
+    if (!*category) {
+        snprintf(err, errlen, "no TikTok category: set category_id on the product or TIKTOK_SHOP_CATEGORY_ID");
+        return NULL;
+    }
+    if (n_img == 0) {
+        snprintf(err, errlen, "TikTok Shop needs at least one product image: add an image URL to the product");
+        return NULL;
+    }
+    for (i = 0; i < n_img && i < 9; i++) {
+        if (image_uri(s, json_string_value(json_array_get(images, i)), uris[i], sizeof(uris[i]), err, errlen) != 0)
+            return NULL;
+        uri_ptrs[i] = uris[i];
+    }
+    const char *primary = json_string_value(json_array_get(s->warehouses, 0));
+    for (i = 0; i < n_skus; i++) {
+        const json_t *x = json_array_get(skus, i);
+        const char *sku = json_string_value(json_object_get(x, "sku"));
+        long long have = json_integer_value(json_object_get(x, "stock"));
+        long long q = have - cfg->stock_buffer;
+        stock[i].warehouse_id = primary;
+        stock[i].quantity = q < 0 ? 0 : q > 99999 ? 99999 : q;
+        memset(&specs[i], 0, sizeof(specs[i]));
+        specs[i].seller_sku = sku;
+        specs[i].price_amount = json_string_value(json_object_get(x, "price"));
+        specs[i].currency = str_or(x, "currency", "USD");
+        specs[i].inventory = &stock[i];
+        specs[i].n_inventory = 1;
+        size_t na = 0;
+        const char *an;
+        json_t *av;
+        json_object_foreach((json_t *)json_object_get(x, "attributes"), an, av) {
+            if (na < 3) {
+                attrs[i][na].name = an;
+                attrs[i][na].value_name = json_string_value(av);
+                na++;
+            }
+        }
+        specs[i].sales_attributes = attrs[i];
+        specs[i].n_sales_attributes = na;
+    }
+    const json_t *pkg = json_object_get(p, "package");
+    char length[32], width[32], height[32];
+    double dl = 0, dw = 0, dh = 0;
+    sscanf(cfg->package_dimensions, "%lfx%lfx%lf", &dl, &dw, &dh);
+    snprintf(length, sizeof(length), "%g", dl);
+    snprintf(width, sizeof(width), "%g", dw);
+    snprintf(height, sizeof(height), "%g", dh);
+    tiktok_product_spec_t spec;
+    memset(&spec, 0, sizeof(spec));
+    spec.title = json_string_value(json_object_get(p, "title"));
+    spec.description = str_or(p, "description", spec.title);
+    spec.category_id = category;
+    spec.main_image_uris = uri_ptrs;
+    spec.n_main_images = n_img < 9 ? n_img : 9;
+    spec.weight_value = str_or(pkg, "weight", cfg->package_weight);
+    spec.weight_unit = str_or(pkg, "weight_unit", cfg->package_weight_unit);
+    spec.length = str_or(pkg, "length", length);
+    spec.width = str_or(pkg, "width", width);
+    spec.height = str_or(pkg, "height", height);
+    spec.dimension_unit = str_or(pkg, "dimension_unit", cfg->package_dimension_unit);
+    spec.skus = specs;
+    spec.n_skus = n_skus;
+
+    const char *id = json_string_value(json_object_get(p, "id"));
+    int have_map = skumap_product_get(s->r, id, existing, sizeof(existing));
+    if (have_map < 0) {
+        snprintf(err, errlen, "Redis is not answering");
+        return NULL;
+    }
+    if (have_map == 1) {
+        int f = find_existing(s, skus, existing, sizeof(existing));
+        if (f < 0) {
+            snprintf(err, errlen, "could not search TikTok Shop for this product's SKUs; try again");
+            return NULL;
+        }
+    }
+    if (existing[0]) {
+        /* Keep TikTok's SKU ids so an edit updates SKUs instead of
+         * replacing them. */
+        for (i = 0; i < n_skus; i++) {
+            skumap_entry_t e;
+            if (skumap_get(s->r, specs[i].seller_sku, &e) == 0 && strcmp(e.product_id, existing) == 0) {
+                snprintf(sku_ids[i], sizeof(sku_ids[i]), "%s", e.sku_id);
+                specs[i].id = sku_ids[i];
+            }
+            skumap_entry_free(&e);
+        }
+        if (tiktok_edit_product(connection_client(s->conn), existing, &spec, &ref, &res) != 0) {
+            snprintf(err, errlen, "TikTok Shop rejected the update: %s", res.message);
+            goto out;
+        }
+        result = "updated";
+    } else {
+        if (tiktok_create_product(connection_client(s->conn), &spec, &ref, &res) != 0) {
+            snprintf(err, errlen, "TikTok Shop rejected the product: %s", res.message);
+            goto out;
+        }
+        result = "created";
+    }
+    if (skumap_product_set(s->r, id, ref.product_id) != 0) {
+        snprintf(err, errlen, "Redis is not answering");
+        result = NULL;
+        goto out;
+    }
+    json_t *wh = json_pack("[s]", primary);
+    char dirty[128];
+    redis_key(dirty, sizeof(dirty), "push:dirty");
+    for (size_t k = 0; k < ref.n_skus; k++) {
+        for (i = 0; i < n_skus; i++) {
+            if (strcmp(ref.skus[k].seller_sku, specs[i].seller_sku) != 0)
+                continue;
+            skumap_set(s->r, specs[i].seller_sku, ref.product_id, ref.skus[k].id, wh);
+            skumap_record_push(s->r, specs[i].seller_sku, 1, stock[i].quantity, NULL);
+            /* The quantity sent was read before the call; a sale since then
+             * is caught by the push that this mark triggers. */
+            cmd_ignore(redis_cmd(s->r, "HINCRBY %s %s 1", dirty, specs[i].seller_sku));
+        }
+    }
+    json_decref(wh);
+out:
+    tiktok_product_ref_free(&ref);
+    tiktok_result_free(&res);
+    return result;
+}
+
+int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *job_id,
+                              product_sync_progress_fn fn, void *fn_ctx)
+{
+    char jk[128], rk[128], lock[128], now[32], err[1024];
+    json_t *products = NULL;
+    sync_ctx_t s = {cfg, r, NULL, NULL};
+    int rc = -1;
+
+    job_key(jk, sizeof(jk), job_id, "");
+    job_key(rk, sizeof(rk), job_id, ":results");
+    redis_key(lock, sizeof(lock), "sync:lock");
+    s.conn = connection_open(cfg, r);
+    if (!s.conn) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto fail;
+    }
+    if (catalog_list(r, &products) != CATALOG_OK) {
+        snprintf(err, sizeof(err), "Redis is not answering");
+        goto fail;
+    }
+    cmd_ignore(redis_cmd(r, "HSET %s total %zu", jk, json_array_size(products)));
+    if (connection_warehouses(s.conn, &s.warehouses, err, sizeof(err)) != 0)
+        goto fail;
+    size_t i;
+    json_t *p;
+    long long done = 0, total = (long long)json_array_size(products);
+    json_array_foreach(products, i, p) {
+        const char *id = json_string_value(json_object_get(p, "id"));
+        err[0] = '\0';
+        const char *status = sync_one(&s, p, err, sizeof(err));
+        json_t *row = json_pack("{s:s,s:s,s:s,s:o}", "id", id, "title",
+                                json_string_value(json_object_get(p, "title")), "status", status ? status : "failed",
+                                "error", status ? json_null() : json_string(err));
+        char *text = jsonx_dump(row);
+        json_decref(row);
+        cmd_ignore(redis_cmd(r, "RPUSH %s %s", rk, text ? text : "{}"));
+        free(text);
+        cmd_ignore(redis_cmd(r, "HINCRBY %s %s 1", jk, status ? status : "failed"));
+        cmd_ignore(redis_cmd(r, "HINCRBY %s done 1", jk));
+        if (!status)
+            log_event(LOG_WARN, "product_sync_failed", json_pack("{s:s,s:s}", "product", id, "error", err));
+        done++;
+        if (fn)
+            fn(fn_ctx, done, total, id, status ? status : "failed");
+    }
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    cmd_ignore(redis_cmd(r, "HSET %s state done finished_at %s", jk, now));
+    rc = 0;
+    goto out;
+fail:
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    cmd_ignore(redis_cmd(r, "HSET %s state failed error %s finished_at %s", jk, err, now));
+    log_msg(LOG_WARN, "product_sync_job_failed", "%s", err);
+out:
+    cmd_ignore(redis_cmd(r, "EXPIRE %s %d", rk, JOB_TTL_S));
+    cmd_ignore(redis_cmd(r, "DEL %s", lock));
+    json_decref(products);
+    json_decref(s.warehouses);
+    connection_free(s.conn);
+    return rc;
+}
+
+int product_sync_run(const config_t *cfg, redis_conn_t *r, const char *job_id)
+{
+    return product_sync_run_progress(cfg, r, job_id, NULL, NULL);
+}
+
+int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out)
+{
+    char jk[128], rk[128], jerr[128];
+    *out = NULL;
+    if (strlen(job_id) != PRODUCT_SYNC_JOB_ID_HEX || strspn(job_id, "0123456789abcdef") != PRODUCT_SYNC_JOB_ID_HEX)
+        return 1;
+    job_key(jk, sizeof(jk), job_id, "");
+    job_key(rk, sizeof(rk), job_id, ":results");
+    redisReply *rep = redis_cmd(r, "HMGET %s state total done created updated failed started_at finished_at error", jk);
+    if (!rep)
+        return -1;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 9 || rep->element[0]->type != REDIS_REPLY_STRING) {
+        freeReplyObject(rep);
+        return 1;
+    }
+    redisReply **e = rep->element;
+#define NUM(i) (e[i]->type == REDIS_REPLY_STRING ? json_integer(strtoll(e[i]->str, NULL, 10)) : json_integer(0))
+    json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "job_id", job_id, "state", e[0]->str,
+                          "total", NUM(1), "done", NUM(2), "created", NUM(3), "updated", NUM(4), "failed", NUM(5),
+                          "started_at", NUM(6), "finished_at",
+                          e[7]->type == REDIS_REPLY_STRING ? json_integer(strtoll(e[7]->str, NULL, 10)) : json_null(),
+                          "error", e[8]->type == REDIS_REPLY_STRING && e[8]->len ? json_string(e[8]->str) : json_null());
+#undef NUM
+    freeReplyObject(rep);
+    json_t *results = json_array();
+    rep = redis_cmd(r, "LRANGE %s 0 -1", rk);
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        json_t *row = jsonx_loadb(rep->element[i]->str, rep->element[i]->len, jerr, sizeof(jerr));
+        if (row)
+            json_array_append_new(results, row);
+    }
+    cmd_ignore(rep);
+    json_object_set_new(o, "results", results);
+    *out = o;
+    return 0;
+}
+
+int product_sync_last(redis_conn_t *r, json_t **out)
+{
+    char last[128], id[64];
+    *out = NULL;
+    redis_key(last, sizeof(last), "sync:last");
+    redisReply *rep = redis_cmd(r, "GET %s", last);
+    if (!rep)
+        return -1;
+    int have = rep->type == REDIS_REPLY_STRING && rep->len < sizeof(id);
+    if (have)
+        snprintf(id, sizeof(id), "%s", rep->str);
+    freeReplyObject(rep);
+    if (!have)
+        return 0;
+    return product_sync_get(r, id, out) < 0 ? -1 : 0;
+}

@@ -1,0 +1,343 @@
+/*
+ * queue — Redis stream, consumer group, attempts and dead letters (see
+ * queue.h).
+ */
+#include "shopsync/queue.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shopsync/log.h"
+
+#define GROUP "workers"
+
+/* KEYS: 1 dedupe marker, 2 stream. ARGV: ttl, provider, event_id, body, ts,
+ * max backlog. The marker and the entry are written together or not at all. */
+static const redis_script_t enqueue_script = {
+    "queue_enqueue",
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[6]) then return 2 end\n"
+    "redis.call('XADD', KEYS[2], '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4], 'received_at', ARGV[5])\n"
+    "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])\n"
+    "return 1\n"};
+
+/* KEYS: 1 stream, 2 attempts hash. ARGV: id. */
+static const redis_script_t ack_script = {
+    "queue_ack",
+    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
+    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
+    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
+    "return 1\n"};
+
+/* KEYS: 1 stream, 2 attempts, 3 dead stream. ARGV: id, provider, event_id,
+ * body, received_at, error, max_attempts (0 = dead now), ts. */
+static const redis_script_t fail_script = {
+    "queue_fail",
+    "local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)\n"
+    "local max = tonumber(ARGV[7])\n"
+    "if max > 0 and n < max then return 0 end\n"
+    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4],\n"
+    "           'received_at', ARGV[5], 'error', ARGV[6], 'attempts', n, 'failed_at', ARGV[8], 'original_id', ARGV[1])\n"
+    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
+    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
+    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
+    "return 1\n"};
+
+/* KEYS: 1 dead stream, 2 events stream. ARGV: id or '' for all. */
+static const redis_script_t replay_script = {
+    "queue_replay",
+    "local entries\n"
+    "if ARGV[1] ~= '' then entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])\n"
+    "else entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 10000) end\n"
+    "local n = 0\n"
+    "for _, e in ipairs(entries) do\n"
+    "  local f = {}\n"
+    "  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end\n"
+    "  redis.call('XADD', KEYS[2], '*', 'provider', f.provider, 'event_id', f.event_id, 'body', f.body, 'received_at', f.received_at)\n"
+    "  redis.call('XDEL', KEYS[1], e[1])\n"
+    "  n = n + 1\n"
+    "end\n"
+    "return n\n"};
+
+static void keys(char *stream, char *attempts, char *dead)
+{
+    redis_key(stream, 128, "stream:events");
+    if (attempts)
+        redis_key(attempts, 128, "queue:attempts");
+    if (dead)
+        redis_key(dead, 128, "stream:dead");
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int queue_setup(redis_conn_t *r)
+{
+    char stream[128];
+    keys(stream, NULL, NULL);
+    redisReply *rep = redis_cmd(r, "XGROUP CREATE %s " GROUP " 0 MKSTREAM", stream);
+    if (!rep)
+        return -1;
+    int ok = rep->type == REDIS_REPLY_STATUS || (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "BUSYGROUP", 9) == 0);
+    freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+queue_rc queue_enqueue(redis_conn_t *r, const char *provider, const char *event_id,
+                       const void *body, size_t len, int ttl_s)
+{
+    char stream[128], dedupe[600], ttl[16], ts[32], max[32];
+    keys(stream, NULL, NULL);
+    if (redis_key(dedupe, sizeof(dedupe), "dedupe:%s:%s", provider, event_id))
+        return QUEUE_UNAVAILABLE;
+    snprintf(ttl, sizeof(ttl), "%d", ttl_s);
+    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    snprintf(max, sizeof(max), "%d", QUEUE_MAX_BACKLOG);
+    const char *k[] = {dedupe, stream};
+    const char *a[] = {ttl, provider, event_id, body, ts, max};
+    size_t lens[] = {strlen(ttl), strlen(provider), strlen(event_id), len, strlen(ts), strlen(max)};
+    redisReply *rep = redis_eval(r, &enqueue_script, 2, k, 6, a, lens);
+    if (!rep)
+        return QUEUE_UNAVAILABLE;
+    queue_rc rc = QUEUE_UNAVAILABLE;
+    if (rep->type == REDIS_REPLY_INTEGER)
+        rc = rep->integer == 1 ? QUEUE_ADDED : rep->integer == 0 ? QUEUE_DUPLICATE : QUEUE_FULL;
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* Fill e from one [id, [field, value, ...]] stream entry. */
+static int parse_entry(const redisReply *x, queue_entry_t *e)
+{
+    memset(e, 0, sizeof(*e));
+    if (x->type != REDIS_REPLY_ARRAY || x->elements != 2 || x->element[0]->type != REDIS_REPLY_STRING ||
+        x->element[1]->type != REDIS_REPLY_ARRAY)
+        return -1;
+    snprintf(e->id, sizeof(e->id), "%s", x->element[0]->str);
+    const redisReply *f = x->element[1];
+    for (size_t i = 0; i + 1 < f->elements; i += 2) {
+        const char *name = f->element[i]->str;
+        const redisReply *v = f->element[i + 1];
+        if (!name || v->type != REDIS_REPLY_STRING)
+            continue;
+        if (strcmp(name, "provider") == 0)
+            snprintf(e->provider, sizeof(e->provider), "%s", v->str);
+        else if (strcmp(name, "event_id") == 0)
+            snprintf(e->event_id, sizeof(e->event_id), "%s", v->str);
+        else if (strcmp(name, "received_at") == 0)
+            e->received_at_ms = strtoll(v->str, NULL, 10);
+        else if (strcmp(name, "body") == 0) {
+            free(e->body);
+            e->body = malloc(v->len + 1);
+            if (!e->body)
+                return -1;
+            memcpy(e->body, v->str, v->len);
+            e->body[v->len] = '\0';
+            e->len = v->len;
+        }
+    }
+    return e->body ? 0 : -1;
+}
+
+/* Parse a list of entries; entries deleted while pending come back with a
+ * nil field list and are skipped. */
+static int collect(const redisReply *list, queue_entry_t *out, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < list->elements && n < max; i++) {
+        if (parse_entry(list->element[i], &out[n]) == 0)
+            n++;
+        else
+            queue_entry_free(&out[n]);
+    }
+    return n;
+}
+
+int queue_read(redis_conn_t *r, const char *consumer, queue_entry_t *out, int max, int block_ms)
+{
+    char stream[128];
+    keys(stream, NULL, NULL);
+    redisReply *rep = redis_cmd(r, "XREADGROUP GROUP " GROUP " %s COUNT %d BLOCK %d STREAMS %s >", consumer, max,
+                                block_ms, stream);
+    if (!rep)
+        return -1;
+    int n = 0;
+    if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOGROUP", 7) == 0) {
+        /* The stream was deleted (FLUSHALL, restore): recreate the group. */
+        freeReplyObject(rep);
+        return queue_setup(r) == 0 ? 0 : -1;
+    }
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2)
+        n = collect(rep->element[0]->element[1], out, max);
+    freeReplyObject(rep);
+    return n;
+}
+
+int queue_reclaim(redis_conn_t *r, const char *consumer, long long min_idle_ms,
+                  queue_entry_t *out, int max)
+{
+    char stream[128];
+    keys(stream, NULL, NULL);
+    redisReply *rep = redis_cmd(r, "XAUTOCLAIM %s " GROUP " %s %lld 0-0 COUNT %d", stream, consumer, min_idle_ms, max);
+    if (!rep)
+        return -1;
+    int n = 0;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2 && rep->element[1]->type == REDIS_REPLY_ARRAY)
+        n = collect(rep->element[1], out, max);
+    freeReplyObject(rep);
+    return n;
+}
+
+int queue_ack(redis_conn_t *r, const queue_entry_t *e)
+{
+    char stream[128], attempts[128];
+    keys(stream, attempts, NULL);
+    const char *k[] = {stream, attempts};
+    const char *a[] = {e->id};
+    redisReply *rep = redis_eval(r, &ack_script, 2, k, 1, a, NULL);
+    int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+static int fail_with(redis_conn_t *r, const queue_entry_t *e, const char *error, int max_attempts)
+{
+    char stream[128], attempts[128], dead[128], max[16], ra[32], ts[32];
+    keys(stream, attempts, dead);
+    snprintf(max, sizeof(max), "%d", max_attempts);
+    snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
+    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    const char *k[] = {stream, attempts, dead};
+    const char *a[] = {e->id, e->provider, e->event_id, e->body, ra, error, max, ts};
+    size_t lens[] = {strlen(e->id), strlen(e->provider), strlen(e->event_id), e->len, strlen(ra), strlen(error),
+                     strlen(max), strlen(ts)};
+    redisReply *rep = redis_eval(r, &fail_script, 3, k, 8, a, lens);
+    if (!rep)
+        return -1;
+    int rc = rep->type == REDIS_REPLY_INTEGER ? (int)rep->integer : -1;
+    freeReplyObject(rep);
+    if (rc == 1)
+        log_event(LOG_WARN, "event_dead_lettered", json_pack("{s:s,s:s,s:s}", "provider", e->provider, "event_id",
+                                                             e->event_id, "error", error));
+    return rc;
+}
+
+int queue_fail(redis_conn_t *r, const queue_entry_t *e, const char *error, int max_attempts)
+{
+    return fail_with(r, e, error, max_attempts < 1 ? 1 : max_attempts);
+}
+
+int queue_dead_letter(redis_conn_t *r, const queue_entry_t *e, const char *error, int attempts)
+{
+    (void)attempts;
+    return fail_with(r, e, error, 0) == 1 ? 0 : -1;
+}
+
+void queue_entry_free(queue_entry_t *e)
+{
+    free(e->body);
+    e->body = NULL;
+    e->len = 0;
+}
+
+int queue_dlq_list(redis_conn_t *r, int limit, json_t **out, long long *total)
+{
+    char dead[128];
+    redis_key(dead, sizeof(dead), "stream:dead");
+    *out = NULL;
+    redisReply *rep = redis_cmd(r, "XREVRANGE %s + - COUNT %d", dead, limit);
+    if (!rep)
+        return -1;
+    json_t *arr = json_array();
+    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        const redisReply *x = rep->element[i];
+        if (x->type != REDIS_REPLY_ARRAY || x->elements != 2)
+            continue;
+        json_t *o = json_pack("{s:s}", "id", x->element[0]->str);
+        const redisReply *f = x->element[1];
+        for (size_t j = 0; j + 1 < f->elements; j += 2) {
+            const char *name = f->element[j]->str;
+            const char *v = f->element[j + 1]->str;
+            if (!name || !v)
+                continue;
+            if (strcmp(name, "provider") == 0)
+                json_object_set_new(o, "source", json_string(v));
+            else if (strcmp(name, "event_id") == 0 || strcmp(name, "error") == 0)
+                json_object_set_new(o, name, json_string(v));
+            else if (strcmp(name, "attempts") == 0 || strcmp(name, "failed_at") == 0 || strcmp(name, "received_at") == 0)
+                json_object_set_new(o, name, json_integer(strtoll(v, NULL, 10)));
+        }
+        json_array_append_new(arr, o);
+    }
+    freeReplyObject(rep);
+    rep = redis_cmd(r, "XLEN %s", dead);
+    *total = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep)
+        freeReplyObject(rep);
+    *out = arr;
+    return 0;
+}
+
+int queue_dlq_replay(redis_conn_t *r, const char *id, long long *n)
+{
+    char stream[128], dead[128];
+    keys(stream, NULL, dead);
+    const char *k[] = {dead, stream};
+    const char *a[] = {id ? id : ""};
+    *n = 0;
+    redisReply *rep = redis_eval(r, &replay_script, 2, k, 1, a, NULL);
+    if (!rep)
+        return -1;
+    int rc = -1;
+    if (rep->type == REDIS_REPLY_INTEGER) {
+        *n = rep->integer;
+        rc = id && rep->integer == 0 ? 1 : 0;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+int queue_stats(redis_conn_t *r, queue_stats_t *out)
+{
+    char stream[128], dead[128], dirty[128];
+    keys(stream, NULL, dead);
+    redis_key(dirty, sizeof(dirty), "push:dirty");
+    memset(out, 0, sizeof(*out));
+    redisReply *rep = redis_cmd(r, "XLEN %s", stream);
+    if (!rep)
+        return -1;
+    out->depth = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    freeReplyObject(rep);
+    rep = redis_cmd(r, "XPENDING %s " GROUP, stream);
+    if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
+        out->pending = rep->element[0]->integer;
+        if (rep->element[1]->type == REDIS_REPLY_STRING)
+            out->oldest_pending_age_ms = now_ms() - strtoll(rep->element[1]->str, NULL, 10);
+    }
+    if (rep)
+        freeReplyObject(rep);
+    if (out->depth > out->pending && out->oldest_pending_age_ms == 0) {
+        /* Nothing pending but entries waiting: age of the oldest waiting. */
+        rep = redis_cmd(r, "XRANGE %s - + COUNT 1", stream);
+        if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1)
+            out->oldest_pending_age_ms = now_ms() - strtoll(rep->element[0]->element[0]->str, NULL, 10);
+        if (rep)
+            freeReplyObject(rep);
+    }
+    rep = redis_cmd(r, "XLEN %s", dead);
+    out->dead = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep)
+        freeReplyObject(rep);
+    rep = redis_cmd(r, "HLEN %s", dirty);
+    out->dirty = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep)
+        freeReplyObject(rep);
+    return 0;
+}

@@ -1,0 +1,120 @@
+/*
+ * reconcile — drift between TikTok quantities and store stock (see
+ * reconcile.h).
+ */
+#include "shopsync/reconcile.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shopsync/jsonx.h"
+#include "shopsync/log.h"
+#include "shopsync/metrics.h"
+#include "shopsync/push.h"
+#include "shopsync/skumap.h"
+#include "shopsync/stock.h"
+#include "shopsync/tiktok.h"
+
+#define BATCH 50
+
+int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int repair, json_t **report)
+{
+    json_t *skus = NULL, *drift = json_array(), *errors = json_array();
+    long long checked = 0, repaired = 0;
+    int rc = -1;
+
+    *report = NULL;
+    if (!connection_is_connected(conn)) {
+        rc = 1;
+        goto out;
+    }
+    if (skumap_all(r, &skus) != 0)
+        goto out;
+    size_t n = json_array_size(skus);
+    for (size_t start = 0; start < n; start += BATCH) {
+        const char *ids[BATCH];
+        char sku_of[BATCH][256];
+        char id_buf[BATCH][64];
+        size_t m = 0;
+        for (size_t i = start; i < n && m < BATCH; i++) {
+            const char *sku = json_string_value(json_array_get(skus, i));
+            skumap_entry_t e;
+            if (skumap_get(r, sku, &e) == 0) {
+                snprintf(id_buf[m], sizeof(id_buf[m]), "%s", e.sku_id);
+                snprintf(sku_of[m], sizeof(sku_of[m]), "%s", sku);
+                ids[m] = id_buf[m];
+                m++;
+            }
+            skumap_entry_free(&e);
+        }
+        if (m == 0)
+            continue;
+        tiktok_inventories_t inv;
+        tiktok_result_t res;
+        if (tiktok_inventory_search(connection_client(conn), ids, m, &inv, &res) != 0) {
+            json_array_append_new(errors, json_pack("{s:s}", "error", res.message));
+            tiktok_inventories_free(&inv);
+            tiktok_result_free(&res);
+            continue;
+        }
+        for (size_t k = 0; k < m; k++) {
+            long long tiktok_q = -1;
+            for (size_t j = 0; j < inv.n; j++)
+                if (strcmp(inv.items[j].sku_id, ids[k]) == 0)
+                    tiktok_q = inv.items[j].total_available_quantity;
+            long long stock = 0;
+            if (stock_get(r, sku_of[k], &stock) != STOCK_OK)
+                continue;
+            long long proj = stock - cfg->stock_buffer < 0 ? 0 : stock - cfg->stock_buffer;
+            checked++;
+            if (tiktok_q == proj)
+                continue;
+            metrics_add(M_DRIFT_FOUND, 1);
+            json_array_append_new(drift, json_pack("{s:s,s:I,s:I,s:o}", "sku", sku_of[k], "store", (json_int_t)stock,
+                                                   "projection", (json_int_t)proj, "tiktok",
+                                                   tiktok_q >= 0 ? json_integer(tiktok_q) : json_null()));
+            if (repair) {
+                push_mark(r, sku_of[k]);
+                if (push_sku(cfg, r, conn, sku_of[k], 1) == PUSH_SENT)
+                    repaired++;
+            }
+        }
+        tiktok_inventories_free(&inv);
+        tiktok_result_free(&res);
+    }
+    *report = json_pack("{s:I,s:I,s:O,s:I,s:b,s:O}", "ts", (json_int_t)time(NULL), "checked", (json_int_t)checked,
+                        "drift", drift, "repaired", (json_int_t)repaired, "repair", repair, "errors", errors);
+    char *text = jsonx_dump(*report);
+    char k[128];
+    redis_key(k, sizeof(k), "reconcile:last");
+    if (text) {
+        redisReply *rep = redis_cmd(r, "SET %s %s", k, text);
+        if (rep)
+            freeReplyObject(rep);
+        free(text);
+    }
+    log_event(LOG_INFO, "reconcile", json_pack("{s:I,s:I,s:I}", "checked", (json_int_t)checked, "drift",
+                                               (json_int_t)json_array_size(drift), "repaired", (json_int_t)repaired));
+    rc = 0;
+out:
+    json_decref(skus);
+    json_decref(drift);
+    json_decref(errors);
+    return rc;
+}
+
+int reconcile_last(redis_conn_t *r, json_t **out)
+{
+    char k[128], jerr[128];
+    *out = NULL;
+    redis_key(k, sizeof(k), "reconcile:last");
+    redisReply *rep = redis_cmd(r, "GET %s", k);
+    if (!rep)
+        return -1;
+    if (rep->type == REDIS_REPLY_STRING)
+        *out = jsonx_loadb(rep->str, rep->len, jerr, sizeof(jerr));
+    freeReplyObject(rep);
+    return 0;
+}

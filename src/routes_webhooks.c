@@ -1,0 +1,140 @@
+/*
+ * routes_webhooks — intake of TikTok Shop and Stripe webhooks: verify the
+ * signature on the raw body, store the event durably with its dedupe marker
+ * in one step, answer fast. Processing happens in the queue workers.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "routes.h"
+#include "shopsync/crypto.h"
+#include "shopsync/httpx.h"
+#include "shopsync/jsonx.h"
+#include "shopsync/log.h"
+#include "shopsync/metrics.h"
+#include "shopsync/queue.h"
+#include "shopsync/stripe.h"
+#include "shopsync/tiktok.h"
+
+/* Longer than the providers' retry horizons: TikTok retries for about 16 h,
+ * Stripe for 3 days. */
+#define TIKTOK_DEDUPE_TTL_S (3 * 86400)
+#define STRIPE_DEDUPE_TTL_S (7 * 86400)
+#define TIKTOK_ALT_WINDOW_S 300
+
+/* The relay form: x-tiktok-shop-signature = hex HMAC(app_secret, timestamp
+ * + body), timestamp within 5 minutes. */
+static int verify_alt(const config_t *cfg, const char *ts, const char *sig, const buf_t *body)
+{
+    char *end = NULL;
+    long long t = strtoll(ts, &end, 10);
+    if (!*ts || *end || llabs((long long)time(NULL) - t) > TIKTOK_ALT_WINDOW_S)
+        return 0;
+    crypto_hmac_t *h = crypto_hmac_new(cfg->tiktok_app_secret, strlen(cfg->tiktok_app_secret));
+    unsigned char mac[32];
+    char hex[65];
+    if (!h)
+        return 0;
+    crypto_hmac_update(h, ts, strlen(ts));
+    crypto_hmac_update(h, body->data ? body->data : "", body->len);
+    if (crypto_hmac_final(h, mac) != 0)
+        return 0;
+    crypto_hex(mac, sizeof(mac), hex);
+    return crypto_hex_equal(hex, sig);
+}
+
+static int enqueue_reply(req_t *rq, queue_rc q, metric_id_t dup_metric, int json_reply)
+{
+    switch (q) {
+    case QUEUE_ADDED:
+        break;
+    case QUEUE_DUPLICATE:
+        metrics_add(dup_metric, 1);
+        break;
+    case QUEUE_FULL:
+        return http_reply_error(rq, 503, "backlog_full", "too many events are waiting; retry later");
+    default:
+        return http_reply_redis_down(rq);
+    }
+    if (json_reply)
+        return http_reply_json(rq, 200, json_pack("{s:b,s:b}", "received", 1, "duplicate", q == QUEUE_DUPLICATE));
+    httpx_send_empty(rq->conn, 200, NULL);
+    return 200;
+}
+
+int route_tiktok_webhook(req_t *rq)
+{
+    const config_t *cfg = rq->app->cfg;
+    const char *auth = mg_get_header(rq->conn, "Authorization");
+    const char *alt_sig = mg_get_header(rq->conn, "x-tiktok-shop-signature");
+    const char *alt_ts = mg_get_header(rq->conn, "x-tiktok-shop-timestamp");
+    const char *body = rq->body.data ? rq->body.data : "";
+    int ok = 0;
+
+    metrics_add(M_WEBHOOK_TIKTOK_RECEIVED, 1);
+    if (cfg->tiktok_app_key[0] && cfg->tiktok_app_secret[0]) {
+        if (auth && *auth)
+            ok = tiktok_webhook_verify(cfg->tiktok_app_key, cfg->tiktok_app_secret, body, rq->body.len, auth) == 1;
+        else if (alt_sig && alt_ts)
+            ok = verify_alt(cfg, alt_ts, alt_sig, &rq->body);
+    }
+    if (!ok) {
+        metrics_add(M_WEBHOOK_TIKTOK_REJECTED, 1);
+        log_msg(LOG_WARN, "webhook_rejected", "tiktok: missing or wrong signature");
+        httpx_send_empty(rq->conn, 401, NULL);
+        return 401;
+    }
+    char jerr[256], id[QUEUE_EVENT_ID_MAX];
+    json_t *doc = jsonx_loadb(body, rq->body.len, jerr, sizeof(jerr));
+    if (!doc || !json_is_object(doc)) {
+        metrics_add(M_WEBHOOK_TIKTOK_REJECTED, 1);
+        json_decref(doc);
+        return http_reply_error(rq, 400, "invalid_json", "%s", doc ? "the body must be a JSON object" : jerr);
+    }
+    if (jsonx_get_id(doc, "tts_notification_id", id, sizeof(id), jerr, sizeof(jerr)) != 0) {
+        /* Without TikTok's id, the body itself identifies the push: an
+         * identical retry is still recognised. */
+        unsigned char h[32];
+        char hex[65];
+        crypto_sha256(body, rq->body.len, h);
+        crypto_hex(h, sizeof(h), hex);
+        snprintf(id, sizeof(id), "sha256-%s", hex);
+    }
+    json_decref(doc);
+    return enqueue_reply(rq, queue_enqueue(rq->redis, "tiktok", id, body, rq->body.len, TIKTOK_DEDUPE_TTL_S),
+                         M_WEBHOOK_TIKTOK_DUPLICATE, 0);
+}
+
+int route_stripe_webhook(req_t *rq)
+{
+    const config_t *cfg = rq->app->cfg;
+    const char *sig = mg_get_header(rq->conn, "Stripe-Signature");
+    const char *body = rq->body.data ? rq->body.data : "";
+    char err[256] = "";
+
+    metrics_add(M_WEBHOOK_STRIPE_RECEIVED, 1);
+    if (!cfg->stripe_webhook_secret[0]) {
+        metrics_add(M_WEBHOOK_STRIPE_REJECTED, 1);
+        return http_reply_error(rq, 503, "not_configured", "STRIPE_WEBHOOK_SECRET is not set on this shopsync");
+    }
+    if (!sig) {
+        metrics_add(M_WEBHOOK_STRIPE_REJECTED, 1);
+        return http_reply_error(rq, 400, "invalid_signature", "missing Stripe-Signature header");
+    }
+    int v = stripe_verify_signature(sig, body, rq->body.len, cfg->stripe_webhook_secret, (long long)time(NULL),
+                                    STRIPE_DEFAULT_TOLERANCE_S, err, sizeof(err));
+    if (v != STRIPE_SIG_OK) {
+        metrics_add(M_WEBHOOK_STRIPE_REJECTED, 1);
+        log_msg(LOG_WARN, "webhook_rejected", "stripe: %s", err);
+        return http_reply_error(rq, 400, "invalid_signature", "Stripe-Signature: %s", err);
+    }
+    stripe_event_t ev;
+    if (stripe_parse_event(body, rq->body.len, &ev, err, sizeof(err)) != 0) {
+        metrics_add(M_WEBHOOK_STRIPE_REJECTED, 1);
+        return http_reply_error(rq, 400, "invalid_event", "%s", err);
+    }
+    return enqueue_reply(rq, queue_enqueue(rq->redis, "stripe", ev.id, body, rq->body.len, STRIPE_DEDUPE_TTL_S),
+                         M_WEBHOOK_STRIPE_DUPLICATE, 1);
+}

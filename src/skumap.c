@@ -1,0 +1,214 @@
+/*
+ * skumap — TikTok ids and push state per store SKU (see skumap.h).
+ */
+#include "shopsync/skumap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "shopsync/jsonx.h"
+
+static void sku_key(char *out, size_t cap, const char *sku)
+{
+    redis_key(out, cap, "tiktok:sku:%s", sku);
+}
+
+int skumap_get(redis_conn_t *r, const char *sku, skumap_entry_t *out)
+{
+    char k[256], jerr[128];
+    memset(out, 0, sizeof(*out));
+    out->last_pushed_quantity = -1;
+    sku_key(k, sizeof(k), sku);
+    redisReply *rep = redis_cmd(r, "HMGET %s product_id sku_id warehouses last_pushed_quantity last_pushed_at status error", k);
+    if (!rep)
+        return -1;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7) {
+        freeReplyObject(rep);
+        return -1;
+    }
+    redisReply **e = rep->element;
+    int mapped = e[0]->type == REDIS_REPLY_STRING && e[1]->type == REDIS_REPLY_STRING;
+    if (e[0]->type == REDIS_REPLY_STRING)
+        snprintf(out->product_id, sizeof(out->product_id), "%s", e[0]->str);
+    if (e[1]->type == REDIS_REPLY_STRING)
+        snprintf(out->sku_id, sizeof(out->sku_id), "%s", e[1]->str);
+    if (e[2]->type == REDIS_REPLY_STRING)
+        out->warehouses = jsonx_loadb(e[2]->str, e[2]->len, jerr, sizeof(jerr));
+    if (e[3]->type == REDIS_REPLY_STRING)
+        out->last_pushed_quantity = strtoll(e[3]->str, NULL, 10);
+    if (e[4]->type == REDIS_REPLY_STRING)
+        out->last_pushed_at = strtoll(e[4]->str, NULL, 10);
+    if (e[5]->type == REDIS_REPLY_STRING)
+        snprintf(out->status, sizeof(out->status), "%s", e[5]->str);
+    if (e[6]->type == REDIS_REPLY_STRING)
+        snprintf(out->error, sizeof(out->error), "%s", e[6]->str);
+    freeReplyObject(rep);
+    return mapped ? 0 : 1;
+}
+
+void skumap_entry_free(skumap_entry_t *e)
+{
+    json_decref(e->warehouses);
+    e->warehouses = NULL;
+}
+
+int skumap_set(redis_conn_t *r, const char *sku, const char *product_id, const char *sku_id,
+               const json_t *warehouses)
+{
+    char k[256], ik[256], mk[128];
+    char *wh = jsonx_dump(warehouses);
+    if (!wh)
+        return -1;
+    sku_key(k, sizeof(k), sku);
+    redis_key(ik, sizeof(ik), "tiktok:sku_id:%s", sku_id);
+    redis_key(mk, sizeof(mk), "tiktok:mapped");
+    /* One transaction so a reader never sees half a mapping. */
+    redisReply *rep = redis_cmd(r, "MULTI");
+    int ok = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep)
+        freeReplyObject(rep);
+    if (ok) {
+        const char *cmds[][10] = {
+            {"HSET", k, "product_id", product_id, "sku_id", sku_id, "warehouses", wh, NULL},
+            {"SET", ik, sku, NULL},
+            {"SADD", mk, sku, NULL},
+        };
+        for (size_t i = 0; i < 3; i++) {
+            int argc = 0;
+            while (cmds[i][argc])
+                argc++;
+            rep = redis_cmd_argv(r, argc, cmds[i], NULL);
+            if (rep)
+                freeReplyObject(rep);
+        }
+        rep = redis_cmd(r, "EXEC");
+        ok = rep && rep->type == REDIS_REPLY_ARRAY;
+        if (rep)
+            freeReplyObject(rep);
+    }
+    free(wh);
+    return ok ? 0 : -1;
+}
+
+static int get_string(redis_conn_t *r, const char *key, char *out, size_t cap)
+{
+    redisReply *rep = redis_cmd(r, "GET %s", key);
+    if (!rep)
+        return -1;
+    int rc = 1;
+    if (rep->type == REDIS_REPLY_STRING) {
+        snprintf(out, cap, "%s", rep->str);
+        rc = 0;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+int skumap_product_get(redis_conn_t *r, const char *id, char *out, size_t cap)
+{
+    char k[256];
+    redis_key(k, sizeof(k), "tiktok:product:%s", id);
+    return get_string(r, k, out, cap);
+}
+
+int skumap_product_set(redis_conn_t *r, const char *id, const char *tiktok_product_id)
+{
+    char k[256];
+    redis_key(k, sizeof(k), "tiktok:product:%s", id);
+    redisReply *rep = redis_cmd(r, "SET %s %s", k, tiktok_product_id);
+    int ok = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+int skumap_sku_for_id(redis_conn_t *r, const char *sku_id, char *out, size_t cap)
+{
+    char k[256];
+    redis_key(k, sizeof(k), "tiktok:sku_id:%s", sku_id);
+    return get_string(r, k, out, cap);
+}
+
+int skumap_record_push(redis_conn_t *r, const char *sku, int ok, long long quantity, const char *error)
+{
+    char k[256], q[32], now[32];
+    sku_key(k, sizeof(k), sku);
+    snprintf(q, sizeof(q), "%lld", quantity);
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    redisReply *rep = ok ? redis_cmd(r, "HSET %s last_pushed_quantity %s last_pushed_at %s status synced error %s", k,
+                                     q, now, "")
+                         : redis_cmd(r, "HSET %s status error error %s", k, error ? error : "push failed");
+    int good = rep && rep->type == REDIS_REPLY_INTEGER;
+    if (rep)
+        freeReplyObject(rep);
+    return good ? 0 : -1;
+}
+
+json_t *skumap_describe(redis_conn_t *r, const char *sku)
+{
+    skumap_entry_t e;
+    int rc = skumap_get(r, sku, &e);
+    json_t *o;
+    if (rc != 0) {
+        o = json_pack("{s:s,s:n,s:n,s:n,s:n,s:o}", "status", e.status[0] && strcmp(e.status, "error") == 0 ? "error" : "not_synced",
+                      "product_id", "sku_id", "last_pushed_quantity", "last_pushed_at", "error",
+                      e.error[0] ? json_string(e.error) : json_null());
+    } else {
+        o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "status", strcmp(e.status, "error") == 0 ? "error" : "synced",
+                      "product_id", e.product_id, "sku_id", e.sku_id, "last_pushed_quantity",
+                      e.last_pushed_quantity >= 0 ? json_integer(e.last_pushed_quantity) : json_null(),
+                      "last_pushed_at", e.last_pushed_at ? json_integer(e.last_pushed_at) : json_null(), "error",
+                      e.error[0] ? json_string(e.error) : json_null());
+    }
+    skumap_entry_free(&e);
+    return o;
+}
+
+int skumap_all(redis_conn_t *r, json_t **out)
+{
+    char mk[128];
+    redis_key(mk, sizeof(mk), "tiktok:mapped");
+    *out = NULL;
+    redisReply *rep = redis_cmd(r, "SMEMBERS %s", mk);
+    if (!rep)
+        return -1;
+    json_t *arr = json_array();
+    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++)
+        json_array_append_new(arr, json_string(rep->element[i]->str));
+    freeReplyObject(rep);
+    *out = arr;
+    return 0;
+}
+
+int skumap_clear(redis_conn_t *r)
+{
+    char pattern[128];
+    const char *cursor = "0";
+    char next[32];
+    redis_key(pattern, sizeof(pattern), "tiktok:*");
+    /* SCAN rather than KEYS so a large catalog does not block Redis; the
+     * connection hash is kept (the caller deletes it separately). */
+    do {
+        redisReply *rep = redis_cmd(r, "SCAN %s MATCH %s COUNT 500", cursor, pattern);
+        if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+            if (rep)
+                freeReplyObject(rep);
+            return -1;
+        }
+        snprintf(next, sizeof(next), "%s", rep->element[0]->str);
+        redisReply *keys = rep->element[1];
+        for (size_t i = 0; i < keys->elements; i++) {
+            const char *k = keys->element[i]->str;
+            if (strstr(k, "tiktok:connection") || strstr(k, "tiktok:image:"))
+                continue;
+            redisReply *d = redis_cmd(r, "DEL %s", k);
+            if (d)
+                freeReplyObject(d);
+        }
+        freeReplyObject(rep);
+        cursor = next;
+    } while (strcmp(cursor, "0") != 0);
+    return 0;
+}

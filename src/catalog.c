@@ -52,7 +52,7 @@ static const redis_script_t store_script = {
     "      redis.call('SET', sk, 0)\n"
     "      redis.call('HINCRBY', KEYS[5], s.sku, 1)\n"
     "    end\n"
-    "    if s.stock >= 0 then\n"
+    "    if s.stock >= 0 and tonumber(redis.call('GET', sk)) ~= s.stock then\n"
     "      stock_change(sk, s.sku, 'set', s.stock, 'import', it.id, req.ts, KEYS[3], KEYS[4], KEYS[5], KEYS[6])\n"
     "    end\n"
     "    n = n + 1\n"
@@ -577,10 +577,10 @@ static catalog_rc attach_stock(redis_conn_t *r, json_t *arr)
     char **owned = calloc(total + 1, sizeof(char *));
     catalog_rc rc = CATALOG_UNAVAILABLE;
     redisReply *rep = NULL;
+    size_t k = 1;
     if (!argv || !owned)
         goto out;
     argv[0] = "MGET";
-    size_t k = 1;
     json_array_foreach(arr, i, p) {
         json_array_foreach(json_object_get(p, "skus"), j, s) {
             char sk[256];

@@ -37,6 +37,7 @@ const char *httpx_status_text(int status)
     case 202: return "Accepted";
     case 204: return "No Content";
     case 302: return "Found";
+    case 303: return "See Other";
     case 304: return "Not Modified";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";

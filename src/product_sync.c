@@ -351,7 +351,7 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
         snprintf(err, sizeof(err), "Redis is not answering");
         goto fail;
     }
-    cmd_ignore(redis_cmd(r, "HSET %s total %zu", jk, json_array_size(products)));
+    cmd_ignore(redis_cmd(r, "HSET %s total %lld", jk, (long long)json_array_size(products)));
     if (connection_warehouses(s.conn, &s.warehouses, err, sizeof(err)) != 0)
         goto fail;
     size_t i;

@@ -1,0 +1,161 @@
+/*
+ * config — the sandbox's settings from SANDBOX_* environment variables, each
+ * overridable by a --flag (see usage()).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sandbox.h"
+
+enum {
+    O_LISTEN, O_APP_KEY, O_APP_SECRET, O_SERVICE_ID, O_REDIRECT_URI, O_WEBHOOK_URL,
+    O_ACCESS_TTL, O_RATE_LIMIT, O_STRIPE_URL, O_STRIPE_SECRET, O_ROTATE_REFRESH,
+    O_SKIP_TS, O_COUNT
+};
+
+static const struct {
+    const char *env;
+    const char *flag;
+    const char *def;
+    const char *help;
+} opts[O_COUNT] = {
+    [O_LISTEN] = {"SANDBOX_LISTEN", "--listen", "127.0.0.1:9090", "host:port to listen on"},
+    [O_APP_KEY] = {"SANDBOX_APP_KEY", "--app-key", "sandbox_app_key", "the app's app_key"},
+    [O_APP_SECRET] = {"SANDBOX_APP_SECRET", "--app-secret", "sandbox_app_secret",
+                      "the app's app_secret"},
+    [O_SERVICE_ID] = {"SANDBOX_SERVICE_ID", "--service-id", "7100000000000000001",
+                      "service_id the authorize page accepts"},
+    [O_REDIRECT_URI] = {"SANDBOX_REDIRECT_URI", "--redirect-uri",
+                        "http://localhost:8080/api/admin/tiktok/callback",
+                        "where Approve/Deny redirect"},
+    [O_WEBHOOK_URL] = {"SANDBOX_WEBHOOK_URL", "--webhook-url", "",
+                       "http:// URL for order webhooks (empty: none)"},
+    [O_ACCESS_TTL] = {"SANDBOX_ACCESS_TTL", "--access-ttl", "14400",
+                      "access token lifetime, seconds"},
+    [O_RATE_LIMIT] = {"SANDBOX_RATE_LIMIT", "--rate-limit", "50",
+                      "requests per second per API path and shop"},
+    [O_STRIPE_URL] = {"SANDBOX_STRIPE_WEBHOOK_URL", "--stripe-webhook-url", "",
+                      "http:// URL for Stripe events (empty: none)"},
+    [O_STRIPE_SECRET] = {"SANDBOX_STRIPE_WEBHOOK_SECRET", "--stripe-webhook-secret", "",
+                         "whsec_ secret that signs Stripe events"},
+    [O_ROTATE_REFRESH] = {"SANDBOX_ROTATE_REFRESH", "--rotate-refresh", "0",
+                          "1: token refresh also replaces the refresh token"},
+    /* Test-only: lets the integration test replay the published signing
+     * vectors, whose timestamps are years old. */
+    [O_SKIP_TS] = {"SANDBOX_SKIP_TIMESTAMP_CHECK", "--skip-timestamp-check", "0",
+                   "1: accept any timestamp (tests only)"},
+};
+
+static void usage(void)
+{
+    fputs("usage: shopsync-sandbox [--flag value]...\n"
+          "A local TikTok Shop Open API sandbox (202309), with OAuth pages, order\n"
+          "webhooks, fault injection and a Stripe checkout stand-in.\n\n"
+          "Each setting comes from its environment variable; a flag overrides it.\n",
+          stdout);
+    for (int i = 0; i < O_COUNT; i++)
+        printf("  %-26s %-30s %s (default \"%s\")\n", opts[i].flag, opts[i].env, opts[i].help,
+               opts[i].def);
+}
+
+static int copy(char *dst, size_t cap, const char *src, const char *name)
+{
+    if (strlen(src) >= cap) {
+        fprintf(stderr, "shopsync-sandbox: %s is too long\n", name);
+        return -1;
+    }
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+static int to_long(const char *s, long min, long max, const char *name, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || !*s || *end || v < min || v > max) {
+        fprintf(stderr, "shopsync-sandbox: %s must be an integer in %ld..%ld\n", name, min, max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int http_url_ok(const char *url, const char *name)
+{
+    if (*url && strncmp(url, "http://", 7) != 0) {
+        fprintf(stderr, "shopsync-sandbox: %s must be an http:// URL\n", name);
+        return -1;
+    }
+    return 0;
+}
+
+int sb_config_load(sb_config_t *cfg, int argc, char **argv)
+{
+    const char *val[O_COUNT];
+    long flag;
+
+    for (int i = 0; i < O_COUNT; i++) {
+        const char *e = getenv(opts[i].env);
+        /* An empty variable means "use the default", as a blank line in an
+         * env file usually does. */
+        val[i] = e && *e ? e : opts[i].def;
+    }
+    for (int a = 1; a < argc; a++) {
+        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+            usage();
+            return 1;
+        }
+        int found = 0;
+        for (int i = 0; i < O_COUNT && !found; i++) {
+            size_t n = strlen(opts[i].flag);
+            if (strncmp(argv[a], opts[i].flag, n) != 0)
+                continue;
+            if (argv[a][n] == '=') {
+                val[i] = argv[a] + n + 1;
+                found = 1;
+            } else if (argv[a][n] == '\0' && a + 1 < argc) {
+                val[i] = argv[++a];
+                found = 1;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "shopsync-sandbox: unknown or incomplete argument %s (try --help)\n",
+                    argv[a]);
+            return -1;
+        }
+    }
+    memset(cfg, 0, sizeof(*cfg));
+    if (copy(cfg->listen, sizeof(cfg->listen), val[O_LISTEN], "SANDBOX_LISTEN") ||
+        copy(cfg->app_key, sizeof(cfg->app_key), val[O_APP_KEY], "SANDBOX_APP_KEY") ||
+        copy(cfg->app_secret, sizeof(cfg->app_secret), val[O_APP_SECRET], "SANDBOX_APP_SECRET") ||
+        copy(cfg->service_id, sizeof(cfg->service_id), val[O_SERVICE_ID], "SANDBOX_SERVICE_ID") ||
+        copy(cfg->redirect_uri, sizeof(cfg->redirect_uri), val[O_REDIRECT_URI],
+             "SANDBOX_REDIRECT_URI") ||
+        copy(cfg->webhook_url, sizeof(cfg->webhook_url), val[O_WEBHOOK_URL],
+             "SANDBOX_WEBHOOK_URL") ||
+        copy(cfg->stripe_webhook_url, sizeof(cfg->stripe_webhook_url), val[O_STRIPE_URL],
+             "SANDBOX_STRIPE_WEBHOOK_URL") ||
+        copy(cfg->stripe_webhook_secret, sizeof(cfg->stripe_webhook_secret),
+             val[O_STRIPE_SECRET], "SANDBOX_STRIPE_WEBHOOK_SECRET"))
+        return -1;
+    if (to_long(val[O_ACCESS_TTL], 1, 315360000L, "SANDBOX_ACCESS_TTL", &cfg->access_ttl) ||
+        to_long(val[O_RATE_LIMIT], 1, 1000000L, "SANDBOX_RATE_LIMIT", &cfg->rate_limit) ||
+        to_long(val[O_ROTATE_REFRESH], 0, 1, "SANDBOX_ROTATE_REFRESH", &flag))
+        return -1;
+    cfg->rotate_refresh = (int)flag;
+    if (to_long(val[O_SKIP_TS], 0, 1, "SANDBOX_SKIP_TIMESTAMP_CHECK", &flag))
+        return -1;
+    cfg->skip_timestamp_check = (int)flag;
+    if (http_url_ok(cfg->webhook_url, "SANDBOX_WEBHOOK_URL") ||
+        http_url_ok(cfg->stripe_webhook_url, "SANDBOX_STRIPE_WEBHOOK_URL"))
+        return -1;
+    if (!strchr(cfg->listen, ':')) {
+        fputs("shopsync-sandbox: SANDBOX_LISTEN must be host:port\n", stderr);
+        return -1;
+    }
+    snprintf(cfg->public_url, sizeof(cfg->public_url), "http://%s", cfg->listen);
+    return 0;
+}

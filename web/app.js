@@ -1,0 +1,1388 @@
+/* shopsync admin — TikTok Shop page.
+ * Plain ES2020, no dependencies. Loaded with `defer` from /static/app.js.
+ * CSP-safe: no inline handlers, no inline styles, no eval, no external requests.
+ */
+'use strict';
+
+(() => {
+  // ---------------------------------------------------------------- constants
+  const REFRESH_MS = 3000;          // activity / products / connection refresh
+  const SYNC_POLL_MS = 500;         // sync job polling
+  const UNSUPPORTED_RETRY_MS = 60000; // re-probe endpoints that answered 404
+  const LOW_STOCK = 3;
+
+  const API = {
+    session: '/api/admin/session',
+    login: '/api/admin/login',
+    logout: '/api/admin/logout',
+    sync: '/api/admin/tiktok/sync',
+    syncJob: (id) => '/api/admin/tiktok/sync/' + encodeURIComponent(id),
+    auth: '/api/admin/tiktok/auth',
+    disconnect: '/api/admin/tiktok/disconnect',
+    products: '/api/admin/products',
+    stock: (sku) => '/api/admin/stock/' + encodeURIComponent(sku),
+    activity: '/api/admin/activity?limit=50',
+    oversells: '/api/admin/oversells',
+    unmatched: '/api/admin/unmatched',
+    dlq: '/api/admin/dlq',
+    dlqReplay: '/api/admin/dlq/replay',
+    reconcile: '/api/admin/reconcile',
+  };
+
+  const OAUTH_ERRORS = {
+    auth_denied: 'You denied access on TikTok Shop.',
+    invalid_state: 'This sign-in link expired or was already used. Please click Connect again.',
+    token_exchange_failed: 'TikTok Shop did not accept the authorization. Please click Connect to try again; if it keeps failing, check the app key and secret.',
+  };
+
+  const REASON_LABELS = {
+    tiktok_order: 'TikTok order',
+    tiktok_cancel: 'Cancellation of TikTok order',
+    stripe_checkout: 'Stripe checkout',
+    admin: 'Admin edit',
+    reconcile: 'Reconciliation',
+    import: 'Catalog import',
+    sync: 'Product sync',
+  };
+  const REASON_ICONS = {
+    tiktok_order: 'TT', tiktok_cancel: 'TT', stripe_checkout: 'S', admin: 'A',
+    reconcile: 'R', import: 'I', sync: 'Y',
+  };
+  const SOURCE_LABELS = { tiktok: 'TikTok', stripe: 'Stripe' };
+
+  // -------------------------------------------------------------------- state
+  const state = {
+    csrf: '',
+    authed: false,
+    view: 'boot',
+    timer: 0,
+    bootRetryTimer: 0,
+    refreshing: false,
+    offline: false,
+    unsupported: new Map(), // path -> time it answered 404
+    sigs: new Map(),        // section -> last rendered data signature
+    conn: null,
+    products: null,
+    productsBySku: new Map(),
+    rows: new Map(),        // sku -> { tr, sig }
+    search: '',
+    editing: null,          // sku being edited
+    sync: { jobId: null, polling: false, timer: 0, shownJobId: null, errors: 0 },
+    oauth: null,
+    oauthShown: false,
+    dialogOpener: null,
+    activityItems: null,
+  };
+
+  // ------------------------------------------------------------------ helpers
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => Array.from(root.querySelectorAll(sel));
+
+  function h(tag, props, ...kids) {
+    const el = document.createElement(tag);
+    if (props) {
+      for (const [k, v] of Object.entries(props)) {
+        if (v === null || v === undefined || v === false) continue;
+        if (k === 'class') el.className = v;
+        else if (k === 'text') el.textContent = String(v);
+        else if (k === 'dataset') Object.assign(el.dataset, v);
+        else if (k === 'on') for (const [ev, fn] of Object.entries(v)) el.addEventListener(ev, fn);
+        else if (v === true) el.setAttribute(k, '');
+        else el.setAttribute(k, String(v));
+      }
+    }
+    for (const kid of kids.flat(Infinity)) {
+      if (kid === null || kid === undefined || kid === false) continue;
+      el.append(kid instanceof Node ? kid : String(kid));
+    }
+    return el;
+  }
+
+  function show(el, on) { if (el) el.hidden = !on; }
+  function setText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
+  function clear(el) { while (el && el.firstChild) el.removeChild(el.firstChild); }
+
+  function isNum(n) { return typeof n === 'number' && Number.isFinite(n); }
+  function int(n, d = 0) { const x = Number(n); return Number.isFinite(x) ? x : d; }
+
+  /** Accepts unix seconds or unix milliseconds; returns ms (or null). */
+  function toMs(t) {
+    if (t === null || t === undefined || t === '') return null;
+    const n = Number(t);
+    if (!Number.isFinite(n) || n <= 0) return null;
+    return n < 1e11 ? n * 1000 : n;
+  }
+
+  const rtf = (typeof Intl !== 'undefined' && Intl.RelativeTimeFormat)
+    ? new Intl.RelativeTimeFormat('en', { numeric: 'auto' }) : null;
+  const dateFmt = new Intl.DateTimeFormat(undefined, {
+    weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit',
+  });
+  const numFmt = new Intl.NumberFormat();
+
+  function relTime(ms) {
+    const diff = (ms - Date.now()) / 1000;
+    const abs = Math.abs(diff);
+    if (abs < 45) return diff < 0 ? 'just now' : 'in a few seconds';
+    const units = [
+      ['year', 31536000], ['month', 2592000], ['week', 604800], ['day', 86400],
+      ['hour', 3600], ['minute', 60],
+    ];
+    for (const [unit, secs] of units) {
+      if (abs >= secs || unit === 'minute') {
+        const v = Math.round(diff / secs);
+        if (rtf) return rtf.format(v, unit);
+        const n = Math.abs(v);
+        const word = n === 1 ? unit : unit + 's';
+        return v < 0 ? `${n} ${word} ago` : `in ${n} ${word}`;
+      }
+    }
+    return '';
+  }
+  function absTime(ms) { return dateFmt.format(new Date(ms)); }
+
+  /** <time> that keeps its relative text up to date (see updateRelativeTimes). */
+  function timeEl(t, cls) {
+    const ms = toMs(t);
+    if (ms === null) return h('span', { class: 'dash', text: '—' });
+    return h('time', {
+      class: 'rel' + (cls ? ' ' + cls : ''),
+      datetime: new Date(ms).toISOString(),
+      title: absTime(ms),
+      'data-ts': ms,
+      text: relTime(ms),
+    });
+  }
+  function updateRelativeTimes() {
+    for (const el of $$('time.rel[data-ts]')) {
+      setText(el, relTime(Number(el.dataset.ts)));
+    }
+  }
+
+  function signed(n) {
+    const v = int(n);
+    if (v > 0) return '+' + numFmt.format(v);
+    if (v < 0) return '\u2212' + numFmt.format(-v);
+    return '\u00b10';
+  }
+
+  function formatPrice(price, currency) {
+    if (price === null || price === undefined || price === '') return '—';
+    const n = Number(price);
+    if (Number.isFinite(n) && typeof currency === 'string' && /^[A-Za-z]{3}$/.test(currency)) {
+      try {
+        return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase() }).format(n);
+      } catch (_) { /* fall through */ }
+    }
+    return currency ? `${price} ${currency}` : String(price);
+  }
+
+  function plural(n, one, many) { return `${numFmt.format(n)} ${n === 1 ? one : (many || one + 's')}`; }
+
+  function sig(v) { try { return JSON.stringify(v); } catch (_) { return String(Math.random()); } }
+
+  /** Run render only when the data changed since the last render of `key`. */
+  function changed(key, data) {
+    const s = sig(data);
+    if (state.sigs.get(key) === s) return false;
+    state.sigs.set(key, s);
+    return true;
+  }
+
+  function setBusy(btn, busy) {
+    if (!btn) return;
+    btn.disabled = !!busy;
+    btn.classList.toggle('is-busy', !!busy);
+    if (busy) btn.setAttribute('aria-busy', 'true'); else btn.removeAttribute('aria-busy');
+  }
+
+  // ---------------------------------------------------------------------- API
+  class ApiError extends Error {
+    constructor(status, code, message) {
+      super(message);
+      this.name = 'ApiError';
+      this.status = status;
+      this.code = code || '';
+    }
+  }
+
+  async function api(method, path, body, opts = {}) {
+    const headers = { Accept: 'application/json' };
+    const init = { method, credentials: 'same-origin', headers, cache: 'no-store' };
+    if (method !== 'GET' && method !== 'HEAD' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(path, init);
+    } catch (_) {
+      throw new ApiError(0, 'network', 'Can’t reach the shopsync server. Check your connection and try again.');
+    }
+    let data = null;
+    try {
+      const text = await res.text();
+      if (text) data = JSON.parse(text);
+    } catch (_) { data = null; }
+
+    if (res.ok) return data || {};
+
+    const err = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : null;
+    const message = (err && typeof err.message === 'string' && err.message) ||
+      (res.status === 404 ? 'Not found.' : `The server answered with an error (${res.status}). Please try again.`);
+    const e = new ApiError(res.status, err && err.code, message);
+    if (res.status === 401 && !opts.noAuthRedirect) signedOut('Your session has ended. Please sign in again.');
+    throw e;
+  }
+
+  /** GET for a page section: returns null when the endpoint doesn't exist (404). */
+  async function getSection(path) {
+    const at = state.unsupported.get(path);
+    if (at && Date.now() - at < UNSUPPORTED_RETRY_MS) return null;
+    try {
+      const d = await api('GET', path);
+      state.unsupported.delete(path);
+      setOffline(false);
+      return d;
+    } catch (e) {
+      if (e.status === 404) { state.unsupported.set(path, Date.now()); setOffline(false); return null; }
+      throw e;
+    }
+  }
+
+  /** Standard handling of a section load failure. */
+  function sectionFailed(errEl, e) {
+    if (e.status === 401) return;          // signedOut() already ran
+    if (e.status === 0) { setOffline(true); return; }
+    if (errEl) { errEl.textContent = 'Couldn’t load this section: ' + e.message; errEl.hidden = false; }
+  }
+
+  function apiErrorToast(e) {
+    if (e.status === 401) return;
+    toast(e.message, 'err');
+  }
+
+  // -------------------------------------------------------------------- toast
+  function toast(message, kind = 'info', timeout) {
+    const region = $('#toast');
+    if (!region || !message) return;
+    for (const t of $$('.toast', region)) {
+      if (t.dataset.msg === message) t.remove();
+    }
+    const close = h('button', { type: 'button', class: 'btn btn-ghost', 'aria-label': 'Dismiss notification', text: 'Dismiss' });
+    const el = h('div', { class: `toast toast-${kind}`, 'data-msg': message },
+      h('p', { class: 'toast-text', text: message }), close);
+    close.addEventListener('click', () => el.remove());
+    region.append(el);
+    const toasts = $$('.toast', region);
+    if (toasts.length > 3) toasts[0].remove();
+    window.setTimeout(() => el.remove(), timeout || (kind === 'err' ? 10000 : 5000));
+  }
+
+  // -------------------------------------------------------------------- views
+  function showView(view) {
+    state.view = view;
+    show($('#boot'), view === 'boot');
+    show($('#login-view'), view === 'login');
+    show($('#server-error'), view === 'server-error');
+    show($('#app'), view === 'app');
+    show($('#logout'), view === 'app');
+    show($('#live-indicator'), view === 'app');
+  }
+
+  function setOffline(off) {
+    if (state.offline === off) return;
+    state.offline = off;
+    show($('#offline-banner'), off && state.view === 'app');
+    updateLiveIndicator();
+  }
+
+  function updateLiveIndicator() {
+    const el = $('#live-indicator');
+    if (!el) return;
+    el.classList.toggle('offline', state.offline);
+    el.classList.toggle('paused', !state.offline && !!state.editing);
+    setText($('#live-indicator-text'),
+      state.offline ? 'Offline' : state.editing ? 'Updates paused while editing' : 'Live');
+  }
+
+  // -------------------------------------------------------------------- boot
+  function captureOAuthResult() {
+    const params = new URLSearchParams(window.location.search);
+    if (!params.has('connected')) return;
+    state.oauth = {
+      ok: params.get('connected') === '1',
+      code: params.get('error') || '',
+      message: params.get('message') || '',
+    };
+    try {
+      window.history.replaceState(null, '', window.location.pathname + window.location.hash);
+    } catch (_) { /* ignore */ }
+  }
+
+  async function checkSession() {
+    window.clearTimeout(state.bootRetryTimer);
+    try {
+      const d = await api('GET', API.session, undefined, { noAuthRedirect: true });
+      if (d && d.authenticated) {
+        state.csrf = typeof d.csrf === 'string' ? d.csrf : '';
+        enterApp(false);
+      } else {
+        showLogin();
+      }
+    } catch (e) {
+      if (e.status === 401 || e.status === 403 || e.status === 404) {
+        showLogin();
+      } else {
+        setText($('#server-error-text'), e.message);
+        showView('server-error');
+        state.bootRetryTimer = window.setTimeout(checkSession, 5000);
+      }
+    }
+  }
+
+  function showLogin(message) {
+    state.authed = false;
+    showView('login');
+    const err = $('#login-error');
+    if (message) { err.textContent = message; err.hidden = false; } else { err.hidden = true; }
+    const input = $('#login-token');
+    input.removeAttribute('aria-invalid');
+    input.focus();
+  }
+
+  /** Any 401 from the API, or sign out: stop everything and show the sign-in form. */
+  function signedOut(message) {
+    if (!state.authed && state.view === 'login') return;
+    state.authed = false;
+    state.csrf = '';
+    window.clearTimeout(state.timer);
+    stopSyncPolling();
+    if (state.editing) closeEdit(false);
+    closeDialog();
+    if (message) toast(message, 'info');
+    showLogin();
+  }
+
+  function enterApp(fromLogin) {
+    state.authed = true;
+    state.sigs.clear();
+    showView('app');
+    show($('#offline-banner'), state.offline);
+    updateLiveIndicator();
+    renderOAuthBanner();
+    if (fromLogin) $('#page-title').focus();
+    refreshAll().then(scheduleRefresh);
+  }
+
+  // -------------------------------------------------------------- refreshing
+  function scheduleRefresh() {
+    window.clearTimeout(state.timer);
+    if (!state.authed) return;
+    state.timer = window.setTimeout(tick, REFRESH_MS);
+  }
+
+  async function tick() {
+    if (!state.authed) return;
+    if (!state.editing && document.visibilityState !== 'hidden') await refreshAll();
+    updateRelativeTimes();
+    scheduleRefresh();
+  }
+
+  /** Wrap a loader so calls never overlap; a call during a run queues one re-run. */
+  function single(fn) {
+    let inflight = null;
+    let again = false;
+    return function run() {
+      if (inflight) { again = true; return inflight; }
+      inflight = (async () => {
+        try {
+          do {
+            again = false;
+            try { await fn(); } catch (_) { /* loaders handle their own errors */ }
+          } while (again && state.authed);
+        } finally {
+          inflight = null;
+        }
+      })();
+      return inflight;
+    };
+  }
+
+  async function refreshAll() {
+    if (!state.authed) return;
+    if (state.offline) {
+      // Probe with one request while the server is unreachable; reload the rest once it answers.
+      await loadConnection();
+      if (state.offline || !state.authed) return;
+    }
+    await Promise.all([
+      loadConnection(), loadProducts(), loadActivity(), loadOversells(),
+      loadUnmatched(), loadDlq(), loadReconcile(),
+    ]);
+    updateRelativeTimes();
+  }
+
+  // --------------------------------------------------------------- connection
+  const loadConnection = single(async () => {
+    const errEl = $('#connection-error');
+    let d;
+    try {
+      d = await getSection(API.sync);
+    } catch (e) { sectionFailed(errEl, e); return; }
+    errEl.hidden = true;
+    d = d || { connected: false, needs_reauth: false, shop: null, configured: true, last_sync: null };
+    state.conn = d;
+    if (changed('connection', d)) renderConnection(d);
+    renderOAuthBanner();
+    handleLastSync(d.last_sync);
+  });
+
+  function expiryEl(t, kind, connected) {
+    const ms = toMs(t);
+    if (ms === null) return [h('span', { class: 'dash', text: '—' })];
+    const now = Date.now();
+    const past = ms <= now;
+    const soon = !past && ms - now < 7 * 86400 * 1000;
+    const out = [];
+    if (past) {
+      out.push(h('span', { class: kind === 'access' && connected ? '' : 'past', text: 'Expired ' }), timeEl(ms));
+    } else {
+      out.push(h('span', { class: kind === 'refresh' && soon ? 'soon' : '', text: 'Expires ' }), timeEl(ms, kind === 'refresh' && soon ? 'soon' : ''));
+    }
+    out.push(h('span', { class: 'sub', text: absTime(ms) }));
+    if (kind === 'access' && connected) {
+      out.push(h('span', { class: 'sub', text: 'Renewed automatically by shopsync.' }));
+    }
+    if (kind === 'refresh' && (soon || past)) {
+      out.push(h('span', { class: 'sub', text: past ? 'Reconnect to keep stock in step.' : 'Reconnect before then to avoid interruption.' }));
+    }
+    return out;
+  }
+
+  function jobSummary(j) {
+    if (!j) return 'Never';
+    const total = int(j.total), failed = int(j.failed);
+    if (j.state === 'running') return `Running now — ${int(j.done)} of ${plural(total, 'product')}`;
+    const base = j.state === 'failed' ? 'Failed' : `${plural(total, 'product')}` + (failed ? `, ${failed} failed` : ', all succeeded');
+    return base;
+  }
+
+  function renderConnection(d) {
+    const connected = !!d.connected;
+    const reauth = !!d.needs_reauth;
+    const configured = d.configured !== false;
+
+    const badge = $('#connection-status');
+    let text = 'Not connected', cls = 'badge badge-neutral';
+    if (reauth) { text = 'Needs re-authorization'; cls = 'badge badge-warn'; }
+    else if (connected) { text = 'Connected'; cls = 'badge badge-ok'; }
+    setText(badge, text);
+    badge.className = cls;
+
+    show($('#not-configured'), !configured);
+    const warn = $('#connection-warning');
+    setText(warn, d.warning ? String(d.warning) : '');
+    show(warn, !!d.warning);
+
+    show($('#reauth-box'), reauth);
+    const rr = $('#reauth-reason');
+    setText(rr, d.reauth_reason ? 'Reason: ' + d.reauth_reason : '');
+    show(rr, !!d.reauth_reason);
+
+    show($('#not-connected-help'), !connected && !reauth);
+
+    const shop = d.shop && typeof d.shop === 'object' ? d.shop : null;
+    show($('#shop-details'), !!shop || connected || reauth);
+    setText($('#shop-name'), shop ? (shop.name || shop.id || 'Your shop') : 'Unknown shop');
+    setText($('#shop-region'), shop && shop.region ? String(shop.region) : '');
+    const acc = $('#access-expires'); clear(acc); acc.append(...expiryEl(d.access_token_expires_at, 'access', connected && !reauth));
+    const ref = $('#refresh-expires'); clear(ref); ref.append(...expiryEl(d.refresh_token_expires_at, 'refresh', connected));
+    const ls = $('#last-sync-summary'); clear(ls);
+    const j = d.last_sync;
+    ls.append(jobSummary(j));
+    if (j && j.state !== 'running') {
+      const when = j.finished_at || j.started_at;
+      if (toMs(when)) ls.append(' · ', timeEl(when));
+    }
+
+    const connect = $('#connect');
+    show(connect, !connected || reauth);
+    setText(connect, reauth ? 'Reconnect TikTok Shop' : 'Connect TikTok Shop');
+    if (!configured) connect.setAttribute('aria-describedby', 'not-configured');
+    else connect.removeAttribute('aria-describedby');
+
+    show($('#disconnect'), connected || reauth || !!shop);
+    show($('#sync-hint'), !connected || reauth);
+  }
+
+  function renderOAuthBanner() {
+    const o = state.oauth;
+    const banner = $('#oauth-result');
+    if (!o || state.view !== 'app') return;
+    let title, text = '';
+    if (o.ok) {
+      const shop = state.conn && state.conn.shop;
+      const name = shop && (shop.name || shop.id);
+      title = name ? `TikTok Shop connected: ${name}` : 'TikTok Shop connected';
+      text = 'Click “Sync All Products” to list your catalog on TikTok Shop. Stock changes are sent automatically from now on.';
+      banner.className = 'banner banner-ok';
+    } else {
+      title = 'TikTok Shop was not connected';
+      text = OAUTH_ERRORS[o.code] || o.message || 'Something went wrong while connecting. Please click Connect again.';
+      if (o.code === 'token_exchange_failed' && o.message) text += ` (${o.message})`;
+      banner.className = 'banner banner-err';
+    }
+    setText($('#oauth-result-title'), title);
+    setText($('#oauth-result-text'), text);
+    banner.hidden = false;
+    state.oauthShown = true;
+  }
+
+  function openDisconnectDialog() {
+    const dlg = $('#confirm-disconnect');
+    state.dialogOpener = document.activeElement;
+    if (typeof dlg.showModal === 'function') {
+      dlg.showModal();
+      $('#confirm-disconnect-no').focus();
+    } else {
+      // Very old browser: fall back to the native confirm.
+      if (window.confirm('Disconnect TikTok Shop?')) doDisconnect();
+    }
+  }
+
+  function closeDialog() {
+    const dlg = $('#confirm-disconnect');
+    if (dlg && dlg.open) dlg.close();
+  }
+
+  async function doDisconnect() {
+    const yes = $('#confirm-disconnect-yes');
+    setBusy(yes, true);
+    try {
+      await api('POST', API.disconnect, {});
+      closeDialog();
+      toast('TikTok Shop disconnected.', 'ok');
+      state.oauth = null;
+      show($('#oauth-result'), false);
+      await loadConnection();
+    } catch (e) {
+      closeDialog();
+      apiErrorToast(e);
+    } finally {
+      setBusy(yes, false);
+    }
+  }
+
+  // --------------------------------------------------------------------- sync
+  function stopSyncPolling() {
+    window.clearTimeout(state.sync.timer);
+    state.sync.polling = false;
+  }
+
+  function handleLastSync(j) {
+    if (!j || !j.job_id) return;
+    if (j.state === 'running') {
+      if (!(state.sync.polling && state.sync.jobId === j.job_id)) followJob(j.job_id, j);
+      return;
+    }
+    // A finished job we haven't shown yet (e.g. page load): show its outcome.
+    if (!state.sync.polling && state.sync.shownJobId !== j.job_id && state.sync.jobId !== j.job_id) {
+      state.sync.shownJobId = j.job_id;
+      renderJob(j);
+      renderResults(j);
+    }
+  }
+
+  async function startSync() {
+    const btn = $('#sync-all');
+    setBusy(btn, true);
+    try {
+      const d = await api('POST', API.sync, {});
+      if (d && d.job_id) {
+        toast('Sync started.', 'info');
+        followJob(String(d.job_id));
+      } else {
+        setBusy(btn, false);
+        await loadConnection();
+      }
+    } catch (e) {
+      if (e.status === 409) {
+        toast(e.message || 'A sync is already running.', 'info');
+        await loadConnection();
+        const j = state.conn && state.conn.last_sync;
+        if (j && j.state === 'running' && j.job_id) followJob(String(j.job_id), j);
+        else setBusy(btn, false);
+      } else {
+        setBusy(btn, false);
+        apiErrorToast(e);
+      }
+    }
+  }
+
+  function followJob(id, initial) {
+    if (state.sync.polling && state.sync.jobId === id) return;
+    stopSyncPolling();
+    state.sync.jobId = id;
+    state.sync.shownJobId = id;
+    state.sync.polling = true;
+    state.sync.errors = 0;
+    const btn = $('#sync-all');
+    btn.disabled = true;
+    btn.classList.add('is-busy');
+    setText(btn, 'Syncing…');
+    show($('#sync-results-wrap'), false);
+    renderJob(initial || { job_id: id, state: 'running', total: 0, done: 0, created: 0, updated: 0, failed: 0 });
+    pollJob();
+  }
+
+  async function pollJob() {
+    const id = state.sync.jobId;
+    if (!state.sync.polling || !state.authed) return;
+    let j;
+    try {
+      j = await api('GET', API.syncJob(id));
+    } catch (e) {
+      if (state.sync.jobId !== id || !state.sync.polling) return;
+      if (e.status === 401) return;
+      if (e.status === 404) {
+        finishJob(null, 'This sync is no longer available — the server may have restarted. Please start it again.');
+        return;
+      }
+      state.sync.errors += 1;
+      if (e.status === 0) setOffline(true);
+      state.sync.timer = window.setTimeout(pollJob, Math.min(5000, SYNC_POLL_MS * 2 ** state.sync.errors));
+      return;
+    }
+    if (state.sync.jobId !== id || !state.sync.polling) return;
+    state.sync.errors = 0;
+    setOffline(false);
+    renderJob(j);
+    if (j && j.state === 'running') {
+      state.sync.timer = window.setTimeout(pollJob, SYNC_POLL_MS);
+    } else {
+      finishJob(j);
+    }
+  }
+
+  function finishJob(j, message) {
+    stopSyncPolling();
+    const btn = $('#sync-all');
+    setBusy(btn, false);
+    setText(btn, 'Sync All Products');
+    if (!j) {
+      const err = $('#sync-error');
+      setText(err, message || 'The sync stopped.');
+      err.hidden = false;
+      setText($('#sync-state'), 'Stopped');
+      $('#sync-state').className = 'badge badge-warn';
+      return;
+    }
+    renderResults(j);
+    const failed = int(j.failed);
+    if (j.state === 'failed') {
+      toast('Sync failed: ' + (j.error || 'unknown error'), 'err');
+    } else {
+      toast(`Sync finished: ${int(j.created)} created, ${int(j.updated)} updated, ${failed} failed.`, failed ? 'info' : 'ok');
+    }
+    state.sigs.delete('products');
+    loadProducts();
+    loadConnection();
+    loadActivity();
+  }
+
+  function renderJob(j) {
+    if (!j) return;
+    show($('#sync-status'), true);
+    const running = j.state === 'running';
+    const total = Math.max(0, int(j.total));
+    const done = Math.max(0, Math.min(int(j.done), total || int(j.done)));
+    const created = int(j.created), updated = int(j.updated), failed = int(j.failed);
+
+    const bar = $('#sync-progress');
+    if (total > 0) {
+      bar.max = total;
+      bar.value = Math.min(done, total);
+    } else if (running) {
+      bar.removeAttribute('value'); // indeterminate while counting
+    } else {
+      bar.max = 1;
+      bar.value = 1;
+    }
+    bar.classList.toggle('has-failures', failed > 0);
+
+    let pct;
+    if (total > 0) pct = Math.floor((Math.min(done, total) / total) * 100);
+    else pct = running ? 0 : 100;
+    const pctText = `${pct}%`;
+    setText($('#sync-percent'), pctText);
+    setText($('#sync-progress-text'),
+      `${numFmt.format(done)} / ${plural(total, 'product')} — ${created} created, ${updated} updated, ${failed} failed · ${pctText}`);
+    bar.setAttribute('aria-valuetext', `${pctText}, ${done} of ${total} products`);
+
+    const badge = $('#sync-state');
+    if (running) { setText(badge, 'Syncing…'); badge.className = 'badge badge-info'; }
+    else if (j.state === 'failed') { setText(badge, 'Sync failed'); badge.className = 'badge badge-err'; }
+    else if (failed > 0) { setText(badge, `Finished — ${plural(failed, 'failure')}`); badge.className = 'badge badge-warn'; }
+    else { setText(badge, 'Finished'); badge.className = 'badge badge-ok'; }
+
+    const err = $('#sync-error');
+    setText(err, j.error ? String(j.error) : '');
+    err.hidden = !j.error;
+  }
+
+  function renderResults(j) {
+    const wrap = $('#sync-results-wrap');
+    const results = Array.isArray(j && j.results) ? j.results : [];
+    if (!results.length) { show(wrap, false); return; }
+    const order = { failed: 0, created: 1, updated: 2 };
+    const sorted = results
+      .map((r, i) => ({ r, i }))
+      .sort((a, b) => ((order[a.r.status] ?? 3) - (order[b.r.status] ?? 3)) || a.i - b.i)
+      .map((x) => x.r);
+    const tbody = $('#sync-results tbody');
+    clear(tbody);
+    const labels = { created: ['Created', 'badge-ok'], updated: ['Updated', 'badge-info'], failed: ['Failed', 'badge-err'] };
+    for (const r of sorted) {
+      const [label, cls] = labels[r.status] || [String(r.status || 'Unknown'), 'badge-neutral'];
+      const failed = r.status === 'failed';
+      tbody.append(h('tr', { 'data-product-id': r.id == null ? '' : String(r.id), 'data-status': r.status || '', class: failed ? 'is-failed' : null },
+        h('td', { class: 'product' },
+          h('span', { class: 'title', text: r.title || r.id || 'Untitled product' }),
+          r.title && r.id ? h('span', { class: 'sub muted small', text: ' ' + r.id }) : null),
+        h('td', { class: 'status' }, h('span', { class: 'badge ' + cls, text: label })),
+        h('td', { class: 'reason', text: failed ? (r.error || 'Failed (no reason given)') : (r.error || '') })));
+    }
+    const failed = results.filter((r) => r.status === 'failed').length;
+    setText($('#sync-results-caption'), failed
+      ? `Results — ${plural(failed, 'product')} failed; see the reason for each below`
+      : `Results — all ${plural(results.length, 'product')} synced`);
+    show(wrap, true);
+  }
+
+  // ----------------------------------------------------------------- products
+  const loadProducts = single(async () => {
+    if (state.editing) return;
+    const errEl = $('#products-error');
+    let d;
+    try {
+      d = await getSection(API.products);
+    } catch (e) { sectionFailed(errEl, e); return; }
+    if (state.editing) return; // an edit opened while we were loading
+    errEl.hidden = true;
+    const products = d && Array.isArray(d.products) ? d.products : [];
+    state.products = products;
+    if (changed('products', products)) {
+      renderProducts();
+      if (state.activityItems) renderActivity(state.activityItems);
+    }
+  });
+
+  function flatRows() {
+    const rows = [];
+    state.productsBySku.clear();
+    for (const p of state.products || []) {
+      const skus = Array.isArray(p.skus) ? p.skus : [];
+      for (const s of skus) {
+        if (!s || s.sku === undefined || s.sku === null) continue;
+        const key = String(s.sku);
+        rows.push({ p, s, key });
+        state.productsBySku.set(key, { p, s });
+      }
+    }
+    return rows;
+  }
+
+  function renderProducts() {
+    const rows = flatRows();
+    const tbody = $('#products-body');
+    const hasProducts = (state.products || []).length > 0;
+    show($('#products-empty'), !hasProducts);
+    show($('#product-search').closest('.search'), hasProducts);
+
+    const q = state.search.trim().toLowerCase();
+    const visible = q
+      ? rows.filter((r) => r.key === state.editing ||
+        String(r.p.title || '').toLowerCase().includes(q) ||
+        r.key.toLowerCase().includes(q) ||
+        String(r.p.id || '').toLowerCase().includes(q))
+      : rows;
+
+    const nomatch = $('#products-nomatch');
+    setText(nomatch, q && hasProducts && !visible.length ? `No products match “${state.search.trim()}”.` : '');
+    show(nomatch, !!(q && hasProducts && !visible.length));
+    show($('#products-table-wrap'), visible.length > 0);
+    setText($('#products-count'), hasProducts
+      ? (q ? `· ${visible.length} of ${plural(rows.length, 'SKU')}` : `· ${plural(rows.length, 'SKU')}`)
+      : '');
+
+    const keep = new Set();
+    visible.forEach((r, i) => {
+      keep.add(r.key);
+      let entry = state.rows.get(r.key);
+      const s = sig([r.p.title, r.p.id, r.s]);
+      if (!entry) {
+        entry = { tr: buildRow(r), sig: s };
+        state.rows.set(r.key, entry);
+      } else if (entry.sig !== s) {
+        fillRow(entry.tr, r);
+        entry.sig = s;
+      }
+      const at = tbody.children[i];
+      if (at !== entry.tr) tbody.insertBefore(entry.tr, at || null);
+    });
+    for (const tr of Array.from(tbody.children)) {
+      if (!keep.has(tr.dataset.sku)) tr.remove();
+    }
+    for (const key of Array.from(state.rows.keys())) {
+      if (!state.productsBySku.has(key)) state.rows.delete(key);
+    }
+    updateRelativeTimes();
+  }
+
+  function buildRow(r) {
+    const editBtn = h('button', {
+      type: 'button', class: 'btn btn-small edit-stock',
+      'aria-label': `Edit stock for ${r.p.title || r.key} (${r.key})`,
+      text: 'Edit stock',
+    });
+    const tr = h('tr', { 'data-sku': r.key },
+      h('td', { class: 'product', 'data-label': 'Product' }),
+      h('td', { class: 'sku', 'data-label': 'SKU' }),
+      h('td', { class: 'attrs-cell', 'data-label': 'Options' }),
+      h('td', { class: 'price num', 'data-label': 'Price' }),
+      h('td', { class: 'stock num', 'data-label': 'Store stock' }),
+      h('td', { class: 'pushed', 'data-label': 'On TikTok' }),
+      h('td', { class: 'tiktok-status', 'data-label': 'TikTok status' }),
+      h('td', { class: 'actions' }, editBtn));
+    fillRow(tr, r);
+    return tr;
+  }
+
+  function fillRow(tr, r) {
+    const { p, s } = r;
+    const cells = tr.children;
+    const [cProduct, cSku, cAttrs, cPrice, cStock, cPushed, cStatus] = cells;
+
+    clear(cProduct);
+    cProduct.append(h('span', { class: 'title', text: p.title || p.id || 'Untitled product' }));
+
+    clear(cSku);
+    cSku.append(h('code', { text: r.key }));
+
+    clear(cAttrs);
+    const attrs = s.attributes && typeof s.attributes === 'object' ? Object.entries(s.attributes) : [];
+    cAttrs.classList.toggle('is-empty', !attrs.length);
+    if (attrs.length) {
+      cAttrs.append(h('span', { class: 'attrs' }, attrs.map(([k, v]) =>
+        h('span', { class: 'attr' }, h('span', { class: 'attr-key', text: k + ': ' }), String(v)))));
+    } else {
+      cAttrs.append(h('span', { class: 'dash', text: '—' }));
+    }
+
+    setText(cPrice, formatPrice(s.price, s.currency));
+
+    const stock = int(s.stock);
+    setText(cStock, numFmt.format(stock));
+    cStock.classList.toggle('is-zero', stock <= 0);
+    cStock.classList.toggle('is-low', stock > 0 && stock <= LOW_STOCK);
+
+    const tk = s.tiktok && typeof s.tiktok === 'object' ? s.tiktok : {};
+    clear(cPushed);
+    if (isNum(tk.last_pushed_quantity)) {
+      const differs = tk.last_pushed_quantity !== stock && tk.status === 'synced';
+      cPushed.append(h('span', {
+        class: differs ? 'qty differs' : 'qty',
+        title: differs ? 'Differs from store stock — an update is on its way' : null,
+        text: numFmt.format(tk.last_pushed_quantity),
+      }));
+      cPushed.append(h('span', { class: 'sub' }, toMs(tk.last_pushed_at) ? timeEl(tk.last_pushed_at) : 'time unknown'));
+    } else {
+      cPushed.append(h('span', { class: 'dash', text: '—' }), h('span', { class: 'sub', text: 'Not pushed yet' }));
+    }
+
+    clear(cStatus);
+    const st = tk.status || 'not_synced';
+    const map = { synced: ['Synced', 'badge-ok'], error: ['Error', 'badge-err'], not_synced: ['Not synced', 'badge-neutral'] };
+    const [label, cls] = map[st] || [String(st), 'badge-neutral'];
+    const badge = h('span', { class: 'badge ' + cls, text: label, title: tk.error ? String(tk.error) : null });
+    cStatus.append(badge);
+    if (tk.error) cStatus.append(h('span', { class: 'status-error', text: String(tk.error) }));
+    if (tk.error) cStatus.setAttribute('title', String(tk.error)); else cStatus.removeAttribute('title');
+  }
+
+  // ------------------------------------------------------------- stock edit
+  let editSeq = 0;
+
+  function openEdit(sku) {
+    if (state.editing === sku) return;
+    if (state.editing) closeEdit(false);
+    const entry = state.rows.get(sku);
+    const info = state.productsBySku.get(sku);
+    if (!entry || !info) return;
+    state.editing = sku;
+    window.clearTimeout(state.timer);
+    updateLiveIndicator();
+
+    const tr = entry.tr;
+    tr.classList.add('is-editing');
+    const cell = tr.querySelector('td.actions');
+    const editBtn = cell.querySelector('.edit-stock');
+    editBtn.hidden = true;
+
+    const n = ++editSeq;
+    const current = int(info.s.stock);
+    const mode = h('select', { class: 'stock-mode', id: `stock-mode-${n}` },
+      h('option', { value: 'set', text: 'Set to' }),
+      h('option', { value: 'delta', text: 'Adjust by' }));
+    const input = h('input', {
+      class: 'stock-input', id: `stock-input-${n}`, type: 'number', inputmode: 'numeric', step: '1',
+      value: String(current), 'aria-describedby': `stock-error-${n}`, autocomplete: 'off',
+    });
+    const save = h('button', { type: 'submit', class: 'btn btn-primary stock-save', text: 'Save' });
+    const cancel = h('button', { type: 'button', class: 'btn stock-cancel', text: 'Cancel' });
+    const err = h('p', { class: 'field-error stock-error', id: `stock-error-${n}`, hidden: true });
+    const form = h('form', { class: 'stock-form', novalidate: true, 'aria-label': `Edit stock for ${sku}` },
+      h('label', { class: 'visually-hidden', for: `stock-mode-${n}`, text: `How to change stock for ${sku}` }), mode,
+      h('label', { class: 'visually-hidden', for: `stock-input-${n}`, text: 'Quantity' }), input,
+      save, cancel, err);
+
+    let dirty = false;
+    input.addEventListener('input', () => {
+      dirty = true;
+      err.hidden = true;
+      input.removeAttribute('aria-invalid');
+    });
+    mode.addEventListener('change', () => {
+      if (!dirty) input.value = mode.value === 'delta' ? '0' : String(current);
+      input.min = mode.value === 'set' ? '0' : '';
+      err.hidden = true;
+      input.removeAttribute('aria-invalid');
+    });
+    input.min = '0';
+    form.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') { ev.preventDefault(); ev.stopPropagation(); closeEdit(true); }
+      else if (ev.key === 'Enter' && ev.target === mode) { ev.preventDefault(); form.requestSubmit(save); }
+    });
+    cancel.addEventListener('click', () => closeEdit(true));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      saveStock(sku, form, mode, input, save, err);
+    });
+
+    cell.append(form);
+    input.focus();
+    input.select();
+  }
+
+  function closeEdit(restoreFocus) {
+    const sku = state.editing;
+    if (!sku) return;
+    state.editing = null;
+    const entry = state.rows.get(sku);
+    if (entry) {
+      const tr = entry.tr;
+      tr.classList.remove('is-editing');
+      const form = tr.querySelector('form.stock-form');
+      if (form) form.remove();
+      const btn = tr.querySelector('.edit-stock');
+      if (btn) {
+        btn.hidden = false;
+        if (restoreFocus && tr.isConnected) btn.focus();
+      }
+    }
+    updateLiveIndicator();
+    if (state.authed) {
+      // Pick up anything that changed while we were paused.
+      state.sigs.delete('products');
+      renderProducts();
+      scheduleRefresh();
+    }
+  }
+
+  function showStockError(err, input, message) {
+    err.textContent = message;
+    err.hidden = false;
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  }
+
+  async function saveStock(sku, form, mode, input, save, err) {
+    const raw = String(input.value).trim();
+    const m = mode.value === 'delta' ? 'delta' : 'set';
+    if (!/^[+-]?\d+$/.test(raw)) {
+      showStockError(err, input, 'Enter a whole number.');
+      return;
+    }
+    const n = parseInt(raw, 10);
+    if (!Number.isSafeInteger(n) || Math.abs(n) > 1e9) { showStockError(err, input, 'That number is too large.'); return; }
+    if (m === 'set' && n < 0) { showStockError(err, input, 'Stock can’t be negative. Enter 0 or more.'); return; }
+    if (m === 'delta' && n === 0) { showStockError(err, input, 'Enter an amount to add (e.g. 5) or remove (e.g. -2).'); return; }
+
+    setBusy(save, true);
+    try {
+      const d = await api('POST', API.stock(sku), m === 'set' ? { set: n } : { delta: n });
+      const info = state.productsBySku.get(sku);
+      const newStock = d && isNum(d.stock) ? d.stock : null;
+      if (info && newStock !== null) info.s.stock = newStock;
+      if (state.editing === sku) closeEdit(true);
+      const entry = state.rows.get(sku);
+      if (entry) {
+        entry.tr.classList.remove('flash');
+        void entry.tr.offsetWidth; // restart the animation
+        entry.tr.classList.add('flash');
+      }
+      let msg = newStock !== null ? `Stock for ${sku} is now ${numFmt.format(newStock)}.` : `Stock for ${sku} updated.`;
+      if (d && int(d.oversold) > 0) msg += ` Oversold by ${numFmt.format(int(d.oversold))}.`;
+      toast(msg, 'ok');
+      loadActivity();
+    } catch (e) {
+      if (e.status === 401) return;
+      if (!form.isConnected) { apiErrorToast(e); return; }
+      setBusy(save, false);
+      showStockError(err, input, e.message);
+      toast(e.message, 'err');
+    }
+  }
+
+  // ----------------------------------------------------------------- activity
+  function refLabel(reason, ref) {
+    const label = REASON_LABELS[reason] || (reason ? String(reason).replace(/_/g, ' ') : 'Change');
+    const parts = [h('span', { class: 'label', text: label })];
+    if (ref) parts.push(' ', h('span', { class: 'ref', title: String(ref), text: String(ref) }));
+    return parts;
+  }
+
+  function skuMeta(sku) {
+    const info = state.productsBySku.get(String(sku));
+    const parts = [h('code', { text: String(sku) })];
+    if (info && info.p.title) parts.push(' ', info.p.title);
+    return parts;
+  }
+
+  const loadActivity = single(async () => {
+    const errEl = $('#activity-error');
+    let d;
+    try { d = await getSection(API.activity); } catch (e) { sectionFailed(errEl, e); return; }
+    errEl.hidden = true;
+    const items = d && Array.isArray(d.activity) ? d.activity : [];
+    state.activityItems = items;
+    renderActivity(items);
+  });
+
+  function renderActivity(items) {
+    // Product titles are shown next to SKUs, so re-render when they change too.
+    const titles = items.map((a) => { const i = state.productsBySku.get(String(a.sku)); return i ? i.p.title : ''; });
+    if (!changed('activity', [items, titles])) return;
+    const list = $('#activity-list');
+    clear(list);
+    for (const a of items) {
+      const delta = int(a.delta);
+      const icon = REASON_ICONS[a.reason] || '•';
+      list.append(h('li', { class: 'feed-item', 'data-reason': a.reason || '', 'data-activity-sku': a.sku || '' },
+        h('span', { class: 'feed-icon ' + (delta > 0 ? 'in' : delta < 0 ? 'out' : ''), 'aria-hidden': 'true', text: icon }),
+        h('div', { class: 'feed-main' },
+          h('p', { class: 'feed-text' },
+            refLabel(a.reason, a.ref), ' ',
+            a.delta !== undefined && a.delta !== null ? h('span', { class: 'delta ' + (delta < 0 ? 'neg' : delta > 0 ? 'pos' : ''), text: signed(delta) }) : null,
+            isNum(a.stock) ? [' ', h('span', { class: 'arrow', 'aria-label': 'stock now', text: '→' }), ' ', h('strong', { text: numFmt.format(a.stock) })] : null),
+          h('p', { class: 'feed-meta' }, a.sku ? skuMeta(a.sku) : null)),
+        h('span', { class: 'feed-side' }, timeEl(a.ts))));
+    }
+    show($('#activity-empty'), !items.length);
+  }
+
+  const loadOversells = single(async () => {
+    const errEl = $('#oversells-error');
+    let d;
+    try { d = await getSection(API.oversells); } catch (e) { sectionFailed(errEl, e); return; }
+    errEl.hidden = true;
+    const items = d && Array.isArray(d.oversells) ? d.oversells : [];
+    if (!changed('oversells', items)) return;
+    const list = $('#oversells-list');
+    clear(list);
+    for (const o of items) {
+      list.append(h('li', { class: 'list-item', 'data-oversell-sku': o.sku || '' },
+        h('div', { class: 'main' },
+          h('p', {},
+            h('code', { text: String(o.sku || '?') }), ' — requested ', h('strong', { text: numFmt.format(int(o.requested)) }),
+            ', only ', numFmt.format(int(o.applied)), ' available · ',
+            h('strong', { class: 'short', text: `short by ${numFmt.format(int(o.shortfall))}` })),
+          h('p', { class: 'meta' }, refLabel(o.reason, o.ref), ' · ', timeEl(o.ts)))));
+    }
+    setText($('#oversells-count'), items.length ? `(${items.length})` : '');
+    show($('#oversells-empty'), !items.length);
+  });
+
+  const loadUnmatched = single(async () => {
+    const errEl = $('#unmatched-error');
+    let d;
+    try { d = await getSection(API.unmatched); } catch (e) { sectionFailed(errEl, e); return; }
+    errEl.hidden = true;
+    const items = d && Array.isArray(d.unmatched) ? d.unmatched : [];
+    if (!changed('unmatched', items)) return;
+    const list = $('#unmatched-list');
+    clear(list);
+    for (const u of items) {
+      const src = SOURCE_LABELS[u.source] || String(u.source || 'Unknown');
+      const what = u.sku ? ['SKU ', h('code', { text: String(u.sku) })] : ['an item without a SKU'];
+      list.append(h('li', { class: 'list-item' },
+        h('div', { class: 'main' },
+          h('p', {}, what, ' × ', h('strong', { text: numFmt.format(int(u.quantity)) }), ' isn’t in your catalog'),
+          h('p', { class: 'meta' },
+            `${src} ${u.source === 'stripe' ? 'checkout' : 'order'} `, u.ref ? h('span', { class: 'ref', title: String(u.ref), text: String(u.ref) }) : '—',
+            u.sku_id ? [' · TikTok SKU ID ', h('span', { class: 'ref', title: String(u.sku_id), text: String(u.sku_id) })] : null,
+            ' · ', timeEl(u.ts)))));
+    }
+    setText($('#unmatched-count'), items.length ? `(${items.length})` : '');
+    show($('#unmatched-empty'), !items.length);
+  });
+
+  const loadDlq = single(async () => {
+    const errEl = $('#dlq-error');
+    let d;
+    try { d = await getSection(API.dlq); } catch (e) { sectionFailed(errEl, e); return; }
+    errEl.hidden = true;
+    const items = d && Array.isArray(d.entries) ? d.entries : [];
+    const total = d && isNum(d.total) ? d.total : items.length;
+    if (!changed('dlq', [items, total])) return;
+    const list = $('#dlq-list');
+    const focusedId = document.activeElement && list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
+    clear(list);
+    for (const x of items) {
+      const src = SOURCE_LABELS[x.source] || String(x.source || 'Unknown');
+      const btn = h('button', {
+        type: 'button', class: 'btn btn-small replay', 'data-id': String(x.id),
+        'aria-label': `Replay ${src} event ${x.event_id || x.id}`, text: 'Replay',
+      });
+      list.append(h('li', { class: 'list-item', 'data-id': String(x.id) },
+        h('div', { class: 'main' },
+          h('p', {}, `${src} event `, h('span', { class: 'ref', title: String(x.event_id || ''), text: String(x.event_id || x.id) })),
+          x.error ? h('p', { class: 'err', text: String(x.error) }) : null,
+          h('p', { class: 'meta' }, plural(int(x.attempts), 'attempt'), ' · failed ', timeEl(x.failed_at))),
+        btn));
+      if (focusedId && focusedId === String(x.id)) btn.focus();
+    }
+    setText($('#dlq-count'), total ? `(${numFmt.format(total)})` : '');
+    show($('#dlq-empty'), !items.length);
+    show($('#dlq-replay-all'), items.length > 0);
+    const more = $('#dlq-more');
+    setText(more, total > items.length ? `Showing ${items.length} of ${numFmt.format(total)}.` : '');
+    show(more, total > items.length);
+  });
+
+  async function replay(body, btn) {
+    setBusy(btn, true);
+    try {
+      const d = await api('POST', API.dlqReplay, body);
+      const n = d && isNum(d.replayed) ? d.replayed : null;
+      toast(n === null ? 'Replay requested.' : n === 0 ? 'Nothing to replay.' : `Replayed ${plural(n, 'event')}.`, n === 0 ? 'info' : 'ok');
+      state.sigs.delete('dlq');
+      await Promise.all([loadDlq(), loadActivity(), loadProducts()]);
+      if (!btn.isConnected) {
+        const next = $('#dlq-list .replay') || $('#dlq-title');
+        if (next === $('#dlq-title')) next.setAttribute('tabindex', '-1');
+        next.focus();
+      }
+    } catch (e) {
+      apiErrorToast(e);
+    } finally {
+      setBusy(btn, false);
+    }
+  }
+
+  const loadReconcile = single(async () => {
+    const errEl = $('#reconcile-error');
+    let d;
+    try { d = await getSection(API.reconcile); } catch (e) { sectionFailed(errEl, e); return; }
+    errEl.hidden = true;
+    renderReconcile(d && d.report ? d.report : null);
+  });
+
+  function renderReconcile(r) {
+    if (!changed('reconcile', r)) return;
+    show($('#reconcile-empty'), !r);
+    show($('#reconcile-report'), !!r);
+    if (!r) return;
+    const drift = Array.isArray(r.drift) ? r.drift : [];
+    const errors = Array.isArray(r.errors) ? r.errors : [];
+    const summary = $('#reconcile-summary');
+    clear(summary);
+    summary.append('Last run ', timeEl(r.ts), ': checked ', h('strong', { text: plural(int(r.checked), 'SKU') }), ' — ');
+    if (!drift.length) summary.append(h('span', { class: 'badge badge-ok', text: 'Everything matched' }));
+    else summary.append(`${plural(drift.length, 'difference')} found, ${numFmt.format(int(r.repaired))} repaired.`);
+    if (errors.length) summary.append(' ', h('span', { class: 'badge badge-err', text: plural(errors.length, 'error') }));
+
+    const tbody = $('#reconcile-drift tbody');
+    clear(tbody);
+    for (const x of drift) {
+      tbody.append(h('tr', { 'data-drift-sku': String(x.sku) },
+        h('td', {}, h('code', { text: String(x.sku) })),
+        h('td', { class: 'num', text: isNum(x.store) ? numFmt.format(x.store) : '—' }),
+        h('td', { class: 'num', text: isNum(x.projection) ? numFmt.format(x.projection) : '—' }),
+        h('td', { class: 'num', text: isNum(x.tiktok) ? numFmt.format(x.tiktok) : '—' })));
+    }
+    show($('#reconcile-drift-wrap'), drift.length > 0);
+
+    const el = $('#reconcile-errors');
+    clear(el);
+    for (const e of errors) {
+      let text = e;
+      if (e && typeof e === 'object') text = [e.sku, e.message || e.error].filter(Boolean).join(': ') || sig(e);
+      el.append(h('li', { text: String(text) }));
+    }
+    show(el, errors.length > 0);
+  }
+
+  async function runReconcile() {
+    const btn = $('#reconcile-run');
+    setBusy(btn, true);
+    setText(btn, 'Running…');
+    try {
+      const d = await api('POST', API.reconcile, { repair: true });
+      const r = d && Object.prototype.hasOwnProperty.call(d, 'report') ? d.report : d;
+      if (r && typeof r === 'object' && (r.checked !== undefined || r.drift !== undefined)) {
+        state.unsupported.delete(API.reconcile);
+        $('#reconcile-error').hidden = true;
+        renderReconcile(r);
+        const drift = Array.isArray(r.drift) ? r.drift.length : 0;
+        toast(drift ? `Reconciliation found ${plural(drift, 'difference')} and repaired ${int(r.repaired)}.`
+          : `Reconciliation checked ${plural(int(r.checked), 'SKU')}: everything matched.`, 'ok');
+      } else {
+        toast('Reconciliation finished.', 'ok');
+        await loadReconcile();
+      }
+      state.sigs.delete('products');
+      loadProducts();
+      loadActivity();
+    } catch (e) {
+      apiErrorToast(e);
+    } finally {
+      setBusy(btn, false);
+      setText(btn, 'Run now');
+    }
+  }
+
+  // ------------------------------------------------------------- sign in/out
+  async function onLogin(ev) {
+    ev.preventDefault();
+    const input = $('#login-token');
+    const btn = $('#login-submit');
+    const err = $('#login-error');
+    const token = input.value;
+    if (!token.trim()) {
+      err.textContent = 'Enter your admin token.';
+      err.hidden = false;
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+      return;
+    }
+    setBusy(btn, true);
+    err.hidden = true;
+    try {
+      const d = await api('POST', API.login, { token }, { noAuthRedirect: true });
+      input.value = '';
+      input.removeAttribute('aria-invalid');
+      for (const t of $$('#toast .toast-err')) t.remove();
+      state.csrf = d && typeof d.csrf === 'string' ? d.csrf : '';
+      if (!state.csrf) {
+        try {
+          const s = await api('GET', API.session, undefined, { noAuthRedirect: true });
+          state.csrf = s && typeof s.csrf === 'string' ? s.csrf : '';
+        } catch (_) { /* keep going; the server will say if CSRF is missing */ }
+      }
+      enterApp(true);
+    } catch (e) {
+      err.textContent = e.message;
+      err.hidden = false;
+      input.setAttribute('aria-invalid', 'true');
+      toast(e.message, 'err');
+      input.focus();
+      input.select();
+    } finally {
+      setBusy(btn, false);
+    }
+  }
+
+  async function onLogout() {
+    const btn = $('#logout');
+    setBusy(btn, true);
+    try {
+      await api('POST', API.logout, {}, { noAuthRedirect: true });
+      signedOut('You’re signed out.');
+    } catch (e) {
+      if (e.status === 401) signedOut('You’re signed out.');
+      else apiErrorToast(e);
+    } finally {
+      setBusy(btn, false);
+    }
+  }
+
+  // ------------------------------------------------------------------ wiring
+  function wire() {
+    $('#login-form').addEventListener('submit', onLogin);
+    $('#login-token').addEventListener('input', () => {
+      $('#login-token').removeAttribute('aria-invalid');
+      $('#login-error').hidden = true;
+    });
+    $('#logout').addEventListener('click', onLogout);
+    $('#server-error-retry').addEventListener('click', checkSession);
+    $('#oauth-result-dismiss').addEventListener('click', () => {
+      state.oauth = null;
+      $('#oauth-result').hidden = true;
+      $('#page-title').focus();
+    });
+
+    $('#disconnect').addEventListener('click', openDisconnectDialog);
+    $('#confirm-disconnect-yes').addEventListener('click', doDisconnect);
+    $('#confirm-disconnect').addEventListener('close', () => {
+      const o = state.dialogOpener;
+      state.dialogOpener = null;
+      if (o && o.isConnected && !o.hidden && typeof o.focus === 'function') o.focus();
+      else if (state.view === 'app') $('#connect').focus();
+    });
+
+    $('#sync-all').addEventListener('click', startSync);
+
+    const search = $('#product-search');
+    search.addEventListener('input', () => {
+      state.search = search.value;
+      renderProducts();
+    });
+    search.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape' && search.value) { ev.preventDefault(); search.value = ''; state.search = ''; renderProducts(); }
+    });
+
+    $('#products-body').addEventListener('click', (ev) => {
+      const btn = ev.target.closest('button.edit-stock');
+      if (!btn) return;
+      const tr = btn.closest('tr[data-sku]');
+      if (tr) openEdit(tr.dataset.sku);
+    });
+
+    $('#dlq-list').addEventListener('click', (ev) => {
+      const btn = ev.target.closest('button.replay[data-id]');
+      if (btn) replay({ id: btn.dataset.id }, btn);
+    });
+    $('#dlq-replay-all').addEventListener('click', (ev) => replay({ all: true }, ev.currentTarget));
+    $('#reconcile-run').addEventListener('click', runReconcile);
+
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible' && state.authed && !state.editing) {
+        window.clearTimeout(state.timer);
+        tick();
+      }
+    });
+    window.addEventListener('online', () => { if (state.authed) { window.clearTimeout(state.timer); tick(); } });
+  }
+
+  function start() {
+    captureOAuthResult();
+    wire();
+    checkSession();
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
+  else start();
+})();

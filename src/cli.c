@@ -6,6 +6,7 @@
 #include "shopsync/cli.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,13 +247,6 @@ out:
     return rc;
 }
 
-static volatile sig_atomic_t got_signal;
-
-static void on_signal(int sig)
-{
-    got_signal = sig;
-}
-
 static int cmd_serve(const config_t *cfg)
 {
     char err[2048];
@@ -285,16 +279,19 @@ static int cmd_serve(const config_t *cfg)
     /* jansson's hash seed must be fixed before threads can create objects. */
     json_object_seed(0);
     mg_init_library(0);
+    /* Block the stop signals in every thread (they inherit this mask) and
+     * wait for them here, so a signal is never taken by a worker thread. The
+     * embedded redis-server was forked before, with the default mask. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
     if (service_start(&app, err, sizeof(err)) != 0) {
         fprintf(stderr, "shopsync: %s\n", err);
         goto out;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     ctx = http_server_start(&app, routes_table(), err, sizeof(err));
     if (!ctx) {
         fprintf(stderr, "shopsync: %s\n", err);
@@ -303,9 +300,10 @@ static int cmd_serve(const config_t *cfg)
     log_event(LOG_INFO, "listening", json_pack("{s:s,s:s}", "listen", cfg->listen, "admin_page", ""));
     fprintf(stderr, "shopsync %s listening on http://%s — admin page: %s/admin/tiktok-shop\n", SHOPSYNC_VERSION,
             cfg->listen, cfg->public_url);
-    while (!got_signal)
-        pause();
-    log_msg(LOG_INFO, "stopping", "signal %d: stopping", (int)got_signal);
+    int sig = 0;
+    while (sigwait(&stop_signals, &sig) != 0)
+        ;
+    log_msg(LOG_INFO, "stopping", "signal %d: stopping", sig);
     /* Stop taking requests first, then let workers finish or release what
      * they hold. */
     http_server_stop(ctx);

@@ -15,6 +15,7 @@
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
 #include "shopsync/ratelimit.h"
+#include "shopsync/skumap.h"
 
 #define STATE_TTL_S 600
 #define REFRESH_MARGIN_S 1800
@@ -228,6 +229,30 @@ out:
     return rc;
 }
 
+/* TikTok ids learnt for one shop mean nothing in another: when the seller
+ * connects a different shop, forget the old mappings so the next sync creates
+ * the products there. Returns 0 or -1. */
+static int forget_other_shop(connection_t *c, const char *shop_id)
+{
+    char k[128];
+    redis_key(k, sizeof(k), "tiktok:last_shop_id");
+    redisReply *rep = redis_cmd(c->r, "GET %s", k);
+    if (!rep)
+        return -1;
+    int other = rep->type == REDIS_REPLY_STRING && strcmp(rep->str, shop_id) != 0;
+    freeReplyObject(rep);
+    if (other) {
+        log_msg(LOG_INFO, "tiktok_shop_changed", "a different shop was connected: forgetting product mappings");
+        if (skumap_clear(c->r) != 0)
+            return -1;
+    }
+    rep = redis_cmd(c->r, "SET %s %s", k, shop_id);
+    int ok = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
 connection_rc connection_callback(connection_t *c, const char *state, const char *code,
                                   const char *error, char *err, size_t errlen)
 {
@@ -279,6 +304,10 @@ connection_rc connection_callback(connection_t *c, const char *state, const char
     const tiktok_shop_t *shop = &shops.items[0];
     if (seal(c, "shop_cipher", shop->cipher, &cipher) != 0)
         goto out;
+    if (forget_other_shop(c, shop->id) != 0) {
+        rc = CONN_UNAVAILABLE;
+        goto out;
+    }
     conn_key(k, sizeof(k));
     char now[32];
     snprintf(now, sizeof(now), "%lld", now_s());

@@ -115,8 +115,16 @@ static int valid_price(const char *s)
 static int valid_positive_number(const json_t *v, char *out, size_t cap)
 {
     if (json_is_string(v)) {
+        const char *str = json_string_value(v);
         char *end = NULL;
-        double d = strtod(json_string_value(v), &end);
+        /* Plain decimals only: strtod would also take "0x10", "1e2" or " 2",
+         * which TikTok Shop does not. */
+        size_t n = strlen(str), dots = 0;
+        for (size_t i = 0; i < n; i++)
+            dots += str[i] == '.';
+        if (n == 0 || strspn(str, "0123456789.") != n || dots > 1 || str[0] == '.' || str[n - 1] == '.')
+            return 0;
+        double d = strtod(str, &end);
         if (*end || !(d > 0) || d > 100000)
             return 0;
         snprintf(out, cap, "%s", json_string_value(v));
@@ -262,6 +270,12 @@ catalog_rc catalog_validate_product(const json_t *p, const char *where, json_t *
     }
     if (!catalog_valid_id(id)) {
         snprintf(err, errlen, "%s.id: \"%.60s\" must be 1-50 characters of A-Z a-z 0-9 . _ -", where, id);
+        goto out;
+    }
+    if (strcmp(id, "import") == 0) {
+        /* /api/admin/products/import is the import route, so no product
+         * could be read or edited under that id. */
+        snprintf(err, errlen, "%s.id: \"import\" is reserved; choose another product id", where);
         goto out;
     }
     snprintf(at, sizeof(at), "%s (product %s)", where, id);

@@ -149,7 +149,7 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->workers = (int)n;
     else
         bad = 1;
-    if (get_int("SHOPSYNC_HTTP_THREADS", 16, 2, 256, &n, err, errlen) == 0)
+    if (get_int("SHOPSYNC_HTTP_THREADS", 32, 2, 256, &n, err, errlen) == 0)
         cfg->http_threads = (int)n;
     else
         bad = 1;
@@ -184,7 +184,10 @@ int config_load(config_t *cfg, char *err, size_t errlen)
             cfg->has_secret_key = 1;
         }
     }
-    if (strchr(cfg->listen, ':') == NULL) {
+    const char *colon = strrchr(cfg->listen, ':');
+    char *port_end = NULL;
+    long port = colon ? strtol(colon + 1, &port_end, 10) : 0;
+    if (!colon || colon == cfg->listen || !colon[1] || *port_end || port < 1 || port > 65535) {
         add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_LISTEN", "must be host:port, e.g. 127.0.0.1:8080");
         bad = 1;
     }
@@ -198,8 +201,9 @@ int config_load(config_t *cfg, char *err, size_t errlen)
                     "must be redis://[:password@]host:port[/db] or unix:///path.sock");
         bad = 1;
     }
-    double w = strtod(cfg->package_weight, NULL);
-    if (!(w > 0)) {
+    char *w_end = NULL;
+    double w = strtod(cfg->package_weight, &w_end);
+    if (!(w > 0) || *w_end || strspn(cfg->package_weight, "0123456789.") != strlen(cfg->package_weight)) {
         add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_PACKAGE_WEIGHT", "must be a positive number");
         bad = 1;
     }

@@ -144,6 +144,9 @@ connection_t *connection_open(const config_t *cfg, redis_conn_t *r)
     tc.hooks.mark_reauth = hook_reauth;
     tc.hooks.rate_acquire = hook_rate;
     tc.hooks.observe = metrics_tiktok_observe;
+    /* TikTok's 429 bursts last a few seconds; six attempts with backoff ride
+     * out one burst before a call gives up. */
+    tc.max_attempts = 6;
     c->client = tiktok_client_new(&tc, err, sizeof(err));
     if (!c->client) {
         log_msg(LOG_ERROR, "tiktok_client", "%s", err);

@@ -103,9 +103,12 @@ int crypto_hex_equal(const char *a, const char *b)
         return 0;
     unsigned char diff = 0;
     for (size_t i = 0; i < la; i++) {
-        /* Fold ASCII letters to lower case without branching on the data. */
-        unsigned char ca = (unsigned char)a[i] | 0x20;
-        unsigned char cb = (unsigned char)b[i] | 0x20;
+        /* Fold A-Z (only: a bare "| 0x20" would also turn control bytes
+         * 0x10-0x19 into the digits '0'-'9') to lower case without
+         * branching on the data. */
+        unsigned char ca = (unsigned char)a[i], cb = (unsigned char)b[i];
+        ca |= (unsigned char)(((unsigned)(ca - 'A') < 26u) << 5);
+        cb |= (unsigned char)(((unsigned)(cb - 'A') < 26u) << 5);
         diff |= (unsigned char)(ca ^ cb);
     }
     return diff == 0;

@@ -64,13 +64,12 @@ static int match(const char *pattern, const char *path, req_t *rq)
         if (pl == 2 && p[0] == '{' && p[1] == '}') {
             if (sl == 0 || n_param >= ROUTE_MAX_PARAMS)
                 return 0;
-            char raw[256];
-            if (sl >= sizeof(raw))
+            /* civetweb has already decoded the path once; decoding again
+             * would turn %252e into '.' behind the route's back. */
+            if (sl >= sizeof(rq->params[0]))
                 return 0;
-            memcpy(raw, s, sl);
-            raw[sl] = '\0';
-            if (mg_url_decode(raw, (int)sl, rq->params[n_param], sizeof(rq->params[0]), 0) < 0)
-                return 0;
+            memcpy(rq->params[n_param], s, sl);
+            rq->params[n_param][sl] = '\0';
             n_param++;
         } else if (pl != sl || strncmp(p, s, pl) != 0) {
             return 0;
@@ -161,14 +160,22 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     const char *path = rq.ri->local_uri;
     const route_t *hit = NULL;
     int path_matched = 0;
-    for (const route_t *r = state.routes; r->pattern; r++) {
-        memset(rq.params, 0, sizeof(rq.params));
-        if (!match(r->pattern, path, &rq))
-            continue;
-        path_matched = 1;
-        if (strcmp(r->method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
-            hit = r;
-            break;
+    /* Literal routes first: /api/admin/products/import must never be taken
+     * for the product "import" of /api/admin/products/{}, whatever the
+     * method. Routes with {} are considered only when no literal one has this
+     * path. */
+    for (int pass = 0; pass < 2 && !path_matched; pass++) {
+        for (const route_t *r = state.routes; r->pattern; r++) {
+            if ((strstr(r->pattern, "{}") != NULL) != (pass == 1))
+                continue;
+            memset(rq.params, 0, sizeof(rq.params));
+            if (!match(r->pattern, path, &rq))
+                continue;
+            path_matched = 1;
+            if (strcmp(r->method, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0)) {
+                hit = r;
+                break;
+            }
         }
     }
     int status;
@@ -253,7 +260,7 @@ struct mg_context *http_server_start(app_t *app, const route_t *routes, char *er
     const char *options[] = {
         "listening_ports", app->cfg->listen,
         "num_threads", threads,
-        "request_timeout_ms", "10000",
+        "request_timeout_ms", "5000",
         "keep_alive_timeout_ms", "5000",
         "enable_keep_alive", "yes",
         "tcp_nodelay", "1",

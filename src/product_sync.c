@@ -185,6 +185,18 @@ static const char *str_or(const json_t *o, const char *key, const char *def)
     return v && *v ? v : def;
 }
 
+/* A seller-readable reason for a failed create or edit: a refusal is about
+ * the product; anything else is TikTok being busy or unreachable. */
+static void describe_failure(const tiktok_result_t *res, const char *what, char *err, size_t errlen)
+{
+    if (res->kind == TIKTOK_PERMANENT)
+        snprintf(err, errlen, "TikTok Shop rejected the %s: %s", what, res->message);
+    else if (res->kind == TIKTOK_REAUTH || res->kind == TIKTOK_TOKEN_EXPIRED)
+        snprintf(err, errlen, "TikTok Shop needs you to reconnect the shop (%s)", res->message);
+    else
+        snprintf(err, errlen, "TikTok Shop was busy or unreachable (%s); run the sync again", res->message);
+}
+
 /* Sync one product. Returns "created", "updated" or NULL with err. */
 static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t errlen)
 {
@@ -294,13 +306,13 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
             skumap_entry_free(&e);
         }
         if (tiktok_edit_product(connection_client(s->conn), existing, &spec, &ref, &res) != 0) {
-            snprintf(err, errlen, "TikTok Shop rejected the update: %s", res.message);
+            describe_failure(&res, "update", err, errlen);
             goto out;
         }
         result = "updated";
     } else {
         if (tiktok_create_product(connection_client(s->conn), &spec, &ref, &res) != 0) {
-            snprintf(err, errlen, "TikTok Shop rejected the product: %s", res.message);
+            describe_failure(&res, "product", err, errlen);
             goto out;
         }
         result = "created";

@@ -183,12 +183,18 @@ static int connect_now(redis_conn_t *c)
 redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const size_t *lens)
 {
     size_t local[64];
+    size_t *heap = NULL;
     if (!lens) {
-        if (argc > 64)
+        size_t *l = local;
+        /* Large commands (MGET of a whole catalog) get their lengths on the
+         * heap rather than a fixed stack array. */
+        if (argc > 64 && !(l = heap = malloc((size_t)argc * sizeof(size_t))))
             return NULL;
         for (int i = 0; i < argc; i++)
-            local[i] = strlen(argv[i]);
-        lens = local;
+            l[i] = strlen(argv[i]);
+        redisReply *reply = redis_cmd_argv(c, argc, argv, l);
+        free(heap);
+        return reply;
     }
     for (int attempt = 0; attempt < 2; attempt++) {
         int fresh = 0;
@@ -238,15 +244,16 @@ redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,
                        const char **keys, int nargs, const char **args,
                        const size_t *arg_lens)
 {
-    enum { MAX_ARGS = 256 };
-    const char *argv[MAX_ARGS];
-    size_t lens[MAX_ARGS];
     char nkeys_s[16];
     unsigned char digest[SHA_DIGEST_LENGTH];
     char sha[2 * SHA_DIGEST_LENGTH + 1];
+    redisReply *r = NULL;
+    size_t total = 3 + (size_t)nkeys + (size_t)nargs;
+    const char **argv = malloc(total * sizeof(char *));
+    size_t *lens = malloc(total * sizeof(size_t));
 
-    if (3 + nkeys + nargs > MAX_ARGS)
-        return NULL;
+    if (!argv || !lens)
+        goto out;
     SHA1((const unsigned char *)s->body, strlen(s->body), digest);
     crypto_hex(digest, sizeof(digest), sha);
     snprintf(nkeys_s, sizeof(nkeys_s), "%d", nkeys);
@@ -264,7 +271,7 @@ redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,
         for (int i = 0; i < nargs; i++)
             lens[3 + nkeys + i] = arg_lens[i];
     }
-    redisReply *r = redis_cmd_argv(c, argc, argv, lens);
+    r = redis_cmd_argv(c, argc, argv, lens);
     if (r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0) {
         /* Script cache was flushed (restart, failover): EVAL loads it again. */
         freeReplyObject(r);
@@ -274,6 +281,9 @@ redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,
         lens[1] = strlen(s->body);
         r = redis_cmd_argv(c, argc, argv, lens);
     }
+out:
+    free(argv);
+    free(lens);
     return r;
 }
 

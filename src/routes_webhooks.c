@@ -29,8 +29,10 @@
 static int verify_alt(const config_t *cfg, const char *ts, const char *sig, const buf_t *body)
 {
     char *end = NULL;
+    long long now = (long long)time(NULL);
     long long t = strtoll(ts, &end, 10);
-    if (!*ts || *end || llabs((long long)time(NULL) - t) > TIKTOK_ALT_WINDOW_S)
+    /* Compared as a range: now - t would overflow for a t near LLONG_MIN. */
+    if (!*ts || *end || t < now - TIKTOK_ALT_WINDOW_S || t > now + TIKTOK_ALT_WINDOW_S)
         return 0;
     crypto_hmac_t *h = crypto_hmac_new(cfg->tiktok_app_secret, strlen(cfg->tiktok_app_secret));
     unsigned char mac[32];

@@ -204,9 +204,10 @@ int sb_api_product_search(sb_req_t *r)
                                   (json_int_t)total, "next_page_token", next));
 }
 
-/* Apply one SKU entry of an inventory update; returns NULL when applied or a
- * new error object for the reply. Lock held. */
-static json_t *apply_sku(json_t *product, const json_t *entry)
+/* Apply one SKU entry of an inventory update; returns NULL when applied (and
+ * logged with its total quantity at at_us) or a new error object for the
+ * reply. Lock held. */
+static json_t *apply_sku(sb_store_t *s, json_t *product, const json_t *entry, long long at_us)
 {
     const char *sku_id = json_string_value(json_object_get(entry, "id"));
     json_t *sku = NULL, *cand, *inv;
@@ -238,9 +239,11 @@ static json_t *apply_sku(json_t *product, const json_t *entry)
     json_decref(extra);
     /* Only now, with every warehouse known, change anything: a SKU is
      * updated whole or not at all. */
+    long long total = 0;
     json_array_foreach(json_object_get(entry, "inventory"), i, inv) {
         const char *wid = json_string_value(json_object_get(inv, "warehouse_id"));
         json_t *q = json_object_get(inv, "quantity");
+        total += json_integer_value(q);
         json_t *have = sb_store_sku_stock(sku, wid);
         if (have)
             json_object_set(have, "quantity", q);
@@ -248,6 +251,7 @@ static json_t *apply_sku(json_t *product, const json_t *entry)
             json_array_append_new(json_object_get(sku, "inventory"),
                                   json_pack("{s:s,s:O}", "warehouse_id", wid, "quantity", q));
     }
+    sb_store_inventory_logged(s, sku, at_us, total);
     return NULL;
 }
 
@@ -307,8 +311,9 @@ int sb_api_inventory_update(sb_req_t *r)
     sb_store_lock(s);
     json_t *product = sb_store_product(s, r->arg[0]);
     if (product) {
+        long long at_us = sb_wall_us();
         json_array_foreach(json_object_get(body, "skus"), i, entry) {
-            json_t *err = apply_sku(product, entry);
+            json_t *err = apply_sku(s, product, entry, at_us);
             if (err)
                 json_array_append_new(errors, err);
         }

@@ -181,6 +181,9 @@ long long sb_now(void);
 /* Monotonic milliseconds. */
 long long sb_now_ms(void);
 
+/* Wall-clock microseconds since the epoch (comparable across processes). */
+long long sb_wall_us(void);
+
 /* Uniform random number in [0, 1). */
 double sb_random_unit(void);
 
@@ -267,6 +270,7 @@ int sb_sim_faults_get(sb_req_t *r);
 int sb_sim_faults_set(sb_req_t *r);
 int sb_sim_faults_clear(sb_req_t *r);
 int sb_sim_reset(sb_req_t *r);
+int sb_sim_inventory_log(sb_req_t *r);
 
 /* routes: page.c */
 int sb_page_home(sb_req_t *r);

@@ -378,3 +378,24 @@ int sb_sim_reset(sb_req_t *r)
     sb_store_unlock(r->app->store);
     return sb_sim_done(r, 200, json_pack("{s:b}", "ok", 1));
 }
+
+/* Every applied Update Inventory entry for ?sku= (a seller_sku), oldest
+ * first: when (wall-clock microseconds) and the total quantity it set. */
+int sb_sim_inventory_log(sb_req_t *r)
+{
+    sb_store_t *s = r->app->store;
+    const char *sku = sb_params_get(&r->query, "sku");
+    if (!sku || !*sku)
+        return sb_sim_fail(r, 400, "sku: is required (a seller_sku)");
+    json_t *updates = json_array(), *e;
+    size_t i;
+    sb_store_lock(s);
+    json_array_foreach(json_object_get(s->inventory_log, sku), i, e) {
+        json_array_append_new(updates, json_pack("{s:O,s:O}", "at_us", json_array_get(e, 0),
+                                                 "quantity", json_array_get(e, 1)));
+    }
+    unsigned long dropped = s->inventory_log_dropped;
+    sb_store_unlock(s);
+    return sb_reply_json(r, 200, json_pack("{s:s,s:o,s:I}", "sku", sku, "updates", updates,
+                                           "dropped", (json_int_t)dropped));
+}

@@ -33,7 +33,9 @@ int sb_store_new(const sb_config_t *cfg, sb_store_t **out)
     s->orders = json_array();
     s->order_hooks = json_object();
     s->stripe_sessions = json_object();
-    if (!s->products || !s->orders || !s->order_hooks || !s->stripe_sessions)
+    s->inventory_log = json_object();
+    if (!s->products || !s->orders || !s->order_hooks || !s->stripe_sessions ||
+        !s->inventory_log)
         goto out;
     char hex[33];
     sb_random_hex(12, hex);
@@ -71,6 +73,7 @@ void sb_store_free(sb_store_t *s)
     json_decref(s->orders);
     json_decref(s->order_hooks);
     json_decref(s->stripe_sessions);
+    json_decref(s->inventory_log);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -92,6 +95,9 @@ void sb_store_reset(sb_store_t *s)
     json_object_clear(s->order_hooks);
     json_object_clear(s->stripe_sessions);
     s->n_stripe_sessions = 0;
+    json_object_clear(s->inventory_log);
+    s->n_inventory_log = 0;
+    s->inventory_log_dropped = 0;
     s->n_grants = 0;
     s->n_codes = 0;
     images_clear(s);
@@ -364,6 +370,25 @@ json_t *sb_store_faults_json(const sb_store_t *s)
                      "error_rate", s->faults.error_rate, "rate_limit_rate",
                      s->faults.rate_limit_rate, "fail_next", (json_int_t)s->faults.fail_next,
                      "throttle_next", (json_int_t)s->faults.throttle_next);
+}
+
+void sb_store_inventory_logged(sb_store_t *s, const json_t *sku, long long at_us,
+                               long long quantity)
+{
+    const char *seller_sku = json_string_value(json_object_get(sku, "seller_sku"));
+    if (!seller_sku)
+        return;
+    if (s->n_inventory_log >= SB_MAX_INVENTORY_LOG) {
+        s->inventory_log_dropped++;
+        return;
+    }
+    json_t *mine = json_object_get(s->inventory_log, seller_sku);
+    if (!mine) {
+        mine = json_array();
+        json_object_set_new(s->inventory_log, seller_sku, mine);
+    }
+    if (json_array_append_new(mine, json_pack("[I,I]", (json_int_t)at_us, (json_int_t)quantity)) == 0)
+        s->n_inventory_log++;
 }
 
 json_t *sb_store_dump(sb_store_t *s, const char *const *route_names)

@@ -31,7 +31,8 @@
 #define SB_MAX_IMAGES 2000
 #define SB_MAX_IMAGE_BYTES (5u * 1024u * 1024u)
 #define SB_MAX_IMAGES_TOTAL (64u * 1024u * 1024u)
-#define SB_MAX_STRIPE_SESSIONS 2000
+#define SB_MAX_STRIPE_SESSIONS 10000
+#define SB_MAX_INVENTORY_LOG 200000 /* Update Inventory entries kept for /sandbox/inventory-log */
 #define SB_MAX_ROUTES 64
 #define SB_MAX_QUANTITY 99999
 #define SB_CODE_TTL 600
@@ -107,6 +108,9 @@ struct sb_store {
     json_t *order_hooks;         /* {order_id: {"1": body, "11": body}} */
     json_t *stripe_sessions;     /* {cs_id: {"session":{..}, "items":[..]}} */
     size_t n_stripe_sessions;
+    json_t *inventory_log;       /* {seller_sku: [[at_us, quantity], ..]}, oldest first */
+    size_t n_inventory_log;      /* entries in inventory_log */
+    unsigned long inventory_log_dropped; /* entries not kept: the log was full */
     sb_grant_t grants[SB_MAX_GRANTS];
     size_t n_grants;
     sb_code_t codes[SB_MAX_CODES];
@@ -194,6 +198,12 @@ json_t *sb_store_sku(sb_store_t *s, const char *sku_id, const char *seller_sku,
 
 /* The inventory entry of sku for warehouse id (borrowed), or NULL. */
 json_t *sb_store_sku_stock(json_t *sku, const char *warehouse_id);
+
+/* Record that an Update Inventory call set sku (borrowed) to quantity, at
+ * wall-clock time at_us (microseconds since the epoch): the measurements in
+ * bench/ read it back through GET /sandbox/inventory-log. */
+void sb_store_inventory_logged(sb_store_t *s, const json_t *sku, long long at_us,
+                               long long quantity);
 
 /* The order document with this id (borrowed), or NULL. */
 json_t *sb_store_order(sb_store_t *s, const char *id);

@@ -24,6 +24,13 @@ long long sb_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+long long sb_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void sb_random_hex(size_t n_bytes, char *out)
 {
     if (crypto_random_hex(n_bytes, out) != 0) {

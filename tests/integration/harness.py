@@ -284,3 +284,53 @@ class Checks:
     def done(self):
         print("%s: %d passed, %d failed" % (self.name, self.passed, self.failed), flush=True)
         sys.exit(1 if self.failed or self.passed == 0 else 0)
+
+
+def linked_pair(workdir, redis_url, shopsync_env=None, sandbox_env=None):
+    """A Sandbox and a Shopsync, neither started, wired to each other the way
+    scripts/run-local.sh does: shopsync calls the sandbox's APIs, and the
+    sandbox redirects OAuth approvals to shopsync's callback and sends its
+    webhooks to shopsync. sandbox_env entries win over the wiring. Start the
+    sandbox first. Returns (sandbox, shopsync)."""
+    sandbox = Sandbox(workdir)
+    shopsync = Shopsync(workdir, redis_url, sandbox=sandbox, extra_env=shopsync_env)
+    links = {
+        "SANDBOX_REDIRECT_URI": shopsync.base + "/api/admin/tiktok/callback",
+        "SANDBOX_WEBHOOK_URL": shopsync.base + "/api/tiktok/webhook",
+        "SANDBOX_STRIPE_WEBHOOK_URL": shopsync.base + "/api/stripe/webhook",
+        "SANDBOX_STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
+    }
+    links.update(sandbox_env or {})
+    sandbox.proc.env.update(links)
+    return sandbox, shopsync
+
+
+def connect_shop(shopsync, sandbox, decision="approve"):
+    """The OAuth dance as the seller's browser does it: shopsync's 302 to the
+    authorize page, the page's approve or deny form, then the redirect back
+    to shopsync's callback. Returns (callback URL, status, headers) of the
+    callback; status 302 to /admin/tiktok-shop?connected=1 means connected.
+    Raises AssertionError when a step before the callback goes wrong."""
+    import html
+    import re
+    st, h, _ = request("GET", shopsync.base + "/api/admin/tiktok/auth",
+                       headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+    if st != 302 or not h.get("location", "").startswith(sandbox.base + "/"):
+        raise AssertionError("auth did not redirect to the sandbox: %d %r" % (st, h.get("location")))
+    authorize = h["location"]
+    st, _, page = request("GET", authorize)
+    if st != 200:
+        raise AssertionError("authorize page answered %d" % st)
+    for action, inner in re.findall(r'<form method="post" action="([^"]+)">(.*?)</form>', page.decode()):
+        fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', inner)}
+        if fields.get("decision") == decision:
+            break
+    else:
+        raise AssertionError("no %s form on the authorize page" % decision)
+    st, h, _ = request("POST", urllib.parse.urljoin(authorize, action), urllib.parse.urlencode(fields),
+                       {"Content-Type": "application/x-www-form-urlencoded"})
+    if st != 302 or not h.get("location", "").startswith(shopsync.base + "/api/admin/tiktok/callback?"):
+        raise AssertionError("%s did not redirect to the callback: %d %r" % (decision, st, h.get("location")))
+    callback = h["location"]
+    st, h, _ = request("GET", callback)
+    return callback, st, h

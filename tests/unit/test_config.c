@@ -77,6 +77,7 @@ static void load_fails_naming(const char *first, ...)
     va_end(ap);
 }
 
+/* Every default as documented in README.md's configuration table. */
 static void test_defaults(void **state)
 {
     (void)state;
@@ -87,13 +88,13 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->has_secret_key, 0);
     assert_string_equal(cfg->data_dir, "./var");
     assert_int_equal(cfg->workers, 4);
-    assert_int_equal(cfg->http_threads, 16);
+    assert_int_equal(cfg->http_threads, 32);
     assert_int_equal(cfg->stock_buffer, 0);
     assert_string_equal(cfg->redis_url, "");
     assert_string_equal(cfg->redis_prefix, "shopsync:");
     assert_string_equal(cfg->log_level, "info");
     assert_int_equal(cfg->reconcile_interval, 900);
-    assert_int_equal(cfg->max_attempts, 5);
+    assert_int_equal(cfg->max_attempts, 8); /* README: SHOPSYNC_MAX_ATTEMPTS default 8 */
     assert_int_equal(cfg->push_interval_ms, 100);
     assert_int_equal(cfg->tiktok_rate_limit, 50);
     assert_string_equal(cfg->package_weight, "1");

@@ -222,10 +222,9 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     }
     status = hit->fn(&rq);
 out:
-    if (status >= 500)
-        log_event(LOG_WARN, "http_request", json_pack("{s:s,s:s,s:i}", "method", method, "path", path, "status", status));
-    else
-        log_event(LOG_DEBUG, "http_request", json_pack("{s:s,s:s,s:i}", "method", method, "path", path, "status", status));
+    log_level_t lvl = status >= 500 ? LOG_WARN : LOG_DEBUG;
+    if (log_enabled(lvl))
+        log_event(lvl, "http_request", json_pack("{s:s,s:s,s:i}", "method", method, "path", path, "status", status));
     json_decref(rq.json);
     buf_free(&rq.body);
     log_set_request_id(NULL);

@@ -101,6 +101,15 @@ int httpx_send_error(struct mg_connection *conn, int status, const char *code,
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     json_t *v = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    if (!v) {
+        /* The message quotes request input (a decoded path) that is not
+         * UTF-8, which a JSON string cannot hold: without this the answer
+         * became a 500. Replace the non-ASCII bytes and keep the status. */
+        for (char *p = msg; *p; p++)
+            if ((unsigned char)*p >= 0x80)
+                *p = '?';
+        v = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    }
     int rc = httpx_send_json(conn, status, v, NULL);
     json_decref(v);
     return rc;

@@ -22,6 +22,11 @@ void log_set_level(log_level_t level)
     min_level = level;
 }
 
+int log_enabled(log_level_t level)
+{
+    return level >= min_level;
+}
+
 int log_parse_level(const char *s, log_level_t *out)
 {
     for (int i = 0; i < 4; i++) {

@@ -19,6 +19,10 @@ void log_set_level(log_level_t level);
 /* Parse "debug|info|warn|error"; returns 0 and sets *out, or -1. */
 int log_parse_level(const char *s, log_level_t *out);
 
+/* 1 when a line at level would be written (lets hot paths skip building
+ * fields nobody will see). */
+int log_enabled(log_level_t level);
+
 /* Write one line: event name (borrowed), fields (stolen, may be NULL, must be
  * an object). */
 void log_event(log_level_t level, const char *event, json_t *fields);

@@ -1,0 +1,587 @@
+// Browser test of the admin page (/admin/tiktok-shop) in headless Chromium.
+//
+// Starts its own redis-server, the TikTok Shop sandbox and shopsync on free
+// loopback ports (the same environment as tests/integration/harness.py),
+// imports a small catalog through the API, then drives the page as a person
+// would: sign in, connect through the sandbox's authorize page, sync, buy on
+// the sandbox, edit stock inline, disconnect. Any console error or uncaught
+// page error fails the run, except Chrome's own "Failed to load resource"
+// lines for the 401/404/409 answers the page expects.
+//
+// Run: node admin_page.test.mjs (ctest runs it as browser.admin_page).
+// Env: SHOPSYNC_BIN, SHOPSYNC_SANDBOX_BIN, SHOPSYNC_SOURCE_DIR,
+//      SHOPSYNC_ARTIFACTS_DIR (screenshots and logs), CHROMIUM (default /usr/bin/chromium).
+// Prints "ok - ..." / "FAIL - ..." lines and ends with "browser: N passed, M failed".
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SOURCE_DIR = process.env.SHOPSYNC_SOURCE_DIR || path.resolve(HERE, '..', '..');
+const SHOPSYNC_BIN = process.env.SHOPSYNC_BIN || path.join(SOURCE_DIR, 'build', 'shopsync');
+const SANDBOX_BIN = process.env.SHOPSYNC_SANDBOX_BIN || path.join(SOURCE_DIR, 'build', 'shopsync-sandbox');
+const ARTIFACTS = process.env.SHOPSYNC_ARTIFACTS_DIR || path.join(HERE, 'artifacts');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const ADMIN_TOKEN = 'browser-admin-token-0123456789';
+const SECRET_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+const APP_KEY = 'sandbox_app_key';
+const APP_SECRET = 'sandbox_app_secret';
+const SERVICE_ID = '7100000000000000001';
+const STRIPE_SECRET = 'whsec_browser_secret';
+const SHOP_NAME = 'Sandbox Candle Co';
+
+const OVERALL_TIMEOUT_MS = 240_000; // below ctest's TIMEOUT 300, so cleanup always runs
+const SOLD_SKU = 'CED-8OZ';         // bought on the sandbox (stock 8 -> 6)
+const EDIT_SKU = 'LAV-8OZ';         // edited inline (stock 12 -> 7)
+const BROKEN_ID = 'broken-image-soap';
+
+// ------------------------------------------------------------------ checks
+let passed = 0;
+let failed = 0;
+function check(cond, what) {
+  if (cond) { passed += 1; console.log(`ok - ${what}`); } else { failed += 1; console.log(`FAIL - ${what}`); }
+  return !!cond;
+}
+function fail(what) { return check(false, what); }
+
+/** Run one step; an exception fails it (and is reported) instead of stopping the run. */
+async function step(name, fn) {
+  const t = Date.now();
+  try {
+    await fn();
+    console.log(`# step "${name}" took ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    return true;
+  } catch (e) {
+    fail(`${name}: ${String(e && e.message ? e.message : e).split('\n')[0]}`);
+    if (e && e.stack) console.log(e.stack.split('\n').slice(0, 6).map((l) => '    # ' + l).join('\n'));
+    return false;
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitUntil(pred, { timeout = 10_000, interval = 100, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await pred();
+      if (last) return last;
+    } catch (e) { last = e; }
+    await sleep(interval);
+  }
+  throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+}
+
+// --------------------------------------------------------------- processes
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const children = [];
+
+function startProc(name, argv, env) {
+  const logPath = path.join(ARTIFACTS, `${name}.log`);
+  const fd = fs.openSync(logPath, 'w');
+  const child = spawn(argv[0], argv.slice(1), { env, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const entry = { name, child, logPath, exited: false, code: null, signal: null };
+  child.on('exit', (code, signal) => { entry.exited = true; entry.code = code; entry.signal = signal; });
+  child.on('error', (e) => { entry.exited = true; entry.error = e; });
+  children.push(entry);
+  return entry;
+}
+
+async function stopAll() {
+  for (const c of children.slice().reverse()) {
+    if (c.exited || c.child.exitCode !== null || c.child.signalCode !== null) continue;
+    const done = new Promise((r) => c.child.once('exit', r));
+    try { c.child.kill('SIGTERM'); } catch (_) { /* already gone */ }
+    const t = setTimeout(() => { try { c.child.kill('SIGKILL'); } catch (_) { /* gone */ } }, 10_000);
+    await done;
+    clearTimeout(t);
+  }
+}
+
+function tail(file, lines = 30) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (_) { return ''; }
+}
+
+async function httpOk(url) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await r.arrayBuffer();
+    return r.status === 200;
+  } catch (_) { return false; }
+}
+
+async function api(method, url, body, headers = {}) {
+  const init = { method, headers: { ...headers }, signal: AbortSignal.timeout(15_000) };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const r = await fetch(url, init);
+  const text = await r.text();
+  let doc = null;
+  try { doc = text ? JSON.parse(text) : null; } catch (_) { doc = text; }
+  return { status: r.status, doc };
+}
+
+function catalog(base) {
+  const img = (name) => `${base}/static/${name}`;
+  return {
+    products: [
+      {
+        id: 'lavender-candle', title: 'Lavender Candle', description: '<p>Hand poured soy wax with lavender oil.</p>',
+        images: [img('sample-lavender.png')], category_id: '600001',
+        skus: [
+          { sku: 'LAV-8OZ', price: '24.00', currency: 'USD', stock: 12, attributes: { Size: '8 oz' } },
+          { sku: 'LAV-16OZ', price: '38.00', currency: 'USD', stock: 5, attributes: { Size: '16 oz' } },
+        ],
+      },
+      {
+        id: 'cedar-candle', title: 'Cedarwood Candle', description: '<p>Warm cedar and amber.</p>',
+        images: [img('sample-cedar.png')],
+        skus: [{ sku: 'CED-8OZ', price: '26.00', currency: 'USD', stock: 8, attributes: { Size: '8 oz' } }],
+      },
+      {
+        id: 'citrus-soap', title: 'Citrus Bar Soap', description: '<p>Cold process soap with orange peel.</p>',
+        images: [img('sample-citrus.png')],
+        skus: [{ sku: 'CIT-BAR', price: '9.50', currency: 'USD', stock: 40 }],
+      },
+      {
+        id: BROKEN_ID, title: 'Broken Image Soap', description: '<p>Its picture is missing.</p>',
+        images: [img('missing.png')],
+        skus: [{ sku: 'BRK-BAR', price: '5.00', currency: 'USD', stock: 3 }],
+      },
+    ],
+  };
+}
+
+// ------------------------------------------------------------- page helpers
+const ALLOWED_CONSOLE = /^Failed to load resource: the server responded with a status of (401|404|409) \([^)]*\)$/;
+
+/**
+ * Collect console errors and uncaught errors of the admin page. While the tab
+ * shows another site (the sandbox's authorize page during Connect), its
+ * messages are not the admin page's: they are printed as notes only.
+ */
+function watchConsole(page, label, base, problems) {
+  const onAdmin = () => page.url().startsWith(base + '/');
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    const loc = msg.location() || {};
+    const url = loc.url || '';
+    const line = `[${label}] console error: ${text}${url ? ` (${url})` : ''}`;
+    if (!onAdmin()) { console.log(`# note, not on the admin page (${page.url()}): ${line}`); return; }
+    if (ALLOWED_CONSOLE.test(text) && url.startsWith(base + '/')) return;
+    problems.push(line);
+  });
+  page.on('pageerror', (err) => {
+    const line = `[${label}] page error: ${err && err.message ? err.message : String(err)}`;
+    if (!onAdmin()) { console.log(`# note, not on the admin page (${page.url()}): ${line}`); return; }
+    problems.push(line);
+  });
+}
+
+/**
+ * Full-page screenshot. Chromium's own full-page capture replays the CSS
+ * transition of the <progress> fill (the bar can look part-filled), and an
+ * injected screenshot style would break the page's CSP; so the viewport is
+ * made as tall as the page, the layout settles, and then it is captured.
+ */
+async function shot(page, name, opts = {}) {
+  const file = path.join(ARTIFACTS, name);
+  const vp = page.viewportSize();
+  if (opts.fullPage === false) {
+    await page.screenshot({ path: file, animations: 'disabled' });
+  } else {
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.setViewportSize({ width: vp.width, height: Math.min(Math.max(height, vp.height), 8000) });
+    await sleep(600);
+    await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+    await page.setViewportSize(vp);
+  }
+  check(fs.existsSync(file) && fs.statSync(file).size > 1000, `screenshot ${name} saved`);
+}
+
+/** Close the notifications (as a person would) so they don't cover the screenshot. */
+async function dismissToasts(page) {
+  const buttons = page.locator('#toast .toast button');
+  for (let i = 0; i < 10 && await buttons.count() > 0; i++) {
+    await buttons.first().click({ timeout: 2000 }).catch(() => {});
+  }
+}
+
+/** How many CSS pixels the document is wider than the viewport (> 0: sideways scrolling). */
+function sidewaysOverflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+function badgeText(page) { return page.locator('#connection-status').innerText(); }
+
+function sandboxQuantity(state, sellerSku) {
+  for (const p of state.products || []) {
+    for (const s of p.skus || []) {
+      if (s.seller_sku === sellerSku) {
+        return (s.inventory || []).reduce((n, inv) => n + Number(inv.quantity || 0), 0);
+      }
+    }
+  }
+  return null;
+}
+
+const intOf = (s) => Number(String(s).replace(/[^\d-]/g, ''));
+
+// -------------------------------------------------------------------- main
+async function run() {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  for (const f of fs.readdirSync(ARTIFACTS)) {
+    if (/\.(png|log)$/.test(f)) fs.rmSync(path.join(ARTIFACTS, f), { force: true });
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shopsync-browser-'));
+  let browser = null;
+  const t0 = Date.now();
+  try {
+    for (const [what, p] of [['shopsync', SHOPSYNC_BIN], ['sandbox', SANDBOX_BIN], ['chromium', CHROMIUM]]) {
+      if (!fs.existsSync(p)) throw new Error(`${what} not found at ${p}`);
+    }
+
+    // --- services --------------------------------------------------------
+    const redisPort = await freePort();
+    const sandboxPort = await freePort();
+    const shopsyncPort = await freePort();
+    const sandbox = `http://127.0.0.1:${sandboxPort}`;
+    const base = `http://127.0.0.1:${shopsyncPort}`;
+    fs.mkdirSync(path.join(tmp, 'redis'));
+
+    const redis = startProc('redis', ['redis-server', '--port', String(redisPort), '--bind', '127.0.0.1',
+      '--dir', path.join(tmp, 'redis'), '--save', '', '--appendonly', 'no', '--daemonize', 'no'], process.env);
+    const sb = startProc('sandbox', [SANDBOX_BIN], {
+      ...process.env,
+      SANDBOX_LISTEN: `127.0.0.1:${sandboxPort}`,
+      SANDBOX_APP_KEY: APP_KEY,
+      SANDBOX_APP_SECRET: APP_SECRET,
+      SANDBOX_SERVICE_ID: SERVICE_ID,
+      SANDBOX_REDIRECT_URI: `${base}/api/admin/tiktok/callback`,
+      SANDBOX_WEBHOOK_URL: `${base}/api/tiktok/webhook`,
+      SANDBOX_STRIPE_WEBHOOK_URL: `${base}/api/stripe/webhook`,
+      SANDBOX_STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
+    });
+    await waitUntil(() => redis.exited ? Promise.reject(new Error('redis-server exited')) : new Promise((resolve) => {
+      const s = net.connect(redisPort, '127.0.0.1');
+      s.on('connect', () => { s.write('PING\r\n'); });
+      s.on('data', (d) => { s.destroy(); resolve(String(d).startsWith('+PONG')); });
+      s.on('error', () => resolve(false));
+    }), { what: 'redis-server' });
+    await waitUntil(async () => !sb.exited && httpOk(`${sandbox}/healthz`), { what: 'sandbox /healthz' });
+
+    const ss = startProc('shopsync', [SHOPSYNC_BIN, 'serve'], {
+      ...process.env,
+      SHOPSYNC_LISTEN: `127.0.0.1:${shopsyncPort}`,
+      SHOPSYNC_PUBLIC_URL: base,
+      SHOPSYNC_ADMIN_TOKEN: ADMIN_TOKEN,
+      SHOPSYNC_SECRET_KEY: SECRET_KEY,
+      SHOPSYNC_DATA_DIR: path.join(tmp, 'data'),
+      SHOPSYNC_WEB_DIR: path.join(SOURCE_DIR, 'web'),
+      SHOPSYNC_LOG_LEVEL: 'info',
+      REDIS_URL: `redis://127.0.0.1:${redisPort}/0`,
+      TIKTOK_SHOP_APP_KEY: APP_KEY,
+      TIKTOK_SHOP_APP_SECRET: APP_SECRET,
+      TIKTOK_SHOP_SERVICE_ID: SERVICE_ID,
+      TIKTOK_SHOP_AUTHORIZE_URL: `${sandbox}/open/authorize`,
+      TIKTOK_SHOP_AUTH_BASE: sandbox,
+      TIKTOK_SHOP_API_BASE: sandbox,
+      TIKTOK_SHOP_CATEGORY_ID: '600001',
+      STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
+      STRIPE_SECRET_KEY: 'sk_test_sandbox',
+      STRIPE_API_BASE: `${sandbox}/stripe`,
+    });
+    await waitUntil(async () => {
+      if (ss.exited) throw new Error(`shopsync exited (${ss.code ?? ss.signal})`);
+      return httpOk(`${base}/healthz`);
+    }, { timeout: 20_000, what: 'shopsync /healthz' });
+    check(true, `services up: redis :${redisPort}, sandbox :${sandboxPort}, shopsync :${shopsyncPort}`);
+
+    const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+    const imp = await api('POST', `${base}/api/admin/products/import`, catalog(base), admin);
+    check(imp.status === 200 && imp.doc && imp.doc.imported === 4 && imp.doc.skus === 5,
+      `import a 4-product catalog via the API (got ${imp.status} ${JSON.stringify(imp.doc)})`);
+
+    // --- browser -----------------------------------------------------------
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--no-first-run', '--disable-sync', '--disable-component-update'],
+    });
+    const problems = [];
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    watchConsole(page, 'admin', base, problems);
+
+    // 1. sign in ------------------------------------------------------------
+    await step('sign in', async () => {
+      await page.goto(`${base}/admin/tiktok-shop`);
+      await page.locator('#login-form').waitFor({ state: 'visible' });
+      check(await page.locator('#app').isHidden(), 'before sign-in the page shows the sign-in form, not the app');
+      const wide = await sidewaysOverflow(page);
+      check(wide <= 0, `sign-in page has no sideways scrolling at 1280 px (overflow ${wide} px)`);
+      await shot(page, '01-signin.png');
+
+      await page.fill('#login-token', 'wrong-token-0123456789');
+      await page.click('#login-submit');
+      const err = page.locator('#login-error');
+      await err.waitFor({ state: 'visible' });
+      const errText = (await err.innerText()).trim();
+      check(errText.length > 0, `wrong token shows an error ("${errText}")`);
+      check(await page.locator('#login-token').getAttribute('aria-invalid') === 'true', 'wrong token marks the field invalid');
+      check(await page.locator('#app').isHidden(), 'wrong token does not sign in');
+
+      await page.fill('#login-token', ADMIN_TOKEN);
+      await page.click('#login-submit');
+      await page.locator('#app').waitFor({ state: 'visible' });
+      check(await page.locator('#login-view').isHidden(), 'right token signs in (app shown, form hidden)');
+
+      const cookies = await context.cookies(base);
+      const session = cookies.filter((c) => c.domain === '127.0.0.1');
+      check(session.length >= 1, `a session cookie is set (${session.map((c) => c.name).join(', ')})`);
+      check(session.length >= 1 && session.every((c) => c.httpOnly === true), 'session cookie is HttpOnly');
+      check(session.length >= 1 && session.every((c) => c.sameSite === 'Strict'), 'session cookie is SameSite=Strict');
+      const docCookie = await page.evaluate(() => document.cookie);
+      check(session.every((c) => !docCookie.includes(c.name + '=')), 'page script cannot read the session cookie');
+
+      await page.locator('#products-body tr[data-sku]').first().waitFor({ state: 'visible' });
+      check(await page.locator('#products-body tr[data-sku]').count() === 5, 'products table lists the 5 imported SKUs');
+    });
+
+    // 2. connect ---------------------------------------------------------------
+    await step('connect', async () => {
+      await waitUntil(async () => (await badgeText(page)).trim() === 'Not connected', { what: 'status "Not connected"' });
+      check(true, 'connection status is "Not connected"');
+      await page.locator('#connect').waitFor({ state: 'visible' });
+      await Promise.all([page.waitForURL(`${sandbox}/open/authorize**`), page.click('#connect')]);
+      check(page.url().startsWith(`${sandbox}/open/authorize`), 'Connect leads to the sandbox authorize page');
+      await page.locator('#approve').waitFor({ state: 'visible' });
+      await Promise.all([page.waitForURL(`${base}/admin/tiktok-shop**`), page.click('#approve')]);
+      check(page.url().startsWith(`${base}/admin/tiktok-shop`), 'Approve comes back to the admin page');
+      const banner = page.locator('#oauth-result');
+      await banner.waitFor({ state: 'visible' });
+      await waitUntil(async () => (await banner.innerText()).includes(SHOP_NAME), { what: 'banner names the shop' });
+      const bannerText = (await banner.innerText()).replace(/\s+/g, ' ').trim();
+      check(/connected/i.test(bannerText) && !/not connected/i.test(bannerText), `#oauth-result says connected ("${bannerText.slice(0, 80)}")`);
+      await waitUntil(async () => (await badgeText(page)).trim() === 'Connected', { what: 'status "Connected"' });
+      check(true, 'connection status is "Connected"');
+      await page.locator('#shop-name').waitFor({ state: 'visible' });
+      check((await page.locator('#shop-name').innerText()).includes(SHOP_NAME), `shop name "${SHOP_NAME}" is visible`);
+      check(!page.url().includes('connected='), 'the ?connected=1 marker is removed from the address bar');
+      await shot(page, '02-connected.png');
+    });
+
+    // 3. sync ------------------------------------------------------------------
+    await step('sync', async () => {
+      await page.click('#sync-all');
+      await page.locator('#sync-status').waitFor({ state: 'visible' });
+      await waitUntil(async () => {
+        const text = await page.locator('#sync-progress-text').innerText();
+        const full = await page.evaluate(() => {
+          const p = document.querySelector('#sync-progress');
+          return p.hasAttribute('value') && p.max > 0 && p.value === p.max;
+        });
+        return text.includes('100%') && full;
+      }, { timeout: 60_000, what: 'sync progress 100%' });
+      check(true, 'sync progress reaches 100% (text and <progress> value == max)');
+      await page.locator('#sync-results-wrap').waitFor({ state: 'visible', timeout: 30_000 });
+      const ptext = await page.locator('#sync-progress-text').innerText();
+      check(/4 products/.test(ptext) && /1 failed/.test(ptext), `progress text counts 4 products, 1 failed ("${ptext.trim()}")`);
+      const failedRow = page.locator(`#sync-results tr[data-product-id="${BROKEN_ID}"]`);
+      check(await failedRow.getAttribute('data-status') === 'failed', 'the product with the missing image is marked failed');
+      const reason = (await failedRow.locator('td.reason').innerText()).trim();
+      check(/404/.test(reason) && /image/i.test(reason) && reason.includes('missing.png'),
+        `failure reason names the image and the 404 ("${reason}")`);
+      const okRows = await page.locator('#sync-results tr[data-product-id][data-status="created"]').count();
+      check(okRows === 3, `the other 3 products are created (got ${okRows})`);
+      await waitUntil(() => page.locator('#sync-all').isEnabled(), { what: 'Sync button enabled again' });
+      // Products pick up their TikTok status once the job has finished.
+      await waitUntil(async () => (await page.locator(`#products-body tr[data-sku="${SOLD_SKU}"] td.tiktok-status`).innerText()).includes('Synced'),
+        { timeout: 15_000, what: `${SOLD_SKU} shows Synced` });
+      check(true, `${SOLD_SKU} row shows "Synced" after the sync`);
+      await dismissToasts(page);
+      await shot(page, '03-synced.png');
+    });
+
+    // 4. a sale on the sandbox shows up by itself ---------------------------------
+    await step('sale on the sandbox', async () => {
+      const row = page.locator(`#products-body tr[data-sku="${SOLD_SKU}"]`);
+      const before = intOf(await row.locator('td.stock').innerText());
+      check(before === 8, `${SOLD_SKU} store stock before the sale is 8 (got ${before})`);
+      await page.evaluate(() => { window.__noReload = 'still-here'; });
+
+      const shop = await context.newPage();
+      await shop.goto(`${sandbox}/`);
+      const qty = shop.locator(`input.qty[data-sku="${SOLD_SKU}"]`);
+      await qty.waitFor({ state: 'visible' });
+      await qty.fill('2');
+      const posted = shop.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/sandbox/orders');
+      await shop.click(`button.buy[data-sku="${SOLD_SKU}"]`);
+      await posted;
+      await shop.locator('#orders tr.order').first().waitFor({ state: 'visible' });
+      check(await shop.locator('#orders tr.order').count() === 1, 'the sandbox page lists the new order');
+      await shop.close();
+      const st = (await api('GET', `${sandbox}/sandbox/state`)).doc;
+      const order = st && st.orders && st.orders[0];
+      const units = order ? (order.line_items || []).filter((li) => li.seller_sku === SOLD_SKU).length : 0;
+      check(st.orders.length === 1 && units === 2, `the sandbox order is for 2 x ${SOLD_SKU} (got ${units})`);
+
+      await page.bringToFront();
+      await waitUntil(async () => intOf(await row.locator('td.stock').innerText()) === before - 2,
+        { timeout: 20_000, what: `${SOLD_SKU} stock ${before - 2}` });
+      check(true, `${SOLD_SKU} store stock drops by 2 (${before} -> ${before - 2}) on its own`);
+      check(await page.evaluate(() => window.__noReload) === 'still-here', 'the change arrived without a page reload');
+      await waitUntil(async () => (await page.locator('#activity-list').innerText()).includes('TikTok order'),
+        { timeout: 10_000, what: 'activity lists the TikTok order' });
+      const act = page.locator(`#activity-list li[data-reason="tiktok_order"][data-activity-sku="${SOLD_SKU}"]`);
+      check(await act.count() >= 1, 'activity shows the TikTok order for the SKU');
+      await dismissToasts(page);
+      await shot(page, '04-after-sale.png');
+    });
+
+    // 5. inline stock edit ---------------------------------------------------------
+    await step('edit stock', async () => {
+      const row = page.locator(`#products-body tr[data-sku="${EDIT_SKU}"]`);
+      await row.locator('button.edit-stock').click();
+      const mode = row.locator('select.stock-mode');
+      const input = row.locator('input.stock-input');
+      await input.waitFor({ state: 'visible' });
+      check(await page.locator('#live-indicator-text').innerText() === 'Updates paused while editing', 'live indicator says updates are paused while editing');
+      await mode.selectOption('set');
+      await input.fill('7');
+      await row.locator('button.stock-save').click();
+      await input.waitFor({ state: 'detached' });
+      await waitUntil(async () => intOf(await row.locator('td.stock').innerText()) === 7, { what: `${EDIT_SKU} shows 7` });
+      check(true, `${EDIT_SKU} row shows 7 after saving`);
+      check(await page.locator('#toast').innerText().then((t) => t.includes(`Stock for ${EDIT_SKU} is now 7`)), 'a toast confirms the new stock');
+
+      const buffer = 0; // SHOPSYNC_STOCK_BUFFER is not set: default 0
+      let q = null;
+      await waitUntil(async () => {
+        const r = await api('GET', `${sandbox}/sandbox/state`);
+        q = sandboxQuantity(r.doc, EDIT_SKU);
+        return q === 7 - buffer;
+      }, { timeout: 10_000, what: `sandbox quantity of ${EDIT_SKU} = ${7 - buffer}` });
+      check(true, `sandbox quantity for ${EDIT_SKU} becomes ${7 - buffer} (7 - buffer ${buffer})`);
+
+      await waitUntil(async () => (await row.locator('td.pushed .qty').innerText()).trim() === String(7 - buffer),
+        { timeout: 15_000, what: `${EDIT_SKU} td.pushed shows ${7 - buffer}` });
+      check(true, `td.pushed for ${EDIT_SKU} shows ${7 - buffer}`);
+      await waitUntil(async () => (await page.locator(`#activity-list li[data-reason="admin"][data-activity-sku="${EDIT_SKU}"]`).count()) >= 1,
+        { what: 'activity lists the admin edit' });
+      check(true, 'activity shows the admin edit');
+      await dismissToasts(page);
+      await shot(page, '05-stock-edited.png');
+    });
+
+    // 6. disconnect ------------------------------------------------------------------
+    await step('disconnect', async () => {
+      await page.click('#disconnect');
+      const dlg = page.locator('#confirm-disconnect');
+      await dlg.waitFor({ state: 'visible' });
+      check(await dlg.evaluate((d) => d.open), 'Disconnect asks for confirmation in a dialog');
+      await page.click('#confirm-disconnect-yes');
+      await dlg.waitFor({ state: 'hidden' });
+      await waitUntil(async () => (await badgeText(page)).trim() === 'Not connected', { what: 'status "Not connected"' });
+      check(true, 'after disconnecting the status is "Not connected"');
+      check(await page.locator('#connect').isVisible(), 'Connect button is offered again');
+      check(await page.locator('#oauth-result').isHidden(), 'the connected banner is gone');
+      await dismissToasts(page);
+      await shot(page, '06-disconnected.png');
+    });
+
+    // 7. phone-sized, signed in --------------------------------------------------------
+    await step('phone layout', async () => {
+      const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US', isMobile: true, hasTouch: true });
+      phone.setDefaultTimeout(15_000);
+      const p = await phone.newPage();
+      watchConsole(p, 'phone', base, problems);
+      await p.goto(`${base}/admin/tiktok-shop`);
+      await p.locator('#login-token').waitFor({ state: 'visible' });
+      const signinOverflow = await sidewaysOverflow(p);
+      check(signinOverflow <= 0, `sign-in form has no sideways scrolling at 390 px wide (overflow ${signinOverflow} px)`);
+      await p.fill('#login-token', ADMIN_TOKEN);
+      await p.click('#login-submit');
+      await p.locator('#app').waitFor({ state: 'visible' });
+      await p.locator('#products-body tr[data-sku]').first().waitFor({ state: 'visible' });
+      const overflow = await sidewaysOverflow(p);
+      check(overflow <= 0, `signed-in page has no sideways scrolling at 390 px wide (overflow ${overflow} px)`);
+      await shot(p, '07-phone.png', { fullPage: false });
+      await phone.close();
+    });
+
+    // console / page errors ----------------------------------------------------------------
+    await sleep(300);
+    for (const p of problems) fail(p);
+    check(problems.length === 0, `no console errors or page errors (${problems.length})`);
+
+    for (const c of [redis, sb, ss]) check(!c.exited, `${c.name} still running at the end`);
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    await stopAll();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    console.log(`# runtime ${((Date.now() - t0) / 1000).toFixed(1)} s; artifacts in ${ARTIFACTS}`);
+  }
+}
+
+let timedOut = false;
+const watchdog = setTimeout(async () => {
+  timedOut = true;
+  fail(`whole test took longer than ${OVERALL_TIMEOUT_MS / 1000} s`);
+  await stopAll();
+  finish();
+}, OVERALL_TIMEOUT_MS);
+
+function finish() {
+  if (failed) {
+    for (const c of children) {
+      const t = tail(c.logPath);
+      if (t) console.log(`# --- last lines of ${c.name}.log ---\n${t.split('\n').map((l) => '# ' + l).join('\n')}`);
+    }
+  }
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(failed || passed === 0 ? 1 : 0);
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => {
+    fail(`interrupted by ${sig}`);
+    await stopAll();
+    finish();
+  });
+}
+
+try {
+  await run();
+} catch (e) {
+  fail(`setup: ${e && e.message ? e.message : e}`);
+}
+if (!timedOut) {
+  clearTimeout(watchdog);
+  finish();
+}

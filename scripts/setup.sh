@@ -20,7 +20,13 @@ packages=(build-essential cmake pkg-config libcivetweb-dev civetweb libcurl4-ope
           libjansson-dev libssl-dev libhiredis-dev redis-server redis-tools libcmocka-dev
           python3 curl openssl ca-certificates)
 [ "$sanitize" = 1 ] && packages+=(clang libclang-rt-dev)
-[ "$browser" = 1 ] && packages+=(chromium nodejs npm)
+if [ "$browser" = 1 ]; then
+  packages+=(chromium)
+  # Node may come from another packaging that bundles npm; add Debian's only
+  # when the commands are missing.
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -35,13 +41,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The browser test registers with ctest only when playwright-core is there,
+# so it is installed before cmake configures.
+if [ "$browser" = 1 ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 if [ "$sanitize" = 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSHOPSYNC_SANITIZE=ON >/dev/null
   cmake --build build-asan -j"$jobs"
-fi
-if [ "$browser" = 1 ] && [ ! -d tests/browser/node_modules/playwright-core ]; then
-  (cd tests/browser && npm install --no-audit --no-fund --silent)
 fi

@@ -18,4 +18,9 @@ else
   dir=build
 fi
 cd "$dir"
+# The browser test must not silently drop out of the suite.
+ctest -N -R '^browser\.admin_page$' | grep -q 'Total Tests: 1' || {
+  echo "browser.admin_page is not registered (see the cmake output of scripts/setup.sh)" >&2
+  exit 1
+}
 ctest --output-on-failure --timeout 900 -j2

@@ -122,7 +122,10 @@ static int valid_positive_number(const json_t *v, char *out, size_t cap)
         size_t n = strlen(str), dots = 0;
         for (size_t i = 0; i < n; i++)
             dots += str[i] == '.';
-        if (n == 0 || strspn(str, "0123456789.") != n || dots > 1 || str[0] == '.' || str[n - 1] == '.')
+        /* n >= cap: the copy below would cut it, silently changing the
+         * value ("0.000...01" became "0.000...0"). */
+        if (n == 0 || n >= cap || strspn(str, "0123456789.") != n || dots > 1 || str[0] == '.' ||
+            str[n - 1] == '.')
             return 0;
         double d = strtod(str, &end);
         if (*end || !(d > 0) || d > 100000)

@@ -179,6 +179,7 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
         }
     }
     int status;
+    log_level_t lvl;
     if (!hit) {
         status = path_matched ? http_reply_error(&rq, 405, "method_not_allowed", "%s is not allowed on %s", method, path)
                               : http_reply_error(&rq, 404, "not_found", "no such route: %s", path);
@@ -222,7 +223,9 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     }
     status = hit->fn(&rq);
 out:
-    log_level_t lvl = status >= 500 ? LOG_WARN : LOG_DEBUG;
+    /* Assigned, not declared, here: C11 allows no declaration right after
+     * a label (clang refuses it). */
+    lvl = status >= 500 ? LOG_WARN : LOG_DEBUG;
     if (log_enabled(lvl))
         log_event(lvl, "http_request", json_pack("{s:s,s:s,s:i}", "method", method, "path", path, "status", status));
     json_decref(rq.json);

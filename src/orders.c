@@ -162,8 +162,60 @@ static event_rc kind_to_rc(tiktok_kind_t kind)
     }
 }
 
+/* Order id of a type 1 or 11 webhook body into out; 0, or -1 for other
+ * bodies. */
+static int order_id_of(const char *body, size_t len, char *out, size_t cap)
+{
+    char jerr[128];
+    json_t *doc = jsonx_loadb(body, len, jerr, sizeof(jerr));
+    json_t *type = json_object_get(doc, "type");
+    long long t = json_is_integer(type) ? json_integer_value(type) : -1;
+    int rc = -1;
+    if ((t == 1 || t == 11) &&
+        jsonx_get_id(json_object_get(doc, "data"), "order_id", out, cap, jerr, sizeof(jerr)) == 0)
+        rc = 0;
+    json_decref(doc);
+    return rc;
+}
+
+int orders_prefetch(connection_t *conn, const char *const *bodies, const size_t *lens, size_t n,
+                    tiktok_orders_t *out)
+{
+    char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX];
+    const char *ptrs[TIKTOK_MAX_ORDER_IDS];
+    size_t m = 0;
+    tiktok_result_t res;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < n && m < TIKTOK_MAX_ORDER_IDS; i++) {
+        char id[TIKTOK_ID_MAX];
+        if (order_id_of(bodies[i], lens[i], id, sizeof(id)) != 0)
+            continue;
+        size_t k;
+        for (k = 0; k < m && strcmp(ids[k], id) != 0; k++)
+            ;
+        if (k < m)
+            continue;
+        snprintf(ids[m], sizeof(ids[m]), "%s", id);
+        ptrs[m] = ids[m];
+        m++;
+    }
+    /* A single order gains nothing from batching; it is fetched on its own. */
+    if (m < 2)
+        return 0;
+    int rc = tiktok_get_orders(connection_client(conn), ptrs, m, out, &res);
+    tiktok_result_free(&res);
+    if (rc != 0) {
+        tiktok_orders_free(out);
+        memset(out, 0, sizeof(*out));
+        return -1;
+    }
+    return 0;
+}
+
 event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_t *conn,
-                               const char *body, size_t len, char *err, size_t errlen)
+                               const char *body, size_t len, const tiktok_orders_t *prefetched,
+                               char *err, size_t errlen)
 {
     char jerr[256], order_id[64];
     json_t *doc = jsonx_loadb(body, len, jerr, sizeof(jerr));
@@ -180,6 +232,13 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
         if (jsonx_get_id(data, "order_id", order_id, sizeof(order_id), jerr, sizeof(jerr)) != 0) {
             snprintf(err, errlen, "type %lld webhook without data.order_id: %s", t, jerr);
             goto out;
+        }
+        for (size_t i = 0; prefetched && i < prefetched->n; i++) {
+            if (strcmp(prefetched->items[i].id, order_id) == 0) {
+                order_outcome_t outcome;
+                rc = orders_apply(r, &prefetched->items[i], &outcome, err, errlen);
+                goto out;
+            }
         }
         const char *ids[] = {order_id};
         tiktok_orders_t orders;
@@ -217,7 +276,8 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
         connection_set_warning(conn, "TikTok Shop says the authorization expires soon: reconnect to renew it");
         rc = EVENT_DONE;
     } else {
-        log_event(LOG_INFO, "tiktok_webhook_ignored", json_pack("{s:I}", "type", (json_int_t)t));
+        if (log_enabled(LOG_DEBUG))
+            log_event(LOG_DEBUG, "tiktok_webhook_ignored", json_pack("{s:I}", "type", (json_int_t)t));
         rc = EVENT_DONE;
     }
 out:

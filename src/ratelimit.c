@@ -1,50 +1,56 @@
 /*
- * ratelimit — fixed one-second windows counted in Redis (see ratelimit.h).
+ * ratelimit — a shared limiter spacing requests evenly (see ratelimit.h).
+ *
+ * GCRA: Redis keeps, per (shop, api), the theoretical arrival time of the
+ * next request. Each caller reserves the next slot (now or later) and sleeps
+ * until it. Requests leave at most one per 1/rate seconds, so no one-second
+ * window anywhere, however TikTok aligns its own, sees more than the rate;
+ * fixed windows counted per wall-clock second let 2x the rate through across
+ * a boundary and drew 429s.
  */
 #include "shopsync/ratelimit.h"
 
 #include <stdio.h>
 #include <time.h>
 
-static const redis_script_t take_script = {
-    "ratelimit_take",
-    "local n = redis.call('INCR', KEYS[1])\n"
-    "if n == 1 then redis.call('PEXPIRE', KEYS[1], 2000) end\n"
-    "return n\n"};
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* KEYS: 1 the slot key. ARGV: 1 interval in microseconds, 2 longest wait in
+ * microseconds. Returns the wait in microseconds, or -1 when the next slot
+ * is further away than the longest wait (nothing reserved). Redis's clock is
+ * used so every instance agrees on "now". */
+static const redis_script_t reserve_script = {
+    "ratelimit_reserve",
+    "local t = redis.call('TIME')\n"
+    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
+    "local interval = tonumber(ARGV[1])\n"
+    "local tat = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+    "if tat < now then tat = now end\n"
+    "local wait = tat - now\n"
+    "if wait > tonumber(ARGV[2]) then return -1 end\n"
+    "redis.call('SET', KEYS[1], string.format('%d', tat + interval), 'PX', math.floor((wait + interval) / 1000) + 1000)\n"
+    "return wait\n"};
 
 int ratelimit_acquire(redis_conn_t *r, const char *shop, const char *api, int per_second,
                       int max_wait_ms)
 {
-    long long deadline = now_ms() + max_wait_ms;
-    for (;;) {
-        long long now = now_ms();
-        long long window = now / 1000;
-        char key[512];
-        if (redis_key(key, sizeof(key), "ratelimit:%s:%s:%lld", shop, api, window))
-            return -1;
-        const char *keys[] = {key};
-        redisReply *rep = redis_eval(r, &take_script, 1, keys, 0, NULL, NULL);
-        if (!rep)
-            return -1;
-        long long n = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
-        freeReplyObject(rep);
-        if (n < 0)
-            return -1;
-        if (n <= per_second)
-            return 0;
-        /* Window full: wait for the next second (plus a little jitter so the
-         * waiters of several instances do not stampede together). */
-        long long wait = (window + 1) * 1000 - now + (now % 7);
-        if (now + wait > deadline)
-            return -1;
-        struct timespec ts = {wait / 1000, (wait % 1000) * 1000000};
+    char key[512], interval[32], max_wait[32];
+    if (per_second < 1 || redis_key(key, sizeof(key), "ratelimit:%s:%s", shop, api))
+        return -1;
+    /* A little under the published rate leaves room for clock jitter
+     * between our spacing and TikTok's counting. */
+    snprintf(interval, sizeof(interval), "%lld", 1000000LL * 100 / (per_second * 95LL));
+    snprintf(max_wait, sizeof(max_wait), "%lld", (long long)max_wait_ms * 1000);
+    const char *keys[] = {key};
+    const char *args[] = {interval, max_wait};
+    redisReply *rep = redis_eval(r, &reserve_script, 1, keys, 2, args, NULL);
+    if (!rep)
+        return -1;
+    long long wait = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
+    freeReplyObject(rep);
+    if (wait < 0)
+        return -1;
+    if (wait > 0) {
+        struct timespec ts = {wait / 1000000, (wait % 1000000) * 1000};
         nanosleep(&ts, NULL);
     }
+    return 0;
 }

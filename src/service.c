@@ -25,7 +25,7 @@
 
 #define MAX_THREADS 80
 #define PUSH_WORKERS 2
-#define BATCH 16
+#define BATCH 50
 #define RECLAIM_IDLE_MS 5000
 #define HOUSEKEEPING_S 15
 #define AUTH_WARN_S (7 * 86400)
@@ -50,12 +50,13 @@ static void sleep_ms(long ms)
 
 /* Apply one queue entry and settle it: acknowledge, retry later, or
  * dead-letter. */
-static void settle(app_t *app, redis_conn_t *r, connection_t *conn, queue_entry_t *e)
+static void settle(app_t *app, redis_conn_t *r, connection_t *conn, queue_entry_t *e,
+                   const tiktok_orders_t *prefetched)
 {
     char err[1024] = "";
     event_rc rc;
     if (strcmp(e->provider, "tiktok") == 0)
-        rc = orders_handle_webhook(app->cfg, r, conn, e->body, e->len, err, sizeof(err));
+        rc = orders_handle_webhook(app->cfg, r, conn, e->body, e->len, prefetched, err, sizeof(err));
     else if (strcmp(e->provider, "stripe") == 0)
         rc = checkout_handle_event(app->cfg, r, e->body, e->len, err, sizeof(err));
     else {
@@ -114,13 +115,27 @@ static void *queue_worker(void *arg)
             queue_setup(r);
             continue;
         }
+        /* The orders a batch of TikTok pushes refer to come in one Get Order
+         * Detail call instead of one call each. */
+        const char *bodies[BATCH];
+        size_t lens[BATCH];
+        size_t nt = 0;
+        for (int i = 0; i < n; i++) {
+            if (strcmp(batch[i].provider, "tiktok") == 0) {
+                bodies[nt] = batch[i].body;
+                lens[nt++] = batch[i].len;
+            }
+        }
+        tiktok_orders_t prefetched;
+        orders_prefetch(conn, bodies, lens, nt, &prefetched);
         for (int i = 0; i < n; i++) {
             /* On shutdown, entries not started stay pending for another
              * worker or the next start: nothing is lost. */
             if (!atomic_load(&app->stopping))
-                settle(app, r, conn, &batch[i]);
+                settle(app, r, conn, &batch[i], &prefetched);
             queue_entry_free(&batch[i]);
         }
+        tiktok_orders_free(&prefetched);
     }
     connection_free(conn);
     redis_conn_free(r);

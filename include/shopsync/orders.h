@@ -42,8 +42,18 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
 /* Handle one TikTok webhook body (borrowed): order status (type 1) and
  * cancellation (type 11) fetch the order and apply it; seller
  * deauthorization (6) marks the connection; authorization expiring (7) sets a
- * warning; other types are recorded and ignored. */
+ * warning; other types are recorded and ignored. prefetched (borrowed, may
+ * be NULL) holds orders already fetched for a batch; an order found there is
+ * not fetched again. */
 event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_t *conn,
-                               const char *body, size_t len, char *err, size_t errlen);
+                               const char *body, size_t len, const tiktok_orders_t *prefetched,
+                               char *err, size_t errlen);
+
+/* Fetch, in one Get Order Detail call, the orders that the n webhook bodies
+ * (borrowed) of a batch refer to (at most TIKTOK_MAX_ORDER_IDS). out is
+ * always initialised (free with tiktok_orders_free); on failure it is empty
+ * and each event fetches its own order. Returns 0 or -1. */
+int orders_prefetch(connection_t *conn, const char *const *bodies, const size_t *lens, size_t n,
+                    tiktok_orders_t *out);
 
 #endif

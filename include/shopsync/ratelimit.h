@@ -1,16 +1,16 @@
 /*
  * ratelimit — a request limiter shared by every shopsync instance on one
- * Redis: at most N requests per second per API per shop, counted in one-second
- * windows with INCR so concurrent instances see the same count.
+ * Redis: at most N requests per second per API per shop, spaced evenly by a
+ * slot reservation (GCRA) kept in Redis so concurrent instances share it.
  */
 #ifndef SHOPSYNC_RATELIMIT_H
 #define SHOPSYNC_RATELIMIT_H
 
 #include "shopsync/redis.h"
 
-/* Block until a slot for (shop, api) is free in the current or a later
- * second, at most max_wait_ms. shop and api are borrowed. Returns 0 when a
- * slot was taken, -1 when Redis is unavailable or the wait ran out. */
+/* Reserve the next free slot for (shop, api) and sleep until it, when it is
+ * at most max_wait_ms away. shop and api are borrowed. Returns 0 when a slot
+ * was taken, -1 when Redis is unavailable or the slot is too far away. */
 int ratelimit_acquire(redis_conn_t *r, const char *shop, const char *api, int per_second,
                       int max_wait_ms);
 

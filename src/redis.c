@@ -180,22 +180,12 @@ static int connect_now(redis_conn_t *c)
     return 0;
 }
 
-redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const size_t *lens)
+/* Send one already formatted command and read its reply. A command that
+ * failed on a connection found dead before it was sent is retried once on a
+ * fresh connection; one that failed right after connecting is not, because
+ * then Redis is down. */
+static redisReply *run_formatted(redis_conn_t *c, const char *cmd, size_t len)
 {
-    size_t local[64];
-    size_t *heap = NULL;
-    if (!lens) {
-        size_t *l = local;
-        /* Large commands (MGET of a whole catalog) get their lengths on the
-         * heap rather than a fixed stack array. */
-        if (argc > 64 && !(l = heap = malloc((size_t)argc * sizeof(size_t))))
-            return NULL;
-        for (int i = 0; i < argc; i++)
-            l[i] = strlen(argv[i]);
-        redisReply *reply = redis_cmd_argv(c, argc, argv, l);
-        free(heap);
-        return reply;
-    }
     for (int attempt = 0; attempt < 2; attempt++) {
         int fresh = 0;
         if (!c->ctx) {
@@ -203,13 +193,11 @@ redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const s
                 break;
             fresh = 1;
         }
-        redisReply *r = redisCommandArgv(c->ctx, argc, argv, lens);
-        if (r)
-            return r;
+        void *reply = NULL;
+        if (redisAppendFormattedCommand(c->ctx, cmd, len) == REDIS_OK &&
+            redisGetReply(c->ctx, &reply) == REDIS_OK && reply)
+            return reply;
         drop(c, c->ctx && c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
-        /* A connection that failed right after being opened means Redis is
-         * down: do not retry. One that was old may simply have been closed
-         * by a restart, so one retry on a fresh connection is worth it. */
         if (fresh)
             break;
     }
@@ -217,27 +205,29 @@ redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const s
     return NULL;
 }
 
+redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const size_t *lens)
+{
+    char *cmd = NULL;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, lens);
+    if (len < 0)
+        return NULL;
+    redisReply *r = run_formatted(c, cmd, (size_t)len);
+    redisFreeCommand(cmd);
+    return r;
+}
+
 redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...)
 {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        int fresh = 0;
-        if (!c->ctx) {
-            if (connect_now(c) != 0)
-                break;
-            fresh = 1;
-        }
-        va_list ap;
-        va_start(ap, fmt);
-        redisReply *r = redisvCommand(c->ctx, fmt, ap);
-        va_end(ap);
-        if (r)
-            return r;
-        drop(c, c->ctx && c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
-        if (fresh)
-            break;
-    }
-    __atomic_add_fetch(&error_count, 1, __ATOMIC_RELAXED);
-    return NULL;
+    char *cmd = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = redisvFormatCommand(&cmd, fmt, ap);
+    va_end(ap);
+    if (len < 0)
+        return NULL;
+    redisReply *r = run_formatted(c, cmd, (size_t)len);
+    redisFreeCommand(cmd);
+    return r;
 }
 
 redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,

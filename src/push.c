@@ -16,6 +16,7 @@
 
 #define LOCK_MS 60000
 #define MAX_WAREHOUSES 16
+#define PUSH_GROUP_MAX 32
 
 /* KEYS: 1 dirty. ARGV: sku, version read before the push. */
 static const redis_script_t clear_script = {
@@ -51,133 +52,232 @@ static void clear_dirty(redis_conn_t *r, const char *dirty, const char *sku, con
     ignore(redis_eval(r, &clear_script, 1, k, 2, a, NULL));
 }
 
-push_rc push_sku(const config_t *cfg, redis_conn_t *r, connection_t *conn, const char *sku, int force)
-{
-    char dirty[128], lock[300], last[300], owner[33], version[32] = "0";
+/* One SKU of a push: its lock, the dirty version read under the lock, its
+ * mapping and the inventory to send. */
+typedef struct item {
+    const char *sku;
+    char owner[33];
+    int locked;
+    char version[32];
     skumap_entry_t map;
-    push_rc rc = PUSH_NOTHING;
-    long long now = stock_now_ms();
+    long long quantity;
+    tiktok_stock_t inv[MAX_WAREHOUSES];
+    size_t n_inv;
+} item_t;
 
-    memset(&map, 0, sizeof(map));
-    redis_key(dirty, sizeof(dirty), "push:dirty");
-    redis_key(lock, sizeof(lock), "push:lock:%s", sku);
-    redis_key(last, sizeof(last), "push:last:%s", sku);
-    if (crypto_random_hex(16, owner) != 0)
-        return PUSH_UNAVAILABLE;
-    redisReply *rep = redis_cmd(r, "SET %s %s NX PX %d", lock, owner, LOCK_MS);
+static void unlock_item(redis_conn_t *r, item_t *it)
+{
+    char lock[300];
+    if (!it->locked)
+        return;
+    redis_key(lock, sizeof(lock), "push:lock:%s", it->sku);
+    const char *k[] = {lock};
+    const char *a[] = {it->owner};
+    ignore(redis_eval(r, &unlock_script, 1, k, 1, a, NULL));
+    it->locked = 0;
+}
+
+/* Take sku's lock and read its state. Returns 1 when it should be pushed
+ * (the lock is then held), 0 when not, -1 when Redis fails. */
+static int claim(redis_conn_t *r, const char *dirty, item_t *it, int force, push_rc *skipped)
+{
+    char lock[300];
+    redis_key(lock, sizeof(lock), "push:lock:%s", it->sku);
+    if (crypto_random_hex(16, it->owner) != 0)
+        return -1;
+    redisReply *rep = redis_cmd(r, "SET %s %s NX PX %d", lock, it->owner, LOCK_MS);
     if (!rep)
-        return PUSH_UNAVAILABLE;
-    int got = rep->type == REDIS_REPLY_STATUS;
+        return -1;
+    it->locked = rep->type == REDIS_REPLY_STATUS;
     freeReplyObject(rep);
-    if (!got)
-        return PUSH_NOTHING;
-
-    rep = redis_cmd(r, "HGET %s %s", dirty, sku);
-    if (!rep) {
-        rc = PUSH_UNAVAILABLE;
-        goto unlock;
-    }
+    if (!it->locked)
+        return 0; /* another worker is pushing it right now */
+    rep = redis_cmd(r, "HGET %s %s", dirty, it->sku);
+    if (!rep)
+        return -1;
     int is_dirty = rep->type == REDIS_REPLY_STRING;
-    if (is_dirty)
-        snprintf(version, sizeof(version), "%s", rep->str);
+    snprintf(it->version, sizeof(it->version), "%s", is_dirty ? rep->str : "0");
     freeReplyObject(rep);
     if (!is_dirty && !force)
-        goto unlock;
-    if (!force && cfg->push_interval_ms > 0) {
-        rep = redis_cmd(r, "GET %s", last);
-        long long prev = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
-        ignore(rep);
-        /* Too soon after the last push: leave it dirty; the next pass sends
-         * whatever the stock is by then, which is how bursts coalesce. */
-        if (now - prev < cfg->push_interval_ms)
-            goto unlock;
-    }
-    int m = skumap_get(r, sku, &map);
-    if (m < 0) {
-        rc = PUSH_UNAVAILABLE;
-        goto unlock;
-    }
+        return 0;
+    int m = skumap_get(r, it->sku, &it->map);
+    if (m < 0)
+        return -1;
     if (m == 1) {
         metrics_add(M_PUSHES_SKIPPED, 1);
-        log_event(LOG_INFO, "push_skipped", json_pack("{s:s,s:s}", "sku", sku, "reason", "not on TikTok Shop yet: run Sync All Products"));
-        clear_dirty(r, dirty, sku, version);
-        rc = PUSH_SKIPPED;
-        goto unlock;
+        log_event(LOG_INFO, "push_skipped", json_pack("{s:s,s:s}", "sku", it->sku, "reason",
+                                                      "not on TikTok Shop yet: run Sync All Products"));
+        clear_dirty(r, dirty, it->sku, it->version);
+        *skipped = PUSH_SKIPPED;
+        return 0;
     }
+    return 1;
+}
+
+/* 1 when any item's last push is older than the coalescing interval. */
+static int due(const config_t *cfg, redis_conn_t *r, item_t *items, size_t n, long long now)
+{
+    if (cfg->push_interval_ms <= 0)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        char last[300];
+        if (!items[i].locked)
+            continue;
+        redis_key(last, sizeof(last), "push:last:%s", items[i].sku);
+        redisReply *rep = redis_cmd(r, "GET %s", last);
+        long long prev = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
+        ignore(rep);
+        if (now - prev >= cfg->push_interval_ms)
+            return 1;
+    }
+    return 0;
+}
+
+/* The per-SKU error TikTok returned for sku_id, or NULL. */
+static const tiktok_sku_error_t *error_for(const tiktok_sku_errors_t *errs, const char *sku_id)
+{
+    for (size_t i = 0; i < errs->n; i++)
+        if (strcmp(errs->items[i].sku_id, sku_id) == 0)
+            return &errs->items[i];
+    return NULL;
+}
+
+/* Push the SKUs (borrowed, all of one TikTok product, or one unmapped SKU)
+ * in one Update Inventory call. *sent counts the SKUs pushed. */
+static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *conn, const char *const *skus,
+                          size_t n, int force, int *sent)
+{
+    char dirty[128];
+    item_t items[PUSH_GROUP_MAX];
+    tiktok_sku_stock_t stocks[PUSH_GROUP_MAX];
+    push_rc rc = PUSH_NOTHING;
+    size_t n_stock = 0, i;
+    long long now = stock_now_ms();
+
+    if (n > PUSH_GROUP_MAX)
+        n = PUSH_GROUP_MAX;
+    memset(items, 0, sizeof(items));
+    redis_key(dirty, sizeof(dirty), "push:dirty");
+    for (i = 0; i < n; i++) {
+        items[i].sku = skus[i];
+        int c = claim(r, dirty, &items[i], force, &rc);
+        if (c < 0) {
+            rc = PUSH_UNAVAILABLE;
+            goto out;
+        }
+        if (c == 0)
+            unlock_item(r, &items[i]);
+    }
+    /* Too soon after the last push: leave the marks; the next pass sends
+     * whatever the stock is by then, which is how bursts coalesce. */
+    if (!force && !due(cfg, r, items, n, now))
+        goto out;
+    int any = 0;
+    for (i = 0; i < n; i++)
+        any |= items[i].locked;
+    if (!any)
+        goto out;
     if (!connection_is_connected(conn)) {
         rc = PUSH_NOT_CONNECTED;
-        goto unlock;
+        goto out;
     }
-    long long stock = 0;
-    stock_rc s = stock_get(r, sku, &stock);
-    if (s == STOCK_NOT_FOUND) {
-        clear_dirty(r, dirty, sku, version);
-        goto unlock;
+    const char *product_id = NULL;
+    for (i = 0; i < n; i++) {
+        item_t *it = &items[i];
+        if (!it->locked)
+            continue;
+        long long stock = 0;
+        stock_rc s = stock_get(r, it->sku, &stock);
+        if (s == STOCK_NOT_FOUND) {
+            clear_dirty(r, dirty, it->sku, it->version);
+            unlock_item(r, it);
+            continue;
+        }
+        if (s != STOCK_OK) {
+            rc = PUSH_UNAVAILABLE;
+            goto out;
+        }
+        it->quantity = stock - cfg->stock_buffer < 0 ? 0 : stock - cfg->stock_buffer;
+        size_t n_wh = json_array_size(it->map.warehouses);
+        for (size_t w = 0; w < n_wh && it->n_inv < MAX_WAREHOUSES; w++) {
+            it->inv[it->n_inv].warehouse_id = json_string_value(json_array_get(it->map.warehouses, w));
+            /* The whole projection goes to the first warehouse; others are
+             * listed with 0 because Update Inventory wants every warehouse. */
+            it->inv[it->n_inv].quantity = it->n_inv == 0 ? it->quantity : 0;
+            it->n_inv++;
+        }
+        if (it->n_inv == 0) {
+            skumap_record_push(r, it->sku, 0, 0, "no warehouse recorded for this SKU: run Sync All Products");
+            clear_dirty(r, dirty, it->sku, it->version);
+            unlock_item(r, it);
+            rc = PUSH_FAILED;
+            continue;
+        }
+        product_id = it->map.product_id;
+        stocks[n_stock].sku_id = it->map.sku_id;
+        stocks[n_stock].inventory = it->inv;
+        stocks[n_stock].n_inventory = it->n_inv;
+        n_stock++;
     }
-    if (s != STOCK_OK) {
-        rc = PUSH_UNAVAILABLE;
-        goto unlock;
-    }
-    long long q = stock - cfg->stock_buffer;
-    if (q < 0)
-        q = 0;
-    tiktok_stock_t inv[MAX_WAREHOUSES];
-    size_t n_inv = 0;
-    size_t n_wh = json_array_size(map.warehouses);
-    for (size_t i = 0; i < n_wh && n_inv < MAX_WAREHOUSES; i++) {
-        inv[n_inv].warehouse_id = json_string_value(json_array_get(map.warehouses, i));
-        /* The whole projection goes to the first warehouse; others are
-         * listed with 0 because Update Inventory wants every warehouse. */
-        inv[n_inv].quantity = n_inv == 0 ? q : 0;
-        n_inv++;
-    }
-    if (n_inv == 0) {
-        skumap_record_push(r, sku, 0, 0, "no warehouse recorded for this SKU: run Sync All Products");
-        clear_dirty(r, dirty, sku, version);
-        rc = PUSH_FAILED;
-        goto unlock;
-    }
-    tiktok_sku_stock_t one = {map.sku_id, inv, n_inv};
+    if (n_stock == 0)
+        goto out;
     tiktok_sku_errors_t errs;
     tiktok_result_t res;
     memset(&errs, 0, sizeof(errs));
-    int ok = tiktok_update_inventory(connection_client(conn), map.product_id, &one, 1, &errs, &res) == 0;
+    int ok = tiktok_update_inventory(connection_client(conn), product_id, stocks, n_stock, &errs, &res) == 0;
     char stamp[32];
     snprintf(stamp, sizeof(stamp), "%lld", now);
-    ignore(redis_cmd(r, "SET %s %s PX 3600000", last, stamp));
-    if (ok) {
-        skumap_record_push(r, sku, 1, q, NULL);
-        clear_dirty(r, dirty, sku, version);
-        metrics_add(M_PUSHES_SENT, 1);
-        log_event(LOG_DEBUG, "push_sent", json_pack("{s:s,s:I}", "sku", sku, "quantity", (json_int_t)q));
-        rc = PUSH_SENT;
-    } else if (res.kind == TIKTOK_PERMANENT || res.kind == TIKTOK_REAUTH) {
-        char why[700];
-        snprintf(why, sizeof(why), "TikTok Shop refused the stock update: %s",
-                 errs.n ? errs.items[0].message : res.message);
-        skumap_record_push(r, sku, 0, 0, why);
-        metrics_add(M_PUSHES_FAILED, 1);
-        log_event(LOG_WARN, "push_failed", json_pack("{s:s,s:s}", "sku", sku, "error", why));
-        /* A refused push will not pass by repetition; the mark stays only
-         * while the shop needs re-authorization. */
-        if (res.kind == TIKTOK_PERMANENT)
-            clear_dirty(r, dirty, sku, version);
-        rc = PUSH_FAILED;
-    } else {
-        metrics_add(M_PUSHES_RETRIED, 1);
-        log_event(LOG_WARN, "push_retry", json_pack("{s:s,s:s}", "sku", sku, "error", res.message));
-        rc = PUSH_RETRY;
+    int retry = !ok && res.kind != TIKTOK_PERMANENT && res.kind != TIKTOK_REAUTH;
+    for (i = 0; i < n; i++) {
+        item_t *it = &items[i];
+        char last[300];
+        if (!it->locked || it->n_inv == 0)
+            continue;
+        redis_key(last, sizeof(last), "push:last:%s", it->sku);
+        ignore(redis_cmd(r, "SET %s %s PX 3600000", last, stamp));
+        const tiktok_sku_error_t *e = ok ? NULL : error_for(&errs, it->map.sku_id);
+        if (ok || (!retry && errs.n && !e)) {
+            /* Applied: the call succeeded, or TikTok refused only other SKUs
+             * of this product. */
+            skumap_record_push(r, it->sku, 1, it->quantity, NULL);
+            clear_dirty(r, dirty, it->sku, it->version);
+            metrics_add(M_PUSHES_SENT, 1);
+            (*sent)++;
+            if (rc == PUSH_NOTHING)
+                rc = PUSH_SENT;
+        } else if (retry) {
+            metrics_add(M_PUSHES_RETRIED, 1);
+            log_event(LOG_WARN, "push_retry", json_pack("{s:s,s:s}", "sku", it->sku, "error", res.message));
+            rc = PUSH_RETRY;
+        } else {
+            char why[700];
+            snprintf(why, sizeof(why), "TikTok Shop refused the stock update: %s", e ? e->message : res.message);
+            skumap_record_push(r, it->sku, 0, 0, why);
+            metrics_add(M_PUSHES_FAILED, 1);
+            log_event(LOG_WARN, "push_failed", json_pack("{s:s,s:s}", "sku", it->sku, "error", why));
+            /* A refused push will not pass by repetition; the mark stays
+             * only while the shop needs re-authorization. */
+            if (res.kind == TIKTOK_PERMANENT)
+                clear_dirty(r, dirty, it->sku, it->version);
+            rc = PUSH_FAILED;
+        }
     }
     tiktok_sku_errors_free(&errs);
     tiktok_result_free(&res);
-unlock:
-    skumap_entry_free(&map);
-    {
-        const char *k[] = {lock};
-        const char *a[] = {owner};
-        ignore(redis_eval(r, &unlock_script, 1, k, 1, a, NULL));
+out:
+    for (i = 0; i < n; i++) {
+        unlock_item(r, &items[i]);
+        skumap_entry_free(&items[i].map);
     }
     return rc;
+}
+
+push_rc push_sku(const config_t *cfg, redis_conn_t *r, connection_t *conn, const char *sku, int force)
+{
+    int sent = 0;
+    const char *one[] = {sku};
+    push_rc rc = push_group(cfg, r, conn, one, 1, force, &sent);
+    return sent ? PUSH_SENT : rc;
 }
 
 int push_pass(const config_t *cfg, redis_conn_t *r, connection_t *conn, int *sent)
@@ -188,18 +288,44 @@ int push_pass(const config_t *cfg, redis_conn_t *r, connection_t *conn, int *sen
     redisReply *rep = redis_cmd(r, "HKEYS %s", dirty);
     if (!rep)
         return -1;
-    int not_connected = 0;
-    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
-        push_rc p = push_sku(cfg, r, conn, rep->element[i]->str, 0);
-        if (p == PUSH_SENT)
-            (*sent)++;
-        else if (p == PUSH_NOT_CONNECTED)
-            not_connected = 1;
-        else if (p == PUSH_UNAVAILABLE) {
-            freeReplyObject(rep);
-            return -1;
+    size_t n = rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
+    /* Group the dirty SKUs by TikTok product so a product's SKUs go out in
+     * one Update Inventory call: the rate limit counts calls, not SKUs. */
+    char (*product)[64] = calloc(n + 1, sizeof(*product));
+    unsigned char *done = calloc(n + 1, 1);
+    int result = 0;
+    if (!product || !done) {
+        result = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (skumap_product_of(r, rep->element[i]->str, product[i], sizeof(product[i])) < 0) {
+            result = -1;
+            goto out;
         }
     }
+    for (size_t i = 0; i < n; i++) {
+        const char *group[PUSH_GROUP_MAX];
+        size_t g = 0;
+        if (done[i])
+            continue;
+        for (size_t j = i; j < n && g < PUSH_GROUP_MAX; j++) {
+            if (!done[j] && (j == i || (product[i][0] && strcmp(product[i], product[j]) == 0))) {
+                group[g++] = rep->element[j]->str;
+                done[j] = 1;
+            }
+        }
+        push_rc p = push_group(cfg, r, conn, group, g, 0, sent);
+        if (p == PUSH_NOT_CONNECTED)
+            result = 1;
+        else if (p == PUSH_UNAVAILABLE) {
+            result = -1;
+            goto out;
+        }
+    }
+out:
+    free(product);
+    free(done);
     freeReplyObject(rep);
-    return not_connected ? 1 : 0;
+    return result;
 }

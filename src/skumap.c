@@ -92,6 +92,20 @@ int skumap_set(redis_conn_t *r, const char *sku, const char *product_id, const c
     return ok ? 0 : -1;
 }
 
+int skumap_product_of(redis_conn_t *r, const char *sku, char *out, size_t cap)
+{
+    char k[256];
+    sku_key(k, sizeof(k), sku);
+    out[0] = '\0';
+    redisReply *rep = redis_cmd(r, "HGET %s product_id", k);
+    if (!rep)
+        return -1;
+    if (rep->type == REDIS_REPLY_STRING)
+        snprintf(out, cap, "%s", rep->str);
+    freeReplyObject(rep);
+    return 0;
+}
+
 static int get_string(redis_conn_t *r, const char *key, char *out, size_t cap)
 {
     redisReply *rep = redis_cmd(r, "GET %s", key);

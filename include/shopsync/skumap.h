@@ -35,6 +35,10 @@ void skumap_entry_free(skumap_entry_t *e);
 int skumap_set(redis_conn_t *r, const char *sku, const char *product_id, const char *sku_id,
                const json_t *warehouses);
 
+/* The TikTok product id sku is mapped to, into out ("" when not mapped).
+ * Returns 0 or -1. */
+int skumap_product_of(redis_conn_t *r, const char *sku, char *out, size_t cap);
+
 /* The TikTok product id of store product id, into out. 0, 1 absent, -1. */
 int skumap_product_get(redis_conn_t *r, const char *id, char *out, size_t cap);
 int skumap_product_set(redis_conn_t *r, const char *id, const char *tiktok_product_id);

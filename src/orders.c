@@ -31,6 +31,12 @@ static const redis_script_t apply_script = {
     "  if not state then\n"
     "    redis.call('HSET', KEYS[1], 'state', 'cancelled_first', 'ts', ts)\n"
     "    redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    /* No stock change, but TikTok restocked the units on its side: a push
+     * made between the sale and its cancellation (which overwrote TikTok's
+     * decrement) would otherwise leave TikTok above the projection. */
+    "    for i, u in ipairs(req.units) do\n"
+    "      if redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], u[1], 1) end\n"
+    "    end\n"
     "    return 'cancelled_first'\n"
     "  end\n"
     "  if state ~= 'applied' then return 'noop' end\n"

@@ -2,7 +2,8 @@
  * orders — the TikTok order ledger. An order is applied to store stock the
  * first time it is seen in any non-cancelled status (all its units, once);
  * an applied order that becomes CANCELLED is restocked exactly once (the
- * units actually taken); an order first seen cancelled is never decremented.
+ * units actually taken); an order first seen cancelled is never decremented
+ * (its SKUs are marked for a push, since TikTok restocked them on its side).
  * Each transition is one Redis script over the ledger entry and the stock.
  *
  * Redis: P order:tiktok:<order id> (hash: state applied|restocked|

@@ -585,29 +585,26 @@ catalog_rc catalog_store(redis_conn_t *r, const json_t *products, size_t *n_skus
 /* Attach current stock to every SKU of the products in arr (borrowed). */
 static catalog_rc attach_stock(redis_conn_t *r, json_t *arr)
 {
-    size_t total = 0, i, j;
+    size_t total = 0, i, j, k = 0;
     json_t *p, *s;
     json_array_foreach(arr, i, p) total += json_array_size(json_object_get(p, "skus"));
     if (total == 0)
         return CATALOG_OK;
     const char **argv = calloc(total + 1, sizeof(char *));
-    char **owned = calloc(total + 1, sizeof(char *));
+    char (*keys)[300] = calloc(total, sizeof(*keys));
     catalog_rc rc = CATALOG_UNAVAILABLE;
     redisReply *rep = NULL;
-    size_t k = 1;
-    if (!argv || !owned)
+    if (!argv || !keys)
         goto out;
     argv[0] = "MGET";
     json_array_foreach(arr, i, p) {
         json_array_foreach(json_object_get(p, "skus"), j, s) {
-            char sk[256];
-            stock_key(sk, sizeof(sk), json_string_value(json_object_get(s, "sku")));
-            owned[k] = strdup(sk);
-            argv[k] = owned[k];
+            stock_key(keys[k], sizeof(keys[k]), json_string_value(json_object_get(s, "sku")));
+            argv[1 + k] = keys[k];
             k++;
         }
     }
-    rep = redis_cmd_argv(r, (int)k, argv, NULL);
+    rep = redis_cmd_argv(r, (int)total + 1, argv, NULL);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != total)
         goto out;
     k = 0;
@@ -621,11 +618,7 @@ static catalog_rc attach_stock(redis_conn_t *r, json_t *arr)
     }
     rc = CATALOG_OK;
 out:
-    if (owned) {
-        for (size_t m = 1; m < k && m <= total; m++)
-            free(owned[m]);
-    }
-    free(owned);
+    free(keys);
     free(argv);
     if (rep)
         freeReplyObject(rep);

@@ -205,31 +205,39 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     const json_t *images = json_object_get(p, "images");
     size_t n_skus = json_array_size(skus), n_img = json_array_size(images), i;
     const char *result = NULL;
-    char uris[9][512];
-    const char *uri_ptrs[9];
-    tiktok_sku_spec_t specs[CATALOG_MAX_SKUS];
-    tiktok_stock_t stock[CATALOG_MAX_SKUS];
-    tiktok_attr_t attrs[CATALOG_MAX_SKUS][3];
     char existing[64] = "";
-    char sku_ids[CATALOG_MAX_SKUS][64];
     tiktok_product_ref_t ref;
     tiktok_result_t res;
     memset(&ref, 0, sizeof(ref));
     memset(&res, 0, sizeof(res));
+    /* The request's arrays live on the heap: with ?wait=1 this runs on a
+     * civetweb thread, whose stack is small. */
+    struct sync_scratch {
+        char uris[9][512];
+        const char *uri_ptrs[9];
+        tiktok_sku_spec_t specs[CATALOG_MAX_SKUS];
+        tiktok_stock_t stock[CATALOG_MAX_SKUS];
+        tiktok_attr_t attrs[CATALOG_MAX_SKUS][3];
+        char sku_ids[CATALOG_MAX_SKUS][64];
+    } *w = calloc(1, sizeof(*w));
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
 
     const char *category = str_or(p, "category_id", cfg->tiktok_category_id);
     if (!*category) {
         snprintf(err, errlen, "no TikTok category: set category_id on the product or TIKTOK_SHOP_CATEGORY_ID");
-        return NULL;
+        goto out;
     }
     if (n_img == 0) {
         snprintf(err, errlen, "TikTok Shop needs at least one product image: add an image URL to the product");
-        return NULL;
+        goto out;
     }
     for (i = 0; i < n_img && i < 9; i++) {
-        if (image_uri(s, json_string_value(json_array_get(images, i)), uris[i], sizeof(uris[i]), err, errlen) != 0)
-            return NULL;
-        uri_ptrs[i] = uris[i];
+        if (image_uri(s, json_string_value(json_array_get(images, i)), w->uris[i], sizeof(w->uris[i]), err, errlen) != 0)
+            goto out;
+        w->uri_ptrs[i] = w->uris[i];
     }
     const char *primary = json_string_value(json_array_get(s->warehouses, 0));
     for (i = 0; i < n_skus; i++) {
@@ -237,26 +245,26 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         const char *sku = json_string_value(json_object_get(x, "sku"));
         long long have = json_integer_value(json_object_get(x, "stock"));
         long long q = have - cfg->stock_buffer;
-        stock[i].warehouse_id = primary;
-        stock[i].quantity = q < 0 ? 0 : q > 99999 ? 99999 : q;
-        memset(&specs[i], 0, sizeof(specs[i]));
-        specs[i].seller_sku = sku;
-        specs[i].price_amount = json_string_value(json_object_get(x, "price"));
-        specs[i].currency = str_or(x, "currency", "USD");
-        specs[i].inventory = &stock[i];
-        specs[i].n_inventory = 1;
+        w->stock[i].warehouse_id = primary;
+        w->stock[i].quantity = q < 0 ? 0 : q > 99999 ? 99999 : q;
+        memset(&w->specs[i], 0, sizeof(w->specs[i]));
+        w->specs[i].seller_sku = sku;
+        w->specs[i].price_amount = json_string_value(json_object_get(x, "price"));
+        w->specs[i].currency = str_or(x, "currency", "USD");
+        w->specs[i].inventory = &w->stock[i];
+        w->specs[i].n_inventory = 1;
         size_t na = 0;
         const char *an;
         json_t *av;
         json_object_foreach((json_t *)json_object_get(x, "attributes"), an, av) {
             if (na < 3) {
-                attrs[i][na].name = an;
-                attrs[i][na].value_name = json_string_value(av);
+                w->attrs[i][na].name = an;
+                w->attrs[i][na].value_name = json_string_value(av);
                 na++;
             }
         }
-        specs[i].sales_attributes = attrs[i];
-        specs[i].n_sales_attributes = na;
+        w->specs[i].sales_attributes = w->attrs[i];
+        w->specs[i].n_sales_attributes = na;
     }
     const json_t *pkg = json_object_get(p, "package");
     char length[32], width[32], height[32];
@@ -270,7 +278,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     spec.title = json_string_value(json_object_get(p, "title"));
     spec.description = str_or(p, "description", spec.title);
     spec.category_id = category;
-    spec.main_image_uris = uri_ptrs;
+    spec.main_image_uris = w->uri_ptrs;
     spec.n_main_images = n_img < 9 ? n_img : 9;
     spec.weight_value = str_or(pkg, "weight", cfg->package_weight);
     spec.weight_unit = str_or(pkg, "weight_unit", cfg->package_weight_unit);
@@ -278,20 +286,20 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     spec.width = str_or(pkg, "width", width);
     spec.height = str_or(pkg, "height", height);
     spec.dimension_unit = str_or(pkg, "dimension_unit", cfg->package_dimension_unit);
-    spec.skus = specs;
+    spec.skus = w->specs;
     spec.n_skus = n_skus;
 
     const char *id = json_string_value(json_object_get(p, "id"));
     int have_map = skumap_product_get(s->r, id, existing, sizeof(existing));
     if (have_map < 0) {
         snprintf(err, errlen, "Redis is not answering");
-        return NULL;
+        goto out;
     }
     if (have_map == 1) {
         int f = find_existing(s, skus, existing, sizeof(existing));
         if (f < 0) {
             snprintf(err, errlen, "could not search TikTok Shop for this product's SKUs; try again");
-            return NULL;
+            goto out;
         }
     }
     if (existing[0]) {
@@ -299,9 +307,9 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
          * replacing them. */
         for (i = 0; i < n_skus; i++) {
             skumap_entry_t e;
-            if (skumap_get(s->r, specs[i].seller_sku, &e) == 0 && strcmp(e.product_id, existing) == 0) {
-                snprintf(sku_ids[i], sizeof(sku_ids[i]), "%s", e.sku_id);
-                specs[i].id = sku_ids[i];
+            if (skumap_get(s->r, w->specs[i].seller_sku, &e) == 0 && strcmp(e.product_id, existing) == 0) {
+                snprintf(w->sku_ids[i], sizeof(w->sku_ids[i]), "%s", e.sku_id);
+                w->specs[i].id = w->sku_ids[i];
             }
             skumap_entry_free(&e);
         }
@@ -327,19 +335,20 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     redis_key(dirty, sizeof(dirty), "push:dirty");
     for (size_t k = 0; k < ref.n_skus; k++) {
         for (i = 0; i < n_skus; i++) {
-            if (strcmp(ref.skus[k].seller_sku, specs[i].seller_sku) != 0)
+            if (strcmp(ref.skus[k].seller_sku, w->specs[i].seller_sku) != 0)
                 continue;
-            skumap_set(s->r, specs[i].seller_sku, ref.product_id, ref.skus[k].id, wh);
-            skumap_record_push(s->r, specs[i].seller_sku, 1, stock[i].quantity, NULL);
+            skumap_set(s->r, w->specs[i].seller_sku, ref.product_id, ref.skus[k].id, wh);
+            skumap_record_push(s->r, w->specs[i].seller_sku, 1, w->stock[i].quantity, NULL);
             /* The quantity sent was read before the call; a sale since then
              * is caught by the push that this mark triggers. */
-            cmd_ignore(redis_cmd(s->r, "HINCRBY %s %s 1", dirty, specs[i].seller_sku));
+            cmd_ignore(redis_cmd(s->r, "HINCRBY %s %s 1", dirty, w->specs[i].seller_sku));
         }
     }
     json_decref(wh);
 out:
     tiktok_product_ref_free(&ref);
     tiktok_result_free(&res);
+    free(w);
     return result;
 }
 

@@ -148,15 +148,21 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
                           size_t n, int force, int *sent)
 {
     char dirty[128];
-    item_t items[PUSH_GROUP_MAX];
-    tiktok_sku_stock_t stocks[PUSH_GROUP_MAX];
     push_rc rc = PUSH_NOTHING;
     size_t n_stock = 0, i;
     long long now = stock_now_ms();
 
     if (n > PUSH_GROUP_MAX)
         n = PUSH_GROUP_MAX;
-    memset(items, 0, sizeof(items));
+    /* On the heap: civetweb request threads (reconcile, admin edits) have
+     * small stacks. */
+    item_t *items = calloc(n, sizeof(*items));
+    tiktok_sku_stock_t *stocks = calloc(n, sizeof(*stocks));
+    if (!items || !stocks) {
+        free(items);
+        free(stocks);
+        return PUSH_UNAVAILABLE;
+    }
     redis_key(dirty, sizeof(dirty), "push:dirty");
     for (i = 0; i < n; i++) {
         items[i].sku = skus[i];
@@ -269,6 +275,8 @@ out:
         unlock_item(r, &items[i]);
         skumap_entry_free(&items[i].map);
     }
+    free(items);
+    free(stocks);
     return rc;
 }
 

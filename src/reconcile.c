@@ -33,10 +33,18 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
     if (skumap_all(r, &skus) != 0)
         goto out;
     size_t n = json_array_size(skus);
+    /* On the heap: this also runs on civetweb request threads, whose stacks
+     * are small. */
+    const char **ids = calloc(BATCH, sizeof(char *));
+    char (*sku_of)[256] = calloc(BATCH, sizeof(*sku_of));
+    char (*id_buf)[64] = calloc(BATCH, sizeof(*id_buf));
+    if (!ids || !sku_of || !id_buf) {
+        free(ids);
+        free(sku_of);
+        free(id_buf);
+        goto out;
+    }
     for (size_t start = 0; start < n; start += BATCH) {
-        const char *ids[BATCH];
-        char sku_of[BATCH][256];
-        char id_buf[BATCH][64];
         size_t m = 0;
         for (size_t i = start; i < n && m < BATCH; i++) {
             const char *sku = json_string_value(json_array_get(skus, i));
@@ -84,6 +92,9 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
         tiktok_inventories_free(&inv);
         tiktok_result_free(&res);
     }
+    free(ids);
+    free(sku_of);
+    free(id_buf);
     *report = json_pack("{s:I,s:I,s:O,s:I,s:b,s:O}", "ts", (json_int_t)time(NULL), "checked", (json_int_t)checked,
                         "drift", drift, "repaired", (json_int_t)repaired, "repair", repair, "errors", errors);
     char *text = jsonx_dump(*report);

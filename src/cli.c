@@ -269,8 +269,22 @@ static int cmd_serve(const config_t *cfg)
         }
     } else {
         char url[700];
-        if (redis_setup("unix:///nonexistent", cfg->redis_prefix, err, sizeof(err)) != 0 ||
-            redis_embedded_start(cfg->data_dir, url, sizeof(url), &child, err, sizeof(err)) != 0) {
+        redis_embedded_url(cfg->data_dir, url, sizeof(url));
+        if (redis_setup(url, cfg->redis_prefix, err, sizeof(err)) != 0) {
+            fprintf(stderr, "shopsync: %s\n", err);
+            return 2;
+        }
+        /* A server already answering on our socket belongs to another
+         * shopsync (or its orphan): two servers on one AOF would corrupt it. */
+        redis_conn_t *probe = redis_conn_new();
+        int taken = probe && redis_ping(probe) == 0;
+        redis_conn_free(probe);
+        if (taken) {
+            fprintf(stderr, "shopsync: a redis-server already answers on %s: is another shopsync using "
+                            "SHOPSYNC_DATA_DIR=%s? Stop it, or set REDIS_URL to share it.\n", url, cfg->data_dir);
+            return 1;
+        }
+        if (redis_embedded_start(cfg->data_dir, url, sizeof(url), &child, err, sizeof(err)) != 0) {
             fprintf(stderr, "shopsync: cannot start the embedded redis-server: %s\n", err);
             return 1;
         }

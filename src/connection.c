@@ -19,7 +19,7 @@
 
 #define STATE_TTL_S 600
 #define REFRESH_MARGIN_S 1800
-#define REFRESH_LOCK_MS 30000
+#define REFRESH_LOCK_MS 120000
 #define RECENT_REFRESH_S 5
 
 struct connection {
@@ -27,6 +27,7 @@ struct connection {
     redis_conn_t *r;
     tiktok_client_t *client;
     char shop_id[TIKTOK_ID_MAX]; /* for the limiter key, read with the token */
+    int rate_wait_ms;            /* longest wait for a limiter slot */
 };
 
 static const redis_script_t unlock_script = {
@@ -121,10 +122,13 @@ static void hook_reauth(void *ctx, int code, const char *message)
 static int hook_rate(void *ctx, const char *api)
 {
     connection_t *c = ctx;
-    return ratelimit_acquire(c->r, c->shop_id[0] ? c->shop_id : "app", api, c->cfg->tiktok_rate_limit, 10000);
+    if (!c->shop_id[0])
+        connection_shop_id(c, c->shop_id, sizeof(c->shop_id));
+    return ratelimit_acquire(c->r, c->shop_id[0] ? c->shop_id : "app", api, c->cfg->tiktok_rate_limit,
+                             c->rate_wait_ms);
 }
 
-connection_t *connection_open(const config_t *cfg, redis_conn_t *r)
+static connection_t *open_with(const config_t *cfg, redis_conn_t *r, int attempts, long timeout_ms, int rate_wait_ms)
 {
     connection_t *c = calloc(1, sizeof(*c));
     char err[256];
@@ -144,9 +148,9 @@ connection_t *connection_open(const config_t *cfg, redis_conn_t *r)
     tc.hooks.mark_reauth = hook_reauth;
     tc.hooks.rate_acquire = hook_rate;
     tc.hooks.observe = metrics_tiktok_observe;
-    /* TikTok's 429 bursts last a few seconds; six attempts with backoff ride
-     * out one burst before a call gives up. */
-    tc.max_attempts = 6;
+    tc.max_attempts = attempts;
+    tc.timeout_ms = timeout_ms;
+    c->rate_wait_ms = rate_wait_ms;
     c->client = tiktok_client_new(&tc, err, sizeof(err));
     if (!c->client) {
         log_msg(LOG_ERROR, "tiktok_client", "%s", err);
@@ -154,6 +158,18 @@ connection_t *connection_open(const config_t *cfg, redis_conn_t *r)
         return NULL;
     }
     return c;
+}
+
+connection_t *connection_open(const config_t *cfg, redis_conn_t *r)
+{
+    /* TikTok's 429 bursts last a few seconds; six attempts with backoff ride
+     * out one burst before a call gives up. */
+    return open_with(cfg, r, 6, 0, 10000);
+}
+
+connection_t *connection_open_for_push(const config_t *cfg, redis_conn_t *r)
+{
+    return open_with(cfg, r, 2, 10000, 5000);
 }
 
 void connection_free(connection_t *c)
@@ -243,11 +259,20 @@ static int forget_other_shop(connection_t *c, const char *shop_id)
     if (!rep)
         return -1;
     int other = rep->type == REDIS_REPLY_STRING && strcmp(rep->str, shop_id) != 0;
+    int first = rep->type != REDIS_REPLY_STRING;
     freeReplyObject(rep);
     if (other) {
         log_msg(LOG_INFO, "tiktok_shop_changed", "a different shop was connected: forgetting product mappings");
         if (skumap_clear(c->r) != 0)
             return -1;
+    }
+    if (other || first) {
+        char fk[128], now[32];
+        redis_key(fk, sizeof(fk), "tiktok:first_connected_at");
+        snprintf(now, sizeof(now), "%lld", now_s());
+        rep = redis_cmd(c->r, "SET %s %s", fk, now);
+        if (rep)
+            freeReplyObject(rep);
     }
     rep = redis_cmd(c->r, "SET %s %s", k, shop_id);
     int ok = rep && rep->type == REDIS_REPLY_STATUS;
@@ -376,7 +401,7 @@ int connection_refresh(connection_t *c, int force)
         freeReplyObject(rep);
     if (!got) {
         /* Someone else is refreshing: wait for them, then use their token. */
-        for (int i = 0; i < 100; i++) {
+        for (int i = 0; i < 300; i++) {
             struct timespec ts = {0, 100 * 1000000};
             nanosleep(&ts, NULL);
             rep = redis_cmd(c->r, "EXISTS %s", lock);
@@ -483,6 +508,17 @@ int connection_is_connected(connection_t *c)
     int ok = json_is_true(json_object_get(st, "connected"));
     json_decref(st);
     return ok;
+}
+
+long long connection_first_connected_at(connection_t *c)
+{
+    char k[128];
+    redis_key(k, sizeof(k), "tiktok:first_connected_at");
+    redisReply *rep = redis_cmd(c->r, "GET %s", k);
+    long long v = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
+    if (rep)
+        freeReplyObject(rep);
+    return v;
 }
 
 int connection_shop_id(connection_t *c, char *out, size_t cap)

@@ -80,6 +80,13 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     event_rc rc = EVENT_UNAVAILABLE;
 
     *outcome = ORDER_NOOP;
+    if (order->n_line_items == 0 && strcmp(order->status, "CANCELLED") != 0) {
+        /* Writing the ledger now would mark the order applied with nothing
+         * taken, and the sale would be lost for good. */
+        snprintf(err, errlen, "order %s came without line items; will ask again", order->id);
+        rc = EVENT_RETRY;
+        goto out;
+    }
     for (size_t i = 0; i < order->n_line_items; i++) {
         const tiktok_line_item_t *li = &order->line_items[i];
         char sku[TIKTOK_SKU_MAX] = "";
@@ -151,6 +158,20 @@ out:
     json_decref(req);
     free(req_text);
     return rc;
+}
+
+/* 1 for an order placed before the shop was first connected: the stock the
+ * seller imported already accounts for it, so its later status pushes
+ * (shipped, delivered, ...) must not take units again. */
+static int predates_connection(connection_t *conn, const tiktok_order_t *o)
+{
+    long long since = connection_first_connected_at(conn);
+    if (since <= 0 || o->create_time <= 0 || o->create_time >= since)
+        return 0;
+    log_event(LOG_INFO, "tiktok_order_predates_connection",
+              json_pack("{s:s,s:I,s:I}", "order_id", o->id, "create_time", (json_int_t)o->create_time,
+                        "connected_at", (json_int_t)since));
+    return 1;
 }
 
 static event_rc kind_to_rc(tiktok_kind_t kind)
@@ -242,7 +263,9 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
         for (size_t i = 0; prefetched && i < prefetched->n; i++) {
             if (strcmp(prefetched->items[i].id, order_id) == 0) {
                 order_outcome_t outcome;
-                rc = orders_apply(r, &prefetched->items[i], &outcome, err, errlen);
+                rc = predates_connection(conn, &prefetched->items[i])
+                         ? EVENT_DONE
+                         : orders_apply(r, &prefetched->items[i], &outcome, err, errlen);
                 goto out;
             }
         }
@@ -265,8 +288,10 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
             rc = EVENT_RETRY;
             goto out;
         }
-        order_outcome_t outcome;
-        rc = orders_apply(r, &orders.items[0], &outcome, err, errlen);
+        order_outcome_t outcome = ORDER_NOOP;
+        rc = predates_connection(conn, &orders.items[0])
+                 ? EVENT_DONE
+                 : orders_apply(r, &orders.items[0], &outcome, err, errlen);
         if (rc == EVENT_DONE)
             log_event(LOG_INFO, "tiktok_order", json_pack("{s:s,s:s,s:s}", "order_id", order_id, "status",
                                                           orders.items[0].status, "outcome",

@@ -246,7 +246,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         long long have = json_integer_value(json_object_get(x, "stock"));
         long long q = have - cfg->stock_buffer;
         w->stock[i].warehouse_id = primary;
-        w->stock[i].quantity = q < 0 ? 0 : q > 99999 ? 99999 : q;
+        w->stock[i].quantity = q < 0 ? 0 : q > TIKTOK_MAX_QUANTITY ? TIKTOK_MAX_QUANTITY : q;
         memset(&w->specs[i], 0, sizeof(w->specs[i]));
         w->specs[i].seller_sku = sku;
         w->specs[i].price_amount = json_string_value(json_object_get(x, "price"));
@@ -324,6 +324,12 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
             goto out;
         }
         result = "created";
+    }
+    if (ref.n_skus == 0) {
+        /* Without TikTok's SKU ids no push could ever reach these SKUs. */
+        snprintf(err, errlen, "TikTok Shop accepted the product but returned no SKU ids; run the sync again");
+        result = NULL;
+        goto out;
     }
     if (skumap_product_set(s->r, id, ref.product_id) != 0) {
         snprintf(err, errlen, "Redis is not answering");

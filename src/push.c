@@ -204,6 +204,9 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
             goto out;
         }
         it->quantity = stock - cfg->stock_buffer < 0 ? 0 : stock - cfg->stock_buffer;
+        /* TikTok Shop takes at most 99999 per warehouse; sync caps the same. */
+        if (it->quantity > TIKTOK_MAX_QUANTITY)
+            it->quantity = TIKTOK_MAX_QUANTITY;
         size_t n_wh = json_array_size(it->map.warehouses);
         for (size_t w = 0; w < n_wh && it->n_inv < MAX_WAREHOUSES; w++) {
             it->inv[it->n_inv].warehouse_id = json_string_value(json_array_get(it->map.warehouses, w));

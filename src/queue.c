@@ -194,6 +194,32 @@ int queue_reclaim(redis_conn_t *r, const char *consumer, long long min_idle_ms,
     return n;
 }
 
+int queue_touch(redis_conn_t *r, const char *consumer, const queue_entry_t *entries, int n)
+{
+    char stream[128];
+    if (n <= 0)
+        return 0;
+    keys(stream, NULL, NULL);
+    const char **argv = calloc((size_t)n + 7, sizeof(char *));
+    if (!argv)
+        return -1;
+    int argc = 0;
+    argv[argc++] = "XCLAIM";
+    argv[argc++] = stream;
+    argv[argc++] = GROUP;
+    argv[argc++] = consumer;
+    argv[argc++] = "0";
+    for (int i = 0; i < n; i++)
+        argv[argc++] = entries[i].id;
+    argv[argc++] = "JUSTID";
+    redisReply *rep = redis_cmd_argv(r, argc, argv, NULL);
+    free(argv);
+    int ok = rep && rep->type == REDIS_REPLY_ARRAY;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
 int queue_ack(redis_conn_t *r, const queue_entry_t *e)
 {
     char stream[128], attempts[128];

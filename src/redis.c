@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -181,9 +182,9 @@ static int connect_now(redis_conn_t *c)
 }
 
 /* Send one already formatted command and read its reply. A command that
- * failed on a connection found dead before it was sent is retried once on a
- * fresh connection; one that failed right after connecting is not, because
- * then Redis is down. */
+ * failed because the server had closed an old connection is retried once on
+ * a fresh one; one that failed right after connecting is not, because then
+ * Redis is down. */
 static redisReply *run_formatted(redis_conn_t *c, const char *cmd, size_t len)
 {
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -197,8 +198,13 @@ static redisReply *run_formatted(redis_conn_t *c, const char *cmd, size_t len)
         if (redisAppendFormattedCommand(c->ctx, cmd, len) == REDIS_OK &&
             redisGetReply(c->ctx, &reply) == REDIS_OK && reply)
             return reply;
-        drop(c, c->ctx && c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
-        if (fresh)
+        /* Only a connection the server had already closed (EOF, reset: a
+         * restart) is retried. After a timeout the command may have run, and
+         * running it again could apply a stock change twice. */
+        int closed = c->ctx->err == REDIS_ERR_EOF ||
+                     (c->ctx->err == REDIS_ERR_IO && (errno == ECONNRESET || errno == EPIPE));
+        drop(c, c->ctx->errstr[0] ? c->ctx->errstr : "connection lost");
+        if (fresh || !closed)
             break;
     }
     __atomic_add_fetch(&error_count, 1, __ATOMIC_RELAXED);
@@ -365,6 +371,9 @@ int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
         return -1;
     }
     if (child == 0) {
+        /* Die with shopsync, so a killed shopsync leaves no orphan server
+         * holding the socket and the AOF. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
         execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
                "--unixsocketperm", "700", "--dir", data_dir, "--appendonly", "yes",
                "--appendfsync", "everysec", "--save", "", "--daemonize", "no",

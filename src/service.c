@@ -128,12 +128,21 @@ static void *queue_worker(void *arg)
         }
         tiktok_orders_t prefetched;
         orders_prefetch(conn, bodies, lens, nt, &prefetched);
+        long long touched = now;
         for (int i = 0; i < n; i++) {
             /* On shutdown, entries not started stay pending for another
              * worker or the next start: nothing is lost. */
             if (!atomic_load(&app->stopping))
                 settle(app, r, conn, &batch[i], &prefetched);
             queue_entry_free(&batch[i]);
+            /* A slow batch (TikTok or Stripe taking their time) must not be
+             * reclaimed by other workers while this one still works on it. */
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            long long t = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+            if (t - touched >= RECLAIM_IDLE_MS / 3 && i + 1 < n) {
+                queue_touch(r, consumer, &batch[i + 1], n - i - 1);
+                touched = t;
+            }
         }
         tiktok_orders_free(&prefetched);
     }
@@ -147,7 +156,7 @@ static void *push_worker(void *arg)
     worker_t *w = arg;
     app_t *app = w->app;
     redis_conn_t *r = redis_conn_new();
-    connection_t *conn = r ? connection_open(app->cfg, r) : NULL;
+    connection_t *conn = r ? connection_open_for_push(app->cfg, r) : NULL;
     while (conn && !atomic_load(&app->stopping)) {
         int sent = 0;
         int rc = push_pass(app->cfg, r, conn, &sent);

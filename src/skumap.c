@@ -215,7 +215,8 @@ int skumap_clear(redis_conn_t *r)
         redisReply *keys = rep->element[1];
         for (size_t i = 0; i < keys->elements; i++) {
             const char *k = keys->element[i]->str;
-            if (strstr(k, "tiktok:connection") || strstr(k, "tiktok:image:") || strstr(k, "tiktok:last_shop_id"))
+            if (strstr(k, "tiktok:connection") || strstr(k, "tiktok:image:") || strstr(k, "tiktok:last_shop_id") ||
+                strstr(k, "tiktok:first_connected_at"))
                 continue;
             redisReply *d = redis_cmd(r, "DEL %s", k);
             if (d)

@@ -930,6 +930,7 @@ static int parse_orders(const json_t *data, tiktok_orders_t *out, char *err, siz
             get_id(v, "id", o->id, sizeof(o->id), 1, err, errlen) ||
             get_text(v, "status", o->status, sizeof(o->status), 0, err, errlen) ||
             get_count(v, "update_time", &o->update_time, err, errlen) ||
+            get_count(v, "create_time", &o->create_time, err, errlen) ||
             get_array(v, "line_items", &items, err, errlen) ||
             alloc_items((void **)&o->line_items, json_array_size(items), sizeof(*o->line_items),
                         err, errlen))
@@ -938,7 +939,7 @@ static int parse_orders(const json_t *data, tiktok_orders_t *out, char *err, siz
             tiktok_line_item_t *l = &o->line_items[o->n_line_items++];
             if (need_object(li, "line_items[]", err, errlen) ||
                 get_id(li, "id", l->id, sizeof(l->id), 0, err, errlen) ||
-                get_id(li, "sku_id", l->sku_id, sizeof(l->sku_id), 1, err, errlen) ||
+                get_id(li, "sku_id", l->sku_id, sizeof(l->sku_id), 0, err, errlen) ||
                 get_text(li, "seller_sku", l->seller_sku, sizeof(l->seller_sku), 0, err, errlen) ||
                 get_id(li, "product_id", l->product_id, sizeof(l->product_id), 0, err, errlen))
                 return -1;

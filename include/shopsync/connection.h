@@ -33,6 +33,11 @@ typedef enum {
  * outlive it. Returns a new handle or NULL. */
 connection_t *connection_open(const config_t *cfg, redis_conn_t *r);
 
+/* A handle for stock pushes: each TikTok call gives up sooner (2 attempts,
+ * 10 s timeout, 5 s limiter wait) so a push always ends well inside its
+ * per-SKU lock; the dirty mark retries it with a fresh stock read. */
+connection_t *connection_open_for_push(const config_t *cfg, redis_conn_t *r);
+
 /* Free a handle (NULL is fine). */
 void connection_free(connection_t *c);
 
@@ -69,6 +74,10 @@ int connection_is_connected(connection_t *c);
 
 /* Shop id into out (cap bytes). Returns 0, 1 when not connected, -1. */
 int connection_shop_id(connection_t *c, char *out, size_t cap);
+
+/* Unix time the current shop was first connected (kept across reconnects
+ * of the same shop), 0 when unknown. */
+long long connection_first_connected_at(connection_t *c);
 
 /* Delete tokens, shop data and cached warehouses. */
 connection_rc connection_disconnect(connection_t *c);

@@ -63,6 +63,10 @@ int queue_read(redis_conn_t *r, const char *consumer, queue_entry_t *out, int ma
 int queue_reclaim(redis_conn_t *r, const char *consumer, long long min_idle_ms,
                   queue_entry_t *out, int max);
 
+/* Reset the idle time of entries this consumer still holds (borrowed), so
+ * other workers do not reclaim a batch that is merely slow. Returns 0 or -1. */
+int queue_touch(redis_conn_t *r, const char *consumer, const queue_entry_t *entries, int n);
+
 /* Done with an entry: acknowledge and delete it. Returns 0 or -1. */
 int queue_ack(redis_conn_t *r, const queue_entry_t *e);
 

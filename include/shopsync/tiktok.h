@@ -29,6 +29,7 @@
 #define TIKTOK_MESSAGE_MAX 512
 #define TIKTOK_PAGE_TOKEN_MAX 1024
 #define TIKTOK_MAX_ORDER_IDS 50
+#define TIKTOK_MAX_QUANTITY 99999LL /* per SKU and warehouse */
 
 /* Error codes with a meaning of their own. */
 #define TIKTOK_CODE_TOKEN_INVALID 105001LL
@@ -414,6 +415,7 @@ typedef struct tiktok_order {
     char id[TIKTOK_ID_MAX];
     char status[48];
     long long update_time;
+    long long create_time;          /* 0 when absent */
     tiktok_line_item_t *line_items; /* owned */
     size_t n_line_items;
 } tiktok_order_t;

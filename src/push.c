@@ -14,7 +14,9 @@
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 
-#define LOCK_MS 60000
+/* Longer than the longest push: 2 attempts of at most 5 s limiter wait and
+ * 10 s timeout each, plus backoff (see connection_open_for_push). */
+#define LOCK_MS 40000
 #define MAX_WAREHOUSES 16
 #define PUSH_GROUP_MAX 32
 
@@ -65,6 +67,44 @@ typedef struct item {
     size_t n_inv;
 } item_t;
 
+/* Locks this thread may hold but could not release because Redis went
+ * away mid-push (a restart, a stall): released by the thread's next push,
+ * so their SKUs do not wait LOCK_MS for the lock to expire while TikTok
+ * shows a stale quantity. Releasing is compare-and-delete on the owner, so
+ * a lock that expired or was never set is left alone. */
+#define STALE_LOCKS 8
+static _Thread_local struct {
+    char key[160];
+    char owner[33];
+} stale_locks[STALE_LOCKS];
+static _Thread_local int n_stale_locks;
+
+static void remember_stale_lock(const char *key, const char *owner)
+{
+    if (n_stale_locks == STALE_LOCKS || strlen(key) >= sizeof(stale_locks[0].key))
+        return; /* it expires by itself */
+    snprintf(stale_locks[n_stale_locks].key, sizeof(stale_locks[0].key), "%s", key);
+    snprintf(stale_locks[n_stale_locks].owner, sizeof(stale_locks[0].owner), "%s", owner);
+    n_stale_locks++;
+}
+
+static void release_stale_locks(redis_conn_t *r)
+{
+    int kept = 0;
+    for (int i = 0; i < n_stale_locks; i++) {
+        const char *k[] = {stale_locks[i].key};
+        const char *a[] = {stale_locks[i].owner};
+        redisReply *rep = redis_eval(r, &unlock_script, 1, k, 1, a, NULL);
+        if (!rep) {
+            if (kept != i)
+                stale_locks[kept] = stale_locks[i];
+            kept++;
+        }
+        ignore(rep);
+    }
+    n_stale_locks = kept;
+}
+
 static void unlock_item(redis_conn_t *r, item_t *it)
 {
     char lock[300];
@@ -73,7 +113,10 @@ static void unlock_item(redis_conn_t *r, item_t *it)
     redis_key(lock, sizeof(lock), "push:lock:%s", it->sku);
     const char *k[] = {lock};
     const char *a[] = {it->owner};
-    ignore(redis_eval(r, &unlock_script, 1, k, 1, a, NULL));
+    redisReply *rep = redis_eval(r, &unlock_script, 1, k, 1, a, NULL);
+    if (!rep)
+        remember_stale_lock(lock, it->owner);
+    ignore(rep);
     it->locked = 0;
 }
 
@@ -86,8 +129,10 @@ static int claim(redis_conn_t *r, const char *dirty, item_t *it, int force, push
     if (crypto_random_hex(16, it->owner) != 0)
         return -1;
     redisReply *rep = redis_cmd(r, "SET %s %s NX PX %d", lock, it->owner, LOCK_MS);
-    if (!rep)
+    if (!rep) {
+        remember_stale_lock(lock, it->owner); /* a stalled Redis may still set it */
         return -1;
+    }
     it->locked = rep->type == REDIS_REPLY_STATUS;
     freeReplyObject(rep);
     if (!it->locked)
@@ -154,6 +199,7 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
 
     if (n > PUSH_GROUP_MAX)
         n = PUSH_GROUP_MAX;
+    release_stale_locks(r);
     /* On the heap: civetweb request threads (reconcile, admin edits) have
      * small stacks. */
     item_t *items = calloc(n, sizeof(*items));

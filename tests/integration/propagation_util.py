@@ -57,6 +57,8 @@ class Stack:
         self.sb = None
         self.ss = None
         self.runs = 0
+        self.procs = []   # every shopsync Proc started by this stack, in order
+        self.extra = []   # further instances sharing the Redis (add_instance)
 
     # --- processes ------------------------------------------------------
 
@@ -90,11 +92,30 @@ class Stack:
         ss.port, ss.base = self.port, self.base
         if self.ss is not None:
             ss.proc.logpath = os.path.join(self.tmp, name + ".log")
+        self.procs.append(ss.proc)
         self.ss = ss.start()
         return ss
 
+    def add_instance(self, name, extra=None):
+        """Start one more shopsync on its own free port, sharing this
+        stack's Redis, sandbox and secret key (so it reads the same sealed
+        TikTok tokens). The sandbox still sends its webhooks to the first
+        instance. Returns the harness.Shopsync; stop() stops it too."""
+        env = {"TIKTOK_SHOP_CATEGORY_ID": "600001", "SHOPSYNC_RECONCILE_INTERVAL": "0"}
+        env.update(self.ss_env)
+        env.update(extra or {})
+        ss = H.Shopsync(self.tmp, self.redis.url, sandbox=self.sb, extra_env=env, name=name)
+        self.procs.append(ss.proc)
+        self.extra.append(ss)
+        return ss.start()
+
     def stop(self):
         """Stop everything that is still running; never raises."""
+        for x in self.extra:
+            try:
+                x.proc.alive() and x.stop()
+            except Exception as e:  # cleanup must go on
+                print("# stopping %s: %r" % (x.proc.logpath, e), file=sys.stderr)
         for what, fn in (("shopsync", lambda: self.ss and self.ss.proc.alive() and self.ss.stop()),
                          ("sandbox", lambda: self.sb and self.sb.proc.alive() and self.sb.stop()),
                          ("redis", lambda: self.redis and self.redis.stop())):
@@ -292,3 +313,115 @@ def stripe_event(event_type, obj, event_id=None):
 def closed_port_url(path):
     """An http:// URL on a loopback port nothing listens on."""
     return "http://127.0.0.1:%d%s" % (H.free_port(), path)
+
+
+# --- shared by the fault scenarios (tests/faults) ------------------------------
+
+def metrics_at(base, timeout=15):
+    """GET base/metrics parsed into {series: float}."""
+    st, h, data = H.request("GET", base + "/metrics", timeout=timeout)
+    out = {}
+    for line in data.decode().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name, _, value = line.rpartition(" ")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            pass
+    return out
+
+
+def build_events(s, skus, n_orders, n_sessions, rng, threads=4):
+    """Real sandbox orders and Stripe checkout sessions (create them with the
+    sandbox's own webhook delivery off), returned shuffled as events
+    {"provider", "kind", "ref", "body", "units"}; kind is "order" (a TikTok
+    type 1 push under the sandbox's notification id) or "session" (the
+    Stripe checkout.session.completed event). Also returns the errors."""
+    import threading
+    shop = s.shop_id()
+    events, errors = [], []
+    lock = threading.Lock()
+
+    def make_orders(idx):
+        for i in idx:
+            sku, qty = skus[i % len(skus)], 1 + i % 3
+            st, o = s.sb_order(sku, qty)
+            if st != 201:
+                errors.append((st, o))
+                continue
+            body = s.tiktok_body(1, o["order_id"], notification_id=o["webhook"]["tts_notification_id"],
+                                 shop_id=shop)
+            with lock:
+                events.append({"provider": "tiktok", "kind": "order", "ref": o["order_id"], "body": body,
+                               "units": {sku: qty}})
+
+    def make_sessions(idx):
+        wheres = ["product", "price", "lookup_key"]
+        for j in idx:
+            units = {skus[j % len(skus)]: 1 + j % 2}
+            if j % 3 == 0:
+                other = skus[(j + 3) % len(skus)]
+                units[other] = units.get(other, 0) + 1
+            lines = [{"sku": k, "quantity": q, "where": wheres[(j + n) % 3]} for n, (k, q) in enumerate(units.items())]
+            st, co = s.sb_checkout(lines)
+            if st != 201:
+                errors.append((st, co))
+                continue
+            with lock:
+                events.append({"provider": "stripe", "kind": "session", "ref": co["session_id"],
+                               "body": co["event_body"].encode(), "units": units})
+
+    ths = [threading.Thread(target=make_orders, args=(range(k, n_orders, threads),)) for k in range(threads)]
+    ths += [threading.Thread(target=make_sessions, args=(range(k, n_sessions, threads),)) for k in range(threads)]
+    for t in ths:
+        t.start()
+    for t in ths:
+        t.join(120)
+    events.sort(key=lambda e: e["ref"])  # thread timing must not decide the shuffle
+    rng.shuffle(events)
+    return events, errors
+
+
+def deliver(base, ev, timeout=10):
+    """POST one event (from build_events) to the shopsync at base, as its
+    provider would: TikTok bodies as they are with the app's signature,
+    Stripe bodies signed afresh (each Stripe delivery is). Returns the HTTP
+    status, or None when the connection failed (shopsync gone)."""
+    path = "/api/tiktok/webhook" if ev["provider"] == "tiktok" else "/api/stripe/webhook"
+    h = {"Content-Type": "application/json"}
+    if ev["provider"] == "tiktok":
+        h["Authorization"] = H.tiktok_webhook_signature(ev["body"])
+    else:
+        h["Stripe-Signature"] = H.stripe_signature_header(ev["body"])
+    try:
+        return H.request("POST", base + path, ev["body"], h, timeout=timeout)[0]
+    except Exception:  # refused, reset or timed out
+        return None
+
+
+def ledger_count(s, pattern, field=None, value=None):
+    """Number of keys matching pattern (optionally whose hash field equals
+    value), counted inside Redis."""
+    if field:
+        script = ("local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
+                  "if redis.call('HGET', k, ARGV[2]) == ARGV[3] then n = n + 1 end end return n")
+        out = s.redis.cli("EVAL", script, "0", pattern, field, value)
+    else:
+        out = s.redis.cli("EVAL", "return #redis.call('KEYS', ARGV[1])", "0", pattern)
+    try:
+        return int(out.strip())
+    except ValueError:
+        return out
+
+
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "SUMMARY: UndefinedBehaviorSanitizer", "ThreadSanitizer")
+
+
+def sanitizer_report(text):
+    """The first line of a sanitizer report in a process's output, or None."""
+    for line in text.splitlines():
+        if any(m in line for m in SANITIZER_MARKERS):
+            return line.strip()[:300]
+    return None

@@ -11,6 +11,11 @@
 const route_t *routes_table(void);
 
 /* routes_public.c */
+
+/* Validate the {} SKU of rq and read its stock into *out. Returns 0, or the
+ * HTTP status of the error already sent (400, 404, 503). */
+int routes_read_stock(req_t *rq, long long *out);
+
 int route_healthz(req_t *rq);
 int route_readyz(req_t *rq);
 int route_public_stock(req_t *rq);

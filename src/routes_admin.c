@@ -171,17 +171,12 @@ int route_products_import(req_t *rq)
 
 int route_stock_get(req_t *rq)
 {
-    const char *sku = rq->params[0];
     long long n = 0;
-    if (!catalog_valid_id(sku))
-        return http_reply_error(rq, 400, "invalid_sku", "SKU must be 1-50 characters of A-Z a-z 0-9 . _ -");
-    stock_rc rc = stock_get(rq->redis, sku, &n);
-    if (rc == STOCK_UNAVAILABLE)
-        return http_reply_redis_down(rq);
-    if (rc == STOCK_NOT_FOUND)
-        return http_reply_error(rq, 404, "not_found", "unknown SKU %s", sku);
-    return http_reply_json(rq, 200, json_pack("{s:s,s:I,s:o}", "sku", sku, "stock", (json_int_t)n, "tiktok",
-                                              skumap_describe(rq->redis, sku)));
+    int status = routes_read_stock(rq, &n);
+    if (status)
+        return status;
+    return http_reply_json(rq, 200, json_pack("{s:s,s:I,s:o}", "sku", rq->params[0], "stock", (json_int_t)n,
+                                              "tiktok", skumap_describe(rq->redis, rq->params[0])));
 }
 
 int route_stock_post(req_t *rq)

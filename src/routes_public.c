@@ -28,18 +28,26 @@ int route_readyz(req_t *rq)
     return http_reply_json(rq, 200, json_pack("{s:s}", "status", "ready"));
 }
 
-int route_public_stock(req_t *rq)
+int routes_read_stock(req_t *rq, long long *out)
 {
     const char *sku = rq->params[0];
-    long long n = 0;
     if (!catalog_valid_id(sku))
         return http_reply_error(rq, 400, "invalid_sku", "SKU must be 1-50 characters of A-Z a-z 0-9 . _ -");
-    stock_rc rc = stock_get(rq->redis, sku, &n);
+    stock_rc rc = stock_get(rq->redis, sku, out);
     if (rc == STOCK_UNAVAILABLE)
         return http_reply_redis_down(rq);
     if (rc == STOCK_NOT_FOUND)
         return http_reply_error(rq, 404, "not_found", "unknown SKU %s", sku);
-    return http_reply_json(rq, 200, json_pack("{s:s,s:I}", "sku", sku, "stock", (json_int_t)n));
+    return 0;
+}
+
+int route_public_stock(req_t *rq)
+{
+    long long n = 0;
+    int status = routes_read_stock(rq, &n);
+    if (status)
+        return status;
+    return http_reply_json(rq, 200, json_pack("{s:s,s:I}", "sku", rq->params[0], "stock", (json_int_t)n));
 }
 
 int route_root(req_t *rq)

@@ -281,6 +281,18 @@ class Checks:
     def eq(self, got, want, what):
         return self.ok(got == want, "%s (got %r, want %r)" % (what, got, want))
 
+    def section(self, name, fn, *args):
+        """Run fn(self, *args) as a named part of the test: an exception is
+        one failed check (the other parts still run), and the time is shown."""
+        t0 = time.time()
+        try:
+            return fn(self, *args)
+        except Exception:
+            import traceback
+            self.ok(False, "%s raised:\n%s" % (name, traceback.format_exc()))
+        finally:
+            print("# %s: %.1f s" % (name, time.time() - t0), flush=True)
+
     def done(self):
         print("%s: %d passed, %d failed" % (self.name, self.passed, self.failed), flush=True)
         sys.exit(1 if self.failed or self.passed == 0 else 0)

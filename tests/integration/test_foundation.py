@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
 import harness
 from harness import (ADMIN_TOKEN, SECRET_KEY, SHOPSYNC_BIN, SOURCE_DIR, Checks, Redis, Shopsync, TempDir,
@@ -711,14 +710,7 @@ def main():
     ss = None
     t_start = time.time()
 
-    def section(name, fn, *args):
-        t0 = time.time()
-        try:
-            return fn(c, *args)
-        except Exception:
-            c.ok(False, "%s raised:\n%s" % (name, traceback.format_exc()))
-        finally:
-            print("# %s: %.1f s" % (name, time.time() - t0), flush=True)
+    section = c.section
 
     try:
         ss = Shopsync(tmp.path, redis.url).start()

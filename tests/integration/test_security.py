@@ -25,7 +25,6 @@ import socket
 import sys
 import threading
 import time
-import traceback
 import urllib.parse
 
 import harness
@@ -499,14 +498,7 @@ def main():
     ss = None
     t_start = time.time()
 
-    def section(name, fn, *args):
-        t0 = time.time()
-        try:
-            return fn(c, *args)
-        except Exception:
-            c.ok(False, "%s raised:\n%s" % (name, traceback.format_exc()))
-        finally:
-            print("# %s: %.1f s" % (name, time.time() - t0), flush=True)
+    section = c.section
 
     closed = "http://127.0.0.1:%d" % harness.free_port()
     try:

@@ -44,7 +44,8 @@ for t in "${targets[@]}"; do
   log=$work/$t/fuzz.log
   echo "fuzz: $t for ${seconds}s"
   rc=0
-  "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
+  # A fixed seed (SHOPSYNC_FUZZ_SEED) makes a CI finding reproducible.
+  "$bin" -seed="${SHOPSYNC_FUZZ_SEED:-1}" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=25 -print_final_stats=1 \
     -artifact_prefix="$artifacts" "$corpus" >"$log" 2>&1 || rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1 || true)

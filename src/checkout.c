@@ -28,22 +28,18 @@ static const redis_script_t apply_script = {
     "for i, u in ipairs(req.units) do\n"
     "  local r = stock_change(KEYS[6 + i], u[1], 'delta', -u[2], 'stripe_checkout', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
     "  if not r then\n"
-    "    redis.call('LPUSH', KEYS[6], cjson.encode({ts=ts, source='stripe', ref=ARGV[1], sku=u[1], quantity=u[2]}))\n"
-    "    redis.call('LTRIM', KEYS[6], 0, " LUA_ACTIVITY_MAX " - 1)\n"
+    "    record_unmatched(KEYS[6], {source='stripe', ref=ARGV[1], sku=u[1], quantity=u[2]}, ts)\n"
     "  end\n"
     "end\n"
-    "for _, m in ipairs(req.unmatched) do\n"
-    "  m.ts = ts\n"
-    "  redis.call('LPUSH', KEYS[6], cjson.encode(m))\n"
-    "  redis.call('LTRIM', KEYS[6], 0, " LUA_ACTIVITY_MAX " - 1)\n"
-    "end\n"
+    "for _, m in ipairs(req.unmatched) do record_unmatched(KEYS[6], m, ts) end\n"
     "redis.call('SET', KEYS[1], ts, 'EX', ARGV[4])\n"
     "return 1\n"};
 
 event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_line_t *lines,
                         size_t n, int *applied, char *err, size_t errlen)
 {
-    char fixed[6][300];
+    char ledger[STOCK_KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
     char (*sk)[300] = NULL;
     const char **keys = NULL;
     const char **skus = NULL;
@@ -83,14 +79,11 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
         }
         qty[k] += l->quantity;
     }
-    redis_key(fixed[0], 300, "checkout:stripe:%s", session_id);
-    redis_key(fixed[1], 300, "activity");
-    redis_key(fixed[2], 300, "oversells");
-    redis_key(fixed[3], 300, "push:dirty");
-    redis_key(fixed[4], 300, "stats");
-    redis_key(fixed[5], 300, "unmatched");
-    for (int i = 0; i < 6; i++)
-        keys[i] = fixed[i];
+    redis_key(ledger, sizeof(ledger), "checkout:stripe:%s", session_id);
+    stock_shared_keys(shared);
+    keys[0] = ledger;
+    for (int i = 0; i < STOCK_SHARED_KEYS; i++)
+        keys[1 + i] = shared[i];
     for (size_t k = 0; k < m; k++) {
         stock_key(sk[k], 300, skus[k]);
         keys[6 + k] = sk[k];

@@ -15,7 +15,9 @@
 /* stock_change(stock_key, sku, mode, n, reason, ref, ts, act_key, over_key,
  *              dirty_key, stats_key)
  * mode 'set' sets n, 'delta' adds n (negative n decrements with a floor).
- * Returns nil for an unknown SKU, else {new_stock, applied, shortfall}. */
+ * Returns nil for an unknown SKU, else {new_stock, applied, shortfall}.
+ * record_unmatched(unmatched_key, entry, ts) logs a sale line whose SKU the
+ * store does not know. */
 #define LUA_STOCK_PRELUDE \
     "local function stock_change(sk, sku, mode, n, reason, ref, ts, ak, ok, dk, stk)\n" \
     "  local cur = redis.call('GET', sk)\n" \
@@ -38,6 +40,11 @@
     "  end\n" \
     "  if applied ~= 0 or reason == 'admin' then redis.call('HINCRBY', dk, sku, 1) end\n" \
     "  return {new, applied, shortfall}\n" \
+    "end\n" \
+    "local function record_unmatched(uk, entry, ts)\n" \
+    "  entry.ts = ts\n" \
+    "  redis.call('LPUSH', uk, cjson.encode(entry))\n" \
+    "  redis.call('LTRIM', uk, 0, " LUA_ACTIVITY_MAX " - 1)\n" \
     "end\n"
 
 #endif

@@ -53,15 +53,10 @@ static const redis_script_t apply_script = {
     "for i, u in ipairs(req.units) do\n"
     "  local r = stock_change(KEYS[6 + i], u[1], 'delta', -u[2], 'tiktok_order', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
     "  if r then taken[u[1]] = -r[2] else\n"
-    "    redis.call('LPUSH', KEYS[6], cjson.encode({ts=ts, source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}))\n"
-    "    redis.call('LTRIM', KEYS[6], 0, " LUA_ACTIVITY_MAX " - 1)\n"
+    "    record_unmatched(KEYS[6], {source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}, ts)\n"
     "  end\n"
     "end\n"
-    "for _, m in ipairs(req.unmatched) do\n"
-    "  m.ts = ts\n"
-    "  redis.call('LPUSH', KEYS[6], cjson.encode(m))\n"
-    "  redis.call('LTRIM', KEYS[6], 0, " LUA_ACTIVITY_MAX " - 1)\n"
-    "end\n"
+    "for _, m in ipairs(req.unmatched) do record_unmatched(KEYS[6], m, ts) end\n"
     "redis.call('HSET', KEYS[1], 'state', 'applied', 'ts', ts, 'taken', cjson.encode(taken))\n"
     "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
     "return 'applied'\n"};
@@ -69,7 +64,8 @@ static const redis_script_t apply_script = {
 event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcome_t *outcome,
                       char *err, size_t errlen)
 {
-    char fixed[6][300];
+    char ledger[STOCK_KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
     char skus[MAX_ORDER_SKUS][TIKTOK_SKU_MAX];
     long long counts[MAX_ORDER_SKUS];
     char sk[MAX_ORDER_SKUS][300];
@@ -118,14 +114,11 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
         }
         counts[k]++;
     }
-    redis_key(fixed[0], 300, "order:tiktok:%s", order->id);
-    redis_key(fixed[1], 300, "activity");
-    redis_key(fixed[2], 300, "oversells");
-    redis_key(fixed[3], 300, "push:dirty");
-    redis_key(fixed[4], 300, "stats");
-    redis_key(fixed[5], 300, "unmatched");
-    for (int i = 0; i < 6; i++)
-        keys[i] = fixed[i];
+    redis_key(ledger, sizeof(ledger), "order:tiktok:%s", order->id);
+    stock_shared_keys(shared);
+    keys[0] = ledger;
+    for (int i = 0; i < STOCK_SHARED_KEYS; i++)
+        keys[1 + i] = shared[i];
     for (size_t k = 0; k < n; k++) {
         stock_key(sk[k], sizeof(sk[k]), skus[k]);
         keys[6 + k] = sk[k];

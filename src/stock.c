@@ -27,6 +27,14 @@ long long stock_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void stock_shared_keys(char keys[STOCK_SHARED_KEYS][STOCK_KEY_MAX])
+{
+    static const char *const names[STOCK_SHARED_KEYS] = {"activity", "oversells", "push:dirty", "stats",
+                                                         "unmatched"};
+    for (int i = 0; i < STOCK_SHARED_KEYS; i++)
+        redis_key(keys[i], STOCK_KEY_MAX, "%s", names[i]);
+}
+
 int stock_key(char *out, size_t cap, const char *sku)
 {
     return redis_key(out, cap, "stock:%s", sku);

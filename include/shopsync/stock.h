@@ -46,6 +46,13 @@ stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **
 /* Milliseconds since the epoch (activity timestamps). */
 long long stock_now_ms(void);
 
+#define STOCK_KEY_MAX 300
+#define STOCK_SHARED_KEYS 5
+
+/* The keys a sale script passes to stock_change after its ledger key, in
+ * KEYS order: activity, oversells, push:dirty, stats, unmatched. */
+void stock_shared_keys(char keys[STOCK_SHARED_KEYS][STOCK_KEY_MAX]);
+
 /* Redis key of sku's stock into out. Returns 0 or -1. */
 int stock_key(char *out, size_t cap, const char *sku);
 

@@ -346,3 +346,17 @@ def connect_shop(shopsync, sandbox, decision="approve"):
     callback = h["location"]
     st, h, _ = request("GET", callback)
     return callback, st, h
+
+
+def teardown(checks, ss, redis, tmp):
+    """End of a test: kill a shopsync still running, stop Redis, show the
+    shopsync log when something failed, remove the temp dir."""
+    if ss is not None and ss.proc.alive():
+        try:
+            ss.stop(signal.SIGKILL)
+        except AssertionError:
+            pass
+    redis.stop()
+    if checks.failed and ss is not None:
+        print("---- shopsync log (tail) ----\n" + ss.proc.output()[-4000:], file=sys.stderr)
+    tmp.cleanup()

@@ -14,7 +14,7 @@ import threading
 import time
 
 import harness
-from harness import (ADMIN_TOKEN, SECRET_KEY, SHOPSYNC_BIN, SOURCE_DIR, Checks, Redis, Shopsync, TempDir,
+from harness import (teardown, ADMIN_TOKEN, SECRET_KEY, SHOPSYNC_BIN, SOURCE_DIR, Checks, Redis, Shopsync, TempDir,
                      jrequest, request, wait_until)
 
 MIB = 1024 * 1024
@@ -727,15 +727,7 @@ def main():
         section("sigterm", check_sigterm, ss)
         section("embedded redis", check_embedded, tmp.path)
     finally:
-        if ss is not None and ss.proc.alive():
-            try:
-                ss.stop(signal.SIGKILL)
-            except AssertionError:
-                pass
-        redis.stop()
-        if c.failed and ss is not None:
-            print("---- shopsync log (tail) ----\n" + ss.proc.output()[-4000:], file=sys.stderr)
-        tmp.cleanup()
+        teardown(c, ss, redis, tmp)
     print("# total: %.1f s" % (time.time() - t_start), flush=True)
     c.done()
 

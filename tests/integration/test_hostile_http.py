@@ -22,7 +22,7 @@ import threading
 import time
 
 import harness
-from harness import ADMIN_TOKEN, SOURCE_DIR, Checks, Redis, Shopsync, TempDir, jrequest, request
+from harness import teardown, ADMIN_TOKEN, SOURCE_DIR, Checks, Redis, Shopsync, TempDir, jrequest, request
 
 MIB = 1024 * 1024
 TOKEN = ADMIN_TOKEN.encode()
@@ -428,15 +428,7 @@ def main():
              "no sanitizer report in the shopsync log")
         c.eq(ss.stop(signal.SIGTERM), 0, "shopsync exits 0 on SIGTERM after the hostile requests")
     finally:
-        if ss is not None and ss.proc.alive():
-            try:
-                ss.stop(signal.SIGKILL)
-            except AssertionError:
-                pass
-        redis.stop()
-        if c.failed and ss is not None:
-            print("---- shopsync log (tail) ----\n" + ss.proc.output()[-4000:], file=sys.stderr)
-        tmp.cleanup()
+        teardown(c, ss, redis, tmp)
     print("# total: %.1f s" % (time.time() - t_start), flush=True)
     c.done()
 

@@ -28,7 +28,7 @@ import time
 import urllib.parse
 
 import harness
-from harness import (ADMIN_TOKEN, SOURCE_DIR, Checks, Redis, Shopsync, TempDir, jrequest, request, wait_until)
+from harness import (teardown, ADMIN_TOKEN, SOURCE_DIR, Checks, Redis, Shopsync, TempDir, jrequest, request, wait_until)
 
 BEARER = {"Authorization": "Bearer " + ADMIN_TOKEN}
 ROUTE_RE = re.compile(r'\{"(GET|POST|PUT|DELETE)",\s*"([^"]+)",\s*([A-Z_ |]+),\s*(\w+)\}')
@@ -516,15 +516,7 @@ def main():
         section("tokens sealed", check_tokens_sealed, tmp.path)
         c.eq(ss.stop(signal.SIGTERM), 0, "shopsync exits 0 on SIGTERM")
     finally:
-        if ss is not None and ss.proc.alive():
-            try:
-                ss.stop(signal.SIGKILL)
-            except AssertionError:
-                pass
-        redis.stop()
-        if c.failed and ss is not None:
-            print("---- shopsync log (tail) ----\n" + ss.proc.output()[-4000:], file=sys.stderr)
-        tmp.cleanup()
+        teardown(c, ss, redis, tmp)
     print("# total: %.1f s" % (time.time() - t_start), flush=True)
     c.done()
 

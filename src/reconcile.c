@@ -18,6 +18,52 @@
 #include "shopsync/tiktok.h"
 
 #define BATCH 50
+/* How long a repair waits for a push worker that holds the SKU's lock. */
+#define REPAIR_WAIT_TRIES 100
+#define REPAIR_WAIT_MS 20
+
+/* Push sku's projection now. Push workers poll the dirty marks, so one of
+ * them may hold the SKU's lock for a moment (even just to find the push not
+ * due yet); waiting for it, instead of giving up, is what makes "repaired"
+ * mean "TikTok holds the projection now". Returns 1 when sent, 0 when the
+ * SKU stays marked for the push workers (*why, borrowed static text, says
+ * why). */
+static int repair_one(const config_t *cfg, redis_conn_t *r, connection_t *conn, const char *sku, const char **why)
+{
+    *why = "a push worker kept the SKU locked; it stays marked for the next push";
+    if (push_mark(r, sku) != 0) {
+        *why = "Redis unavailable";
+        return 0;
+    }
+    for (int attempt = 0; attempt < REPAIR_WAIT_TRIES; attempt++) {
+        push_rc p = push_sku(cfg, r, conn, sku, 1);
+        switch (p) {
+        case PUSH_SENT:
+            return 1;
+        case PUSH_NOTHING: {
+            struct timespec ts = {0, REPAIR_WAIT_MS * 1000000L};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        case PUSH_SKIPPED:
+            *why = "not on TikTok Shop: run Sync All Products";
+            return 0;
+        case PUSH_FAILED:
+            *why = "TikTok Shop refused the stock update (reason on the SKU)";
+            return 0;
+        case PUSH_RETRY:
+            *why = "TikTok Shop did not answer; the push workers retry it";
+            return 0;
+        case PUSH_NOT_CONNECTED:
+            *why = "TikTok Shop is not connected";
+            return 0;
+        case PUSH_UNAVAILABLE:
+            *why = "Redis unavailable";
+            return 0;
+        }
+    }
+    return 0;
+}
 
 int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int repair, json_t **report)
 {
@@ -84,9 +130,11 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
                                                    "projection", (json_int_t)proj, "tiktok",
                                                    tiktok_q >= 0 ? json_integer(tiktok_q) : json_null()));
             if (repair) {
-                push_mark(r, sku_of[k]);
-                if (push_sku(cfg, r, conn, sku_of[k], 1) == PUSH_SENT)
+                const char *why = NULL;
+                if (repair_one(cfg, r, conn, sku_of[k], &why))
                     repaired++;
+                else
+                    json_array_append_new(errors, json_pack("{s:s,s:s}", "sku", sku_of[k], "error", why));
             }
         }
         tiktok_inventories_free(&inv);

@@ -15,7 +15,10 @@
 #include "shopsync/redis.h"
 
 /* Run one reconciliation; *report (new) is
- * {"ts","checked","drift":[{"sku","store","projection","tiktok"}],"repaired","errors":[...]}.
+ * {"ts","checked","drift":[{"sku","store","projection","tiktok"}],"repaired","repair",
+ *  "errors":[{"error"} for a failed TikTok read, {"sku","error"} for a repair not sent]}.
+ * A repair pushes each drifted SKU's projection at once (waiting briefly for a
+ * push worker holding its lock); one not sent stays marked for the push workers.
  * Returns 0, 1 when the shop is not connected, -1 on failure. */
 int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int repair, json_t **report);
 

@@ -413,6 +413,20 @@ int connection_refresh(connection_t *c, int force)
         }
         return -1;
     }
+    if (force) {
+        /* A refresher may have finished between our read and our lock. */
+        rep = redis_cmd(c->r, "HGET %s tokens_updated_at", k);
+        long long upd_now = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
+        int fetched = rep != NULL;
+        if (rep)
+            freeReplyObject(rep);
+        if (!fetched)
+            goto unlock;
+        if (upd_now != upd && now_s() - upd_now < RECENT_REFRESH_S) {
+            rc = 0;
+            goto unlock;
+        }
+    }
     if (read_sealed(c, "refresh_token", refresh, sizeof(refresh)) != 0)
         goto unlock;
     char terr[512];

@@ -425,6 +425,17 @@ static void log_retry(const exec_t *x, const tiktok_result_t *res, int retry, lo
                         "message", res->message, "delay_ms", (json_int_t)delay));
 }
 
+/* 1 when the stored access token is no longer the one (borrowed) this
+ * attempt used: another thread or instance refreshed it meanwhile. */
+static int token_changed(tiktok_client_t *c, const char *used)
+{
+    char fresh[TIKTOK_TOKEN_MAX] = "", cipher[TIKTOK_CIPHER_MAX] = "";
+    int t = c->hooks.get_token(c->hooks.ctx, fresh, sizeof(fresh), cipher, sizeof(cipher));
+    int changed = t == 0 && fresh[0] && strcmp(fresh, used) != 0;
+    memset(fresh, 0, sizeof(fresh));
+    return changed;
+}
+
 /* The attempt loop shared by Open API calls and token calls. */
 static int execute(tiktok_client_t *c, const exec_t *x, tiktok_result_t *res)
 {
@@ -432,7 +443,7 @@ static int execute(tiktok_client_t *c, const exec_t *x, tiktok_result_t *res)
     char token_header[TIKTOK_TOKEN_MAX + 32], herr[256];
     http_response_t resp;
     buf_t url;
-    int retries = 0, refreshed = 0, rc = -1;
+    int retries = 0, refreshed = 0, rechecked = 0, rc = -1;
 
     memset(&resp, 0, sizeof(resp));
     buf_init(&resp.body, 0);
@@ -521,6 +532,12 @@ static int execute(tiktok_client_t *c, const exec_t *x, tiktok_result_t *res)
             }
             goto out;
         case TIKTOK_REAUTH:
+            /* A refresh elsewhere can retire the token this attempt read
+             * just before it was sent; that is not a lost authorization. */
+            if (x->authed && !rechecked && token_changed(c, token)) {
+                rechecked = 1;
+                continue;
+            }
             if (x->authed && c->hooks.mark_reauth)
                 c->hooks.mark_reauth(c->hooks.ctx, (int)res->code, res->message);
             goto out;

@@ -155,6 +155,7 @@ typedef struct hooks_state {
     int reauth_code;
     int rate_calls;
     int observe_calls;
+    int rotate_after_read; /* another thread refreshes right after a read */
     char last_api[128];
 } hooks_state_t;
 
@@ -166,6 +167,10 @@ static int hook_get_token(void *ctx, char *token, size_t cap, char *cipher, size
     h->get_token_calls++;
     snprintf(token, cap, "%s", h->token);
     snprintf(cipher, cipher_cap, "%s", h->cipher);
+    if (h->rotate_after_read) {
+        h->rotate_after_read = 0;
+        snprintf(h->token, sizeof(h->token), "tok-other");
+    }
     return h->get_token_rc;
 }
 
@@ -762,6 +767,40 @@ static void test_reauth_codes_mark_reauth(void **state)
     tiktok_client_free(c);
 }
 
+/* 105001 for a token that a refresh elsewhere retired after this attempt
+ * read it: retried once with the new token, not marked for re-authorization. */
+static void test_reauth_after_concurrent_refresh_retries(void **state)
+{
+    (void)state;
+    tiktok_client_t *c = make_client(5);
+    tiktok_call_t call = {.method = "GET", .path = "/logistics/202309/warehouses", .shop_scoped = 1};
+    tiktok_result_t res;
+
+    hs.rotate_after_read = 1;
+    server_push(200, NULL, "{\"code\":105001,\"message\":\"invalid access token\"}", NULL);
+    server_push(200, NULL, "{\"code\":0,\"message\":\"Success\",\"data\":{}}", NULL);
+    assert_int_equal(tiktok_call(c, &call, &res), 0);
+    assert_int_equal(hs.reauth_calls, 0);
+    assert_int_equal(srv.n_rec, 2);
+    assert_string_equal(srv.rec[0].token, "tok-1");
+    assert_string_equal(srv.rec[1].token, "tok-other");
+    tiktok_result_free(&res);
+
+    /* The new token is refused too: that is a lost authorization, reported
+     * once, without a third request. */
+    server_reset();
+    snprintf(hs.token, sizeof(hs.token), "tok-1");
+    hs.rotate_after_read = 1;
+    server_push(200, NULL, "{\"code\":105001,\"message\":\"invalid access token\"}", NULL);
+    server_push(200, NULL, "{\"code\":105001,\"message\":\"invalid access token\"}", NULL);
+    assert_int_equal(tiktok_call(c, &call, &res), -1);
+    assert_int_equal(res.kind, TIKTOK_REAUTH);
+    assert_int_equal(hs.reauth_calls, 1);
+    assert_int_equal(srv.n_rec, 2);
+    tiktok_result_free(&res);
+    tiktok_client_free(c);
+}
+
 static void test_non_json_502_retried_then_reported(void **state)
 {
     (void)state;
@@ -1254,6 +1293,7 @@ int main(void)
         cmocka_unit_test_setup(test_retry_429_then_ok_honours_retry_after, test_setup),
         cmocka_unit_test_setup(test_token_expired_refresh_once, test_setup),
         cmocka_unit_test_setup(test_reauth_codes_mark_reauth, test_setup),
+        cmocka_unit_test_setup(test_reauth_after_concurrent_refresh_retries, test_setup),
         cmocka_unit_test_setup(test_non_json_502_retried_then_reported, test_setup),
         cmocka_unit_test_setup(test_code0_wins_over_http_500_and_permanent_codes, test_setup),
         cmocka_unit_test_setup(test_oversized_body_refused, test_setup),

@@ -30,11 +30,6 @@ struct connection {
     int rate_wait_ms;            /* longest wait for a limiter slot */
 };
 
-static const redis_script_t unlock_script = {
-    "refresh_unlock",
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
-    "return 0\n"};
-
 static void conn_key(char *out, size_t cap)
 {
     redis_key(out, cap, "tiktok:connection");
@@ -444,13 +439,8 @@ int connection_refresh(connection_t *c, int force)
 unlock:
     memset(refresh, 0, sizeof(refresh));
     memset(&tok, 0, sizeof(tok));
-    {
-        const char *keys[] = {lock};
-        const char *args[] = {owner};
-        rep = redis_eval(c->r, &unlock_script, 1, keys, 1, args, NULL);
-        if (rep)
-            freeReplyObject(rep);
-    }
+    /* An unanswered unlock leaves the lock to expire by itself. */
+    redis_unlock(c->r, lock, owner);
     return rc;
 }
 

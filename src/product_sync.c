@@ -403,17 +403,20 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
         if (fn)
             fn(fn_ctx, done, total, id, status ? status : "failed");
     }
+    /* The lock goes before the job says it ended, so whoever sees the end
+     * can start the next sync at once; only our own lock is released. */
+    redis_unlock(r, lock, job_id);
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
     cmd_ignore(redis_cmd(r, "HSET %s state done finished_at %s", jk, now));
     rc = 0;
     goto out;
 fail:
+    redis_unlock(r, lock, job_id);
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
     cmd_ignore(redis_cmd(r, "HSET %s state failed error %s finished_at %s", jk, err, now));
     log_msg(LOG_WARN, "product_sync_job_failed", "%s", err);
 out:
     cmd_ignore(redis_cmd(r, "EXPIRE %s %d", rk, JOB_TTL_S));
-    cmd_ignore(redis_cmd(r, "DEL %s", lock));
     json_decref(products);
     json_decref(s.warehouses);
     connection_free(s.conn);

@@ -26,11 +26,6 @@ static const redis_script_t clear_script = {
     "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end\n"
     "return 0\n"};
 
-static const redis_script_t unlock_script = {
-    "push_unlock",
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
-    "return 0\n"};
-
 static void ignore(redisReply *rep)
 {
     if (rep)
@@ -92,15 +87,11 @@ static void release_stale_locks(redis_conn_t *r)
 {
     int kept = 0;
     for (int i = 0; i < n_stale_locks; i++) {
-        const char *k[] = {stale_locks[i].key};
-        const char *a[] = {stale_locks[i].owner};
-        redisReply *rep = redis_eval(r, &unlock_script, 1, k, 1, a, NULL);
-        if (!rep) {
+        if (redis_unlock(r, stale_locks[i].key, stale_locks[i].owner) < 0) {
             if (kept != i)
                 stale_locks[kept] = stale_locks[i];
             kept++;
         }
-        ignore(rep);
     }
     n_stale_locks = kept;
 }
@@ -111,12 +102,8 @@ static void unlock_item(redis_conn_t *r, item_t *it)
     if (!it->locked)
         return;
     redis_key(lock, sizeof(lock), "push:lock:%s", it->sku);
-    const char *k[] = {lock};
-    const char *a[] = {it->owner};
-    redisReply *rep = redis_eval(r, &unlock_script, 1, k, 1, a, NULL);
-    if (!rep)
+    if (redis_unlock(r, lock, it->owner) < 0)
         remember_stale_lock(lock, it->owner);
-    ignore(rep);
     it->locked = 0;
 }
 

@@ -291,6 +291,23 @@ static const char *error_body(const redisReply *r)
     return s;
 }
 
+static const redis_script_t unlock_script = {
+    "unlock",
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
+    "return 0\n"};
+
+int redis_unlock(redis_conn_t *c, const char *key, const char *owner)
+{
+    const char *keys[] = {key};
+    const char *args[] = {owner};
+    redisReply *rep = redis_eval(c, &unlock_script, 1, keys, 1, args, NULL);
+    if (!rep)
+        return -1;
+    int rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    freeReplyObject(rep);
+    return rc;
+}
+
 int redis_error_is(const redisReply *r, const char *code)
 {
     if (!r || r->type != REDIS_REPLY_ERROR)

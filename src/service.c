@@ -65,8 +65,13 @@ static void settle(app_t *app, redis_conn_t *r, connection_t *conn, queue_entry_
     }
     switch (rc) {
     case EVENT_DONE:
-        if (queue_ack(r, e) == 0)
-            metrics_add(M_EVENTS_PROCESSED, 1);
+        /* Counted before the ack removes the entry, so a reader who sees the
+         * queue empty also sees the count. A failed ack leaves the entry
+         * pending; its second handling is a no-op for the ledgers. */
+        metrics_add(M_EVENTS_PROCESSED, 1);
+        if (queue_ack(r, e) != 0)
+            log_event(LOG_WARN, "event_ack_failed", json_pack("{s:s,s:s}", "provider", e->provider, "event_id",
+                                                              e->event_id));
         break;
     case EVENT_RETRY:
         metrics_add(M_EVENTS_FAILED, 1);

@@ -49,6 +49,12 @@ redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,
                        const char **keys, int nargs, const char **args,
                        const size_t *arg_lens);
 
+/* Release a lock taken with SET key owner NX PX: deleted only while it still
+ * holds owner (both borrowed), so a lock that expired and was taken by
+ * someone else stays theirs. Returns 1 when deleted, 0 when not ours (or
+ * gone), -1 when Redis did not answer. */
+int redis_unlock(redis_conn_t *c, const char *key, const char *owner);
+
 /* For an error reply raised by one of our scripts with
  * redis.error_reply('CODE message'): 1 when its code is code. Redis 7 may
  * put "ERR " in front, which is skipped. */

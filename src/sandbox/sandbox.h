@@ -94,6 +94,8 @@ typedef struct sb_req {
     sb_params_t query;
     buf_t body;
     int form; /* body is application/x-www-form-urlencoded */
+    long long start_us; /* wall clock when the request was dispatched */
+    long long reply_us; /* wall clock just before an API envelope was sent, or 0 */
 } sb_req_t;
 
 /* A route handler: r is borrowed; it sends exactly one response and returns

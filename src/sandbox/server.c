@@ -151,6 +151,9 @@ static int send_envelope(sb_req_t *r, int http, long code, const char *message, 
         httpx_send_error(r->conn, 500, "internal", "out of memory");
         return 500;
     }
+    /* Taken before the first byte goes out: the client cannot act on the
+     * answer earlier, so request logs can order calls exactly. */
+    r->reply_us = sb_wall_us();
     httpx_send_json(r->conn, http, env, NULL);
     json_decref(env);
     return http;
@@ -473,10 +476,12 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
     sb_random_hex(8, rid);
     log_set_request_id(rid);
     long long t0 = sb_now_ms();
+    r.start_us = sb_wall_us();
     int status = handle(&r);
     log_event(LOG_INFO, "sandbox.request",
-              json_pack("{s:s,s:s,s:i,s:I}", "method", r.ri->request_method, "path", r.path,
-                        "status", status, "ms", (json_int_t)(sb_now_ms() - t0)));
+              json_pack("{s:s,s:s,s:i,s:I,s:I,s:I}", "method", r.ri->request_method, "path", r.path,
+                        "status", status, "ms", (json_int_t)(sb_now_ms() - t0), "start_us",
+                        (json_int_t)r.start_us, "reply_us", (json_int_t)r.reply_us));
     log_set_request_id(NULL);
     sb_params_free(&r.query);
     buf_free(&r.body);

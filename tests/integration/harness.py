@@ -63,6 +63,7 @@ class Redis:
     def __init__(self, workdir, port=None):
         self.dir = os.path.join(workdir, "redis")
         os.makedirs(self.dir, exist_ok=True)
+        self.fixed_port = port is not None
         self.port = port or free_port()
         self.proc = None
 
@@ -71,13 +72,24 @@ class Redis:
         return "redis://127.0.0.1:%d/0" % self.port
 
     def start(self):
-        self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "everysec",
-             "--save", "", "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: self.cli("PING").strip() == "PONG", what="redis-server")
-        return self
+        # A port picked free can be taken before redis-server binds it (by
+        # another test, or as some connection's local port): then pick again
+        # rather than talk to whoever holds it.
+        for attempt in range(5):
+            self.proc = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--dir", self.dir, "--appendonly", "yes", "--appendfsync", "everysec",
+                 "--save", "", "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_until(lambda: self.proc.poll() is not None or self.cli("PING").strip() == "PONG",
+                       what="redis-server")
+            if self.proc.poll() is None:
+                return self
+            if self.fixed_port:
+                break
+            self.port = free_port()
+        raise AssertionError("redis-server exited at start (port %d), see %s"
+                             % (self.port, os.path.join(self.dir, "redis.log")))
 
     def cli(self, *args):
         out = subprocess.run(["redis-cli", "-p", str(self.port), "--no-raw" if False else "--raw"] + list(args),
@@ -200,7 +212,10 @@ class Sandbox:
 
     def start(self):
         self.proc.start()
-        wait_until(lambda: request("GET", self.base + "/healthz")[0] == 200, what="sandbox")
+        wait_until(lambda: self.proc.proc.poll() is not None or request("GET", self.base + "/healthz")[0] == 200,
+                   what="sandbox")
+        if not self.proc.alive():
+            raise AssertionError("the sandbox exited at start:\n" + self.proc.output()[-2000:])
         return self
 
     def stop(self):
@@ -244,7 +259,10 @@ class Shopsync:
     def start(self, wait=True):
         self.proc.start()
         if wait:
-            wait_until(lambda: request("GET", self.base + "/healthz")[0] == 200, timeout=20, what="shopsync")
+            wait_until(lambda: self.proc.proc.poll() is not None or
+                       request("GET", self.base + "/healthz")[0] == 200, timeout=20, what="shopsync")
+            if not self.proc.alive():
+                raise AssertionError("shopsync exited at start:\n" + self.proc.output()[-2000:])
         return self
 
     def stop(self, sig=signal.SIGTERM):

@@ -631,7 +631,8 @@ def check_sigterm(c, ss):
     elapsed = time.time() - t0
     conn.close()
     c.eq(rc, 0, "SIGTERM: exit status")
-    c.ok(elapsed < 5, "SIGTERM: exited within 5 s (%.2f s, with an idle keep-alive connection open)" % elapsed)
+    # About 2.4 s here in both builds; 10 s leaves room for a loaded machine.
+    c.ok(elapsed < 10, "SIGTERM: exited within 10 s (%.2f s, with an idle keep-alive connection open)" % elapsed)
 
 
 def pid_alive(pid):
@@ -673,8 +674,9 @@ def check_embedded(c, workdir):
         c.eq((r.returncode, r.stdout.strip()), (0, "EMB-1 8"), "embedded: CLI uses the running embedded Redis")
         t0 = time.time()
         rc = ss.stop()
+        elapsed = time.time() - t0
         c.eq(rc, 0, "embedded: SIGTERM exit status")
-        c.ok(time.time() - t0 < 5, "embedded: stopped within 5 s")
+        c.ok(elapsed < 10, "embedded: stopped within 10 s (%.2f s)" % elapsed)
         c.ok(pid is not None and not pid_alive(pid), "embedded: redis-server child is gone after SIGTERM")
         s = socket.socket(socket.AF_UNIX)
         try:

@@ -93,6 +93,18 @@ def sku_tiktok(ss):
     return {s["sku"]: s["tiktok"] for p in doc["products"] for s in p["skus"]}
 
 
+def pushed(ss, sku, field, want, timeout=10.0):
+    """sku's tiktok[field] from the product list once it equals want, or its
+    last value after timeout: the push worker records a push only after the
+    sandbox has applied (and answered) it, so the sandbox can be ahead."""
+    deadline = time.time() + timeout
+    while True:
+        got = sku_tiktok(ss)[sku][field]
+        if got == want or time.time() >= deadline:
+            return got
+        time.sleep(0.05)
+
+
 def redis_text(redis):
     """Every key and value in Redis as one text, read type by type."""
     keys = [k for k in redis.cli("--scan").split("\n") if k]
@@ -346,10 +358,10 @@ def stock_push(ss, sb):
     want = projection(11)
     got = H.wait_until(lambda: sb_quantities(sb)["LAV-8OZ"] == want and sb_quantities(sb), what="LAV-8OZ push")
     checks.eq(got["LAV-8OZ"], want, "sandbox quantity follows the edit (11 - buffer)")
-    checks.eq(sku_tiktok(ss)["LAV-8OZ"]["last_pushed_quantity"], want, "products API shows the pushed quantity")
+    checks.eq(pushed(ss, "LAV-8OZ", "last_pushed_quantity", want), want, "products API shows the pushed quantity")
     st, doc = api(ss, "POST", "/api/admin/stock/LAV-16OZ", {"set": 3})
     H.wait_until(lambda: sb_quantities(sb)["LAV-16OZ"] == 1, what="LAV-16OZ push")
-    checks.eq(sku_tiktok(ss)["LAV-16OZ"]["last_pushed_quantity"], 1, "stock 3 pushes 1 with the buffer")
+    checks.eq(pushed(ss, "LAV-16OZ", "last_pushed_quantity", 1), 1, "stock 3 pushes 1 with the buffer")
 
 
 def expired_token(ss, sb, redis):
@@ -370,7 +382,7 @@ def expired_token(ss, sb, redis):
     s = status(ss)
     checks.eq((s["connected"], s["needs_reauth"]), (True, False), "still connected after the refresh")
     checks.ok(s["access_token_expires_at"] >= before, "expiry moved with the new token")
-    checks.eq(sku_tiktok(ss)["CIT-BAR"]["last_pushed_quantity"], projection(35), "the push went through")
+    checks.eq(pushed(ss, "CIT-BAR", "last_pushed_quantity", projection(35)), projection(35), "the push went through")
     st, job = api(ss, "POST", "/api/admin/tiktok/sync?wait=1")
     checks.eq((job["state"], job["updated"], job["failed"]), ("done", 3, 1), "sync after the refresh works")
 
@@ -432,7 +444,7 @@ def revoked(ss, sb, redis, code):
     s = status(ss)
     checks.eq((s["connected"], s["needs_reauth"], s["reauth_reason"]), (True, False, None), "reconnected")
     H.wait_until(lambda: sb_quantities(sb)["CED-8OZ"] == projection(7), what="the pending push")
-    checks.eq(sku_tiktok(ss)["CED-8OZ"]["status"], "synced", "pending push delivered after reconnecting")
+    checks.eq(pushed(ss, "CED-8OZ", "status", "synced"), "synced", "pending push delivered after reconnecting")
     secrets_sealed(ss, sb, redis, urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)["code"][0],
                    "after refresh and reconnect")
     checks.ok(code not in redis_text(redis), "first auth code still absent")

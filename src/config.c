@@ -153,6 +153,10 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->http_threads = (int)n;
     else
         bad = 1;
+    if (get_int("SHOPSYNC_HTTP_KEEPALIVE_MS", 500, 0, 60000, &n, err, errlen) == 0)
+        cfg->http_keepalive_ms = (int)n;
+    else
+        bad = 1;
     if (get_int("SHOPSYNC_STOCK_BUFFER", 0, 0, 1000000, &n, err, errlen) == 0)
         cfg->stock_buffer = n;
     else

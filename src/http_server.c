@@ -257,14 +257,20 @@ static int log_message(const struct mg_connection *conn, const char *message)
 
 struct mg_context *http_server_start(app_t *app, const route_t *routes, char *err, size_t errlen)
 {
-    char threads[16];
+    char threads[16], keepalive[16];
     snprintf(threads, sizeof(threads), "%d", app->cfg->http_threads);
+    snprintf(keepalive, sizeof(keepalive), "%d", app->cfg->http_keepalive_ms);
+    /* A civetweb worker thread stays with a kept-alive connection until its
+     * next request or keep_alive_timeout_ms: idle connections (a relay's
+     * pool, a browser) hold threads, and once every thread is held a new
+     * connection, a webhook among them, waits that long. The timeout is
+     * therefore short; back-to-back requests on a connection are unaffected. */
     const char *options[] = {
         "listening_ports", app->cfg->listen,
         "num_threads", threads,
         "request_timeout_ms", "5000",
-        "keep_alive_timeout_ms", "5000",
-        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", keepalive,
+        "enable_keep_alive", app->cfg->http_keepalive_ms > 0 ? "yes" : "no",
         "tcp_nodelay", "1",
         "enable_directory_listing", "no",
         "max_request_size", "16384",

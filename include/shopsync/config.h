@@ -20,6 +20,7 @@ typedef struct config {
     char web_dir[CONFIG_STR];      /* SHOPSYNC_WEB_DIR */
     int workers;                   /* SHOPSYNC_WORKERS */
     int http_threads;              /* SHOPSYNC_HTTP_THREADS */
+    int http_keepalive_ms;         /* SHOPSYNC_HTTP_KEEPALIVE_MS */
     long long stock_buffer;        /* SHOPSYNC_STOCK_BUFFER */
     char redis_url[CONFIG_STR];    /* REDIS_URL; empty = embedded redis-server */
     char redis_prefix[64];         /* SHOPSYNC_REDIS_PREFIX */

@@ -4,8 +4,8 @@ the status it must get (None: the server closes the connection without an
 answer) and is followed by a /healthz check that the service is still up.
 Then the cases that need more than one request: chunked bodies that must be
 applied, a truncated body whose client goes away, a slow client that must
-not hold up others and is cut off, and catalog type errors that must name
-the field.
+not hold up others and is cut off, idle kept-alive connections that must
+not hold up a webhook, and catalog type errors that must name the field.
 
 Expected codes follow the current behaviour where the protocol leaves a
 choice (civetweb answers some requests itself); a 5xx or a crash is always a
@@ -361,6 +361,45 @@ def check_slow_client(c, ss):
     c.eq(request("GET", ss.base + "/healthz")[0], 200, "after the slow client: /healthz 200")
 
 
+def check_idle_keepalive(c, ss):
+    """As many idle kept-alive connections as HTTP threads (a relay's pool,
+    a few browser tabs): each holds a civetweb thread until its keep-alive
+    timeout, so a webhook on a new connection waits for one to expire. It
+    must still be answered well inside TikTok's 3 s, and the idle
+    connections are closed by the server."""
+    threads = int(ss.env.get("SHOPSYNC_HTTP_THREADS", "32"))
+    idle = []
+    try:
+        for _ in range(threads):
+            s = socket.create_connection(("127.0.0.1", ss.port), timeout=10)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            idle.append(s)
+        answered = sum(1 for s in idle if s.recv(4096).startswith(b"HTTP/1.1 200"))
+        c.eq(answered, len(idle), "%d kept-alive connections answered once each (%d HTTP threads)"
+             % (len(idle), threads))
+        body = json.dumps({"type": 99, "tts_notification_id": "idle-keepalive-%d" % time.time(),
+                           "shop_id": "1", "data": {}}).encode()
+        t0 = time.time()
+        st, _, _ = request("POST", ss.base + "/api/tiktok/webhook", body,
+                           {"Content-Type": "application/json",
+                            "Authorization": harness.tiktok_webhook_signature(body)}, timeout=10)
+        took = time.time() - t0
+        c.eq(st, 200, "a webhook on a new connection beside the idle ones: 200")
+        c.ok(took < 1.5, "that webhook was answered in %.2f s (TikTok gives up at 3 s)" % took)
+        closed = 0
+        deadline = time.time() + 5
+        for s in idle:
+            s.settimeout(max(0.1, deadline - time.time()))
+            try:
+                closed += s.recv(4096) == b""
+            except OSError:
+                pass
+        c.eq(closed, len(idle), "the server closed all %d idle connections within 5 s" % len(idle))
+    finally:
+        for s in idle:
+            s.close()
+
+
 def check_catalog_types(c, ss):
     """Numbers (and other types) where the catalog wants strings: 400 naming
     the field."""
@@ -421,6 +460,7 @@ def main():
         section("nul paths", check_nul_paths, ss)
         section("truncated bodies", check_truncated, ss)
         section("slow client", check_slow_client, ss)
+        section("idle keep-alive", check_idle_keepalive, ss)
         section("catalog types", check_catalog_types, ss)
         c.ok(ss.proc.alive(), "shopsync is still running after the hostile requests")
         out = ss.proc.output()

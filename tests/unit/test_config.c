@@ -89,6 +89,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->data_dir, "./var");
     assert_int_equal(cfg->workers, 4);
     assert_int_equal(cfg->http_threads, 32);
+    assert_int_equal(cfg->http_keepalive_ms, 500);
     assert_int_equal(cfg->stock_buffer, 0);
     assert_string_equal(cfg->redis_url, "");
     assert_string_equal(cfg->redis_prefix, "shopsync:");
@@ -178,6 +179,13 @@ static void test_bad_other_integers(void **state)
     setenv("SHOPSYNC_HTTP_THREADS", "1", 1);
     load_fails_naming("SHOPSYNC_HTTP_THREADS", NULL);
     unsetenv("SHOPSYNC_HTTP_THREADS");
+    setenv("SHOPSYNC_HTTP_KEEPALIVE_MS", "60001", 1);
+    load_fails_naming("SHOPSYNC_HTTP_KEEPALIVE_MS", "from 0 to 60000", NULL);
+    setenv("SHOPSYNC_HTTP_KEEPALIVE_MS", "0", 1);
+    config_t *cfg = load_ok();
+    assert_int_equal(cfg->http_keepalive_ms, 0);
+    free(cfg);
+    unsetenv("SHOPSYNC_HTTP_KEEPALIVE_MS");
     setenv("SHOPSYNC_MAX_ATTEMPTS", "many", 1);
     load_fails_naming("SHOPSYNC_MAX_ATTEMPTS", NULL);
 }

@@ -59,4 +59,8 @@ int http_reply_redis_down(req_t *rq);
  * Sets *why to a static reason on failure. */
 int http_admin_authorized(req_t *rq, const char **why);
 
+/* 1 when the request's X-CSRF-Token header equals csrf (borrowed: the token
+ * of the session its cookie names), compared in constant time. */
+int http_csrf_ok(req_t *rq, const char *csrf);
+
 #endif

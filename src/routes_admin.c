@@ -42,10 +42,20 @@ int route_login(req_t *rq)
 
 int route_logout(req_t *rq)
 {
-    char sid[SESSION_ID_HEX + 8];
+    char sid[SESSION_ID_HEX + 8], csrf[SESSION_ID_HEX + 8];
     const char *h = mg_get_header(rq->conn, "Cookie");
-    if (h && mg_get_cookie(h, SESSION_COOKIE, sid, sizeof(sid)) > 0 && session_delete(rq->redis, sid) != 0)
-        return http_reply_redis_down(rq);
+    if (h && mg_get_cookie(h, SESSION_COOKIE, sid, sizeof(sid)) > 0) {
+        int rc = session_lookup(rq->redis, sid, csrf, sizeof(csrf));
+        if (rc < 0)
+            return http_reply_redis_down(rq);
+        /* Ending a live session is a state change like any other: another
+         * site must not be able to sign the seller out. A cookie naming no
+         * live session is only cleared. */
+        if (rc == 0 && !http_csrf_ok(rq, csrf))
+            return http_reply_error(rq, 403, "csrf", "missing or wrong X-CSRF-Token header; still signed in");
+        if (rc == 0 && session_delete(rq->redis, sid) != 0)
+            return http_reply_redis_down(rq);
+    }
     json_t *v = json_pack("{s:b}", "ok", 1);
     httpx_send_json(rq->conn, 200, v, "Set-Cookie: " SESSION_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n");
     json_decref(v);

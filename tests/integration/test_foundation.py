@@ -176,8 +176,14 @@ def check_auth(c, ss):
     st, doc = jrequest("GET", base + "/api/admin/products", headers={"Cookie": "shopsync_session=" + "a" * 64})
     c.eq(st, 401, "an unknown session id is refused")
 
-    st, h, data = request("POST", base + "/api/admin/logout", headers=cookie)
-    c.eq(st, 200, "logout")
+    st, doc = jrequest("POST", base + "/api/admin/logout", headers=cookie)
+    c.eq((st, (doc or {}).get("error", {}).get("code")), (403, "csrf"), "logout without X-CSRF-Token: 403 csrf")
+    st, doc = jrequest("GET", base + "/api/admin/session", headers=cookie)
+    c.eq(st, 200, "session endpoint: still signed in after the refused logout")
+    h2 = dict(cookie)
+    h2["X-CSRF-Token"] = csrf
+    st, h, data = request("POST", base + "/api/admin/logout", headers=h2)
+    c.eq(st, 200, "logout with the csrf token")
     c.ok("Max-Age=0" in h.get("set-cookie", ""), "logout clears the cookie")
     st, doc = jrequest("GET", base + "/api/admin/products", headers=cookie)
     c.eq(st, 401, "cookie no longer works after logout")

@@ -239,6 +239,16 @@ def check_csrf(c, ss):
                             ("the session id as the csrf token", {"X-CSRF-Token": sid})):
             st, doc = jrequest(method, ss.base + path, body, dict(cookie, **extra))
             c.eq((st, err_code(doc)), (403, "csrf"), "%s %s with the cookie and %s" % (method, path, what))
+    # Logout is public (it must clear a stale cookie) but ends a live session
+    # only with that session's token: another site cannot sign the seller out.
+    for what, extra in (("no X-CSRF-Token", {}), ("another session's X-CSRF-Token", {"X-CSRF-Token": csrf2}),
+                        ("the session id as the csrf token", {"X-CSRF-Token": sid})):
+        st, doc = jrequest("POST", ss.base + "/api/admin/logout", None, dict(cookie, **extra))
+        c.eq((st, err_code(doc)), (403, "csrf"), "POST /api/admin/logout with the cookie and %s" % what)
+    st, _ = jrequest("GET", ss.base + "/api/admin/session", None, cookie)
+    c.eq(st, 200, "the session survived the refused logouts")
+    st, doc = jrequest("POST", ss.base + "/api/admin/logout", None, {"Cookie": "shopsync_session=" + "b" * 64})
+    c.eq(st, 200, "logout with a cookie naming no live session only clears it")
     # The same token passes the check (a harmless route: a stock change of 0
     # on an unknown SKU is a 404 from the handler, past authentication).
     st, doc = jrequest("POST", ss.base + "/api/admin/stock/NO-SUCH", {"delta": 0},
@@ -306,7 +316,9 @@ def check_cookie_and_headers(c, ss, workdir, redis):
     dump = redis_dump(redis.port)
     c.eq([k for k, (t, v) in dump.items() if sid.encode() in k or sid.encode() in v], [],
          "the session id itself is in no Redis key or value")
-    st, h, _ = request("POST", ss.base + "/api/admin/logout", headers={"Cookie": "shopsync_session=%s" % sid})
+    st, h, _ = request("POST", ss.base + "/api/admin/logout",
+                       headers={"Cookie": "shopsync_session=%s" % sid, "X-CSRF-Token": csrf})
+    c.eq(st, 200, "logout with the session's csrf token")
     out = h.get("set-cookie", "")
     c.ok(out.startswith("shopsync_session=;") and "Max-Age=0" in out and "HttpOnly" in out and
          "SameSite=Strict" in out and "Path=/" in out, "logout clears the cookie with the same attributes: %r" % out)

@@ -43,7 +43,7 @@ static const redis_script_t store_script = {
     "  for _, d in ipairs(it.drop) do\n"
     "    redis.call('HDEL', KEYS[2], d.sku)\n"
     "    redis.call('DEL', KEYS[d.k])\n"
-    "    redis.call('HDEL', KEYS[5], d.sku)\n"
+    "    redis.call('HINCRBY', KEYS[5], d.sku, 1)\n"
     "  end\n"
     "  for _, s in ipairs(it.skus) do\n"
     "    redis.call('HSET', KEYS[2], s.sku, it.id)\n"
@@ -61,7 +61,10 @@ static const redis_script_t store_script = {
     "return n\n"};
 
 /* KEYS: 1 products, 2 sku_owner, 3 dirty, then stock keys. ARGV: id, old
- * doc, then the SKUs in the order of their stock keys. */
+ * doc, then the SKUs in the order of their stock keys. A removed SKU is
+ * marked for a push, like one removed from a product by the store script:
+ * a SKU on TikTok Shop that is no longer in the catalog is pushed as 0 so
+ * it stops selling there. */
 static const redis_script_t delete_script = {
     "catalog_delete",
     "local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
@@ -70,7 +73,7 @@ static const redis_script_t delete_script = {
     "redis.call('HDEL', KEYS[1], ARGV[1])\n"
     "for i = 3, #ARGV do\n"
     "  redis.call('HDEL', KEYS[2], ARGV[i])\n"
-    "  redis.call('HDEL', KEYS[3], ARGV[i])\n"
+    "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1)\n"
     "  redis.call('DEL', KEYS[i + 1])\n"
     "end\n"
     "return 1\n"};

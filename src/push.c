@@ -227,12 +227,11 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
             continue;
         long long stock = 0;
         stock_rc s = stock_get(r, it->sku, &stock);
-        if (s == STOCK_NOT_FOUND) {
-            clear_dirty(r, dirty, it->sku, it->version);
-            unlock_item(r, it);
-            continue;
-        }
-        if (s != STOCK_OK) {
+        /* Mapped on TikTok Shop but no longer in the catalog (its product
+         * was deleted or lost this SKU): it must stop selling there. */
+        if (s == STOCK_NOT_FOUND)
+            stock = 0;
+        else if (s != STOCK_OK) {
             rc = PUSH_UNAVAILABLE;
             goto out;
         }

@@ -119,7 +119,11 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
                 if (strcmp(inv.items[j].sku_id, ids[k]) == 0)
                     tiktok_q = inv.items[j].total_available_quantity;
             long long stock = 0;
-            if (stock_get(r, sku_of[k], &stock) != STOCK_OK)
+            stock_rc s = stock_get(r, sku_of[k], &stock);
+            /* A mapped SKU gone from the catalog should show 0, as push sends. */
+            if (s == STOCK_NOT_FOUND)
+                stock = 0;
+            else if (s != STOCK_OK)
                 continue;
             long long proj = stock - cfg->stock_buffer < 0 ? 0 : stock - cfg->stock_buffer;
             checked++;

@@ -42,8 +42,9 @@ catalog_rc catalog_validate(const json_t *doc, json_t **out, char *err, size_t e
 
 /* Write normalised products (borrowed array) in one atomic step: products are
  * created or replaced, SKUs a replaced product no longer lists are removed
- * with their stock, stock given in the input is set (reason "import"), new
- * SKUs without stock start at 0. *n_skus receives the SKU count. */
+ * with their stock and marked for a push (TikTok Shop then shows 0), stock
+ * given in the input is set (reason "import"), new SKUs without stock start
+ * at 0. *n_skus receives the SKU count. */
 catalog_rc catalog_store(redis_conn_t *r, const json_t *products, size_t *n_skus,
                          char *err, size_t errlen);
 
@@ -53,7 +54,8 @@ catalog_rc catalog_list(redis_conn_t *r, json_t **out);
 /* One product (new object) with stock, or CATALOG_NOT_FOUND. */
 catalog_rc catalog_get(redis_conn_t *r, const char *id, json_t **out);
 
-/* Delete a product, its SKUs and their stock. */
+/* Delete a product, its SKUs and their stock; the SKUs are marked for a push,
+ * which sends 0 for those on TikTok Shop. */
 catalog_rc catalog_delete(redis_conn_t *r, const char *id, char *err, size_t errlen);
 
 /* Product id owning sku into out (cap bytes). */

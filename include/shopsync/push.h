@@ -5,6 +5,7 @@
  * Inventory for every warehouse of the SKU, and clears the mark only if no
  * change happened meanwhile. One push per SKU at a time (a lock), at most one
  * per SHOPSYNC_PUSH_INTERVAL_MS per SKU, so bursts collapse into few calls.
+ * A SKU on TikTok Shop that is no longer in the catalog is pushed as 0.
  */
 #ifndef SHOPSYNC_PUSH_H
 #define SHOPSYNC_PUSH_H

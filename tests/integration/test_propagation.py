@@ -10,8 +10,9 @@ OAuth dance and synced:
           (coalesced pushes), unknown and deauthorization webhooks;
   quiet — the sandbox's TikTok webhooks go to a closed port, so TikTok can
           change behind shopsync's back: an order first seen cancelled, dead
-          letters and their replay (SHOPSYNC_MAX_ATTEMPTS=2), and
-          reconciliation (SHOPSYNC_STOCK_BUFFER=1).
+          letters and their replay (SHOPSYNC_MAX_ATTEMPTS=2),
+          reconciliation (SHOPSYNC_STOCK_BUFFER=1), and SKUs removed from
+          the catalog going to 0 on TikTok.
 """
 import hashlib
 import hmac
@@ -446,6 +447,33 @@ def reconcile(s, skus):
     checks.eq(s.stock(sku), store, "8: store stock itself untouched by reconciliation")
 
 
+def withdrawn(s, skus):
+    """A SKU removed from the catalog stops selling on TikTok Shop: a PUT that
+    drops it or a DELETE of its product pushes 0; the listing and its
+    mapping stay, and reconciliation counts it as 0."""
+    wd = {"WD-1": 6, "WD-2": 4}
+    doc = U.catalog(s.port, wd, per_product=2)
+    product = doc["products"][0]
+    checks.eq(s.import_catalog(wd, per_product=2)[0], 200, "9: a two-SKU product imported")
+    checks.eq(s.sync()[1].get("state"), "done", "9: synced")
+    s.wait_converged(list(wd), buffer=1)
+    checks.eq({k: s.tiktok_qty()[k] for k in wd}, {"WD-1": 5, "WD-2": 3}, "9: TikTok shows stock - 1")
+    st, _ = s.admin("PUT", "/api/admin/products/" + product["id"], dict(product, skus=product["skus"][:1]))
+    checks.eq(st, 200, "9: PUT without WD-2")
+    checks.eq(H.jrequest("GET", s.base + "/api/stock/WD-2")[0], 404, "9: WD-2 is gone from the store")
+    H.wait_until(lambda: s.tiktok_qty().get("WD-2") == 0, timeout=15, interval=0.2, what="WD-2 at 0 on TikTok")
+    checks.eq({k: s.tiktok_qty()[k] for k in wd}, {"WD-1": 5, "WD-2": 0}, "9: WD-2 pushed as 0, WD-1 unchanged")
+    st, _ = s.admin("DELETE", "/api/admin/products/" + product["id"])
+    checks.eq(st, 200, "9: DELETE the product")
+    H.wait_until(lambda: s.tiktok_qty().get("WD-1") == 0, timeout=15, interval=0.2, what="WD-1 at 0 on TikTok")
+    s.wait_drained()
+    checks.eq({k: s.tiktok_qty()[k] for k in wd}, {"WD-1": 0, "WD-2": 0}, "9: both SKUs at 0 on TikTok")
+    st, doc = s.admin("POST", "/api/admin/reconcile", {"repair": False})
+    rep = doc.get("report") or {}
+    checks.eq((st, rep.get("checked"), rep.get("drift")), (200, len(skus) + 2, []),
+              "9: reconcile checks the removed SKUs too and finds no drift")
+
+
 def main():
     tmp = H.TempDir()
     main_stack = quiet = None
@@ -477,6 +505,7 @@ def main():
         cancelled_first(quiet)
         dlq(quiet)
         reconcile(quiet, list(qskus))
+        withdrawn(quiet, list(qskus))
     except Exception:
         import traceback
         traceback.print_exc()

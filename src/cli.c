@@ -318,8 +318,11 @@ static int cmd_serve(const config_t *cfg)
     while (sigwait(&stop_signals, &sig) != 0)
         ;
     log_msg(LOG_INFO, "stopping", "signal %d: stopping", sig);
-    /* Stop taking requests first, then let workers finish or release what
-     * they hold. */
+    /* The flag first, so a sync running on a request thread (?wait=1) ends
+     * between products and mg_stop does not wait for a whole catalog; then
+     * stop taking requests; then let workers finish or release what they
+     * hold. */
+    atomic_store(&app.stopping, 1);
     http_server_stop(ctx);
     rc = 0;
 stop_service:

@@ -16,18 +16,41 @@
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
 #include "shopsync/skumap.h"
+#include "shopsync/stock.h"
 #include "shopsync/tiktok.h"
 
 #define JOB_TTL_S (7 * 86400)
-#define LOCK_TTL_S 3600
+/* The running job renews the lock before every product and image, so it
+ * only has to outlive one step (a download of at most 20 s, a TikTok call
+ * with its retries); a job whose instance died frees the lock this long
+ * after its last step, and its status then says it was interrupted. */
+#define LOCK_TTL_S 300
 #define IMAGE_MAX (5 * 1024 * 1024)
+#define INTERRUPTED "interrupted: the shopsync instance running this sync stopped; run Sync All Products again"
+
+/* KEYS: 1 job hash, 2 lock. ARGV: job id, state, finished_at, error. The
+ * job's end and the lock's release are one step, so no reader sees a
+ * running job without its lock (which means interrupted). */
+static const redis_script_t finish_script = {
+    "sync_finish",
+    "redis.call('HSET', KEYS[1], 'state', ARGV[2], 'finished_at', ARGV[3])\n"
+    "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end\n"
+    "if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end\n"
+    "return 1\n"};
 
 typedef struct sync_ctx {
     const config_t *cfg;
     redis_conn_t *r;
     connection_t *conn;
     json_t *warehouses; /* owned: sales warehouse ids, primary first */
+    const char *job_id; /* borrowed */
+    char lock[128];
 } sync_ctx_t;
+
+static void keep_lock(sync_ctx_t *s)
+{
+    redis_lock_extend(s->r, s->lock, s->job_id, (long long)LOCK_TTL_S * 1000);
+}
 
 static void job_key(char *out, size_t cap, const char *id, const char *suffix)
 {
@@ -126,6 +149,7 @@ static int image_uri(sync_ctx_t *s, const char *url, char *uri, size_t cap, char
         return 0;
     }
     cmd_ignore(rep);
+    keep_lock(s);
     buf_t img;
     buf_init(&img, IMAGE_MAX);
     char ct[128];
@@ -217,6 +241,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         const char *uri_ptrs[9];
         tiktok_sku_spec_t specs[CATALOG_MAX_SKUS];
         tiktok_stock_t stock[CATALOG_MAX_SKUS];
+        long long have[CATALOG_MAX_SKUS]; /* store stock the quantity came from */
         tiktok_attr_t attrs[CATALOG_MAX_SKUS][3];
         char sku_ids[CATALOG_MAX_SKUS][64];
     } *w = calloc(1, sizeof(*w));
@@ -245,6 +270,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         const char *sku = json_string_value(json_object_get(x, "sku"));
         long long have = json_integer_value(json_object_get(x, "stock"));
         long long q = have - cfg->stock_buffer;
+        w->have[i] = have;
         w->stock[i].warehouse_id = primary;
         w->stock[i].quantity = q < 0 ? 0 : q > TIKTOK_MAX_QUANTITY ? TIKTOK_MAX_QUANTITY : q;
         memset(&w->specs[i], 0, sizeof(w->specs[i]));
@@ -345,9 +371,14 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
                 continue;
             skumap_set(s->r, w->specs[i].seller_sku, ref.product_id, ref.skus[k].id, wh);
             skumap_record_push(s->r, w->specs[i].seller_sku, 1, w->stock[i].quantity, NULL);
-            /* The quantity sent was read before the call; a sale since then
-             * is caught by the push that this mark triggers. */
-            cmd_ignore(redis_cmd(s->r, "HINCRBY %s %s 1", dirty, w->specs[i].seller_sku));
+            /* The quantity sent was read when the job began. If the stock
+             * is different now, the call may have overwritten a newer push:
+             * mark the SKU so the current value goes out. If it is the
+             * same, any change in between marked the SKU itself, so a
+             * second call would only repeat this one. */
+            long long now_stock = -1;
+            if (stock_get(s->r, w->specs[i].seller_sku, &now_stock) != STOCK_OK || now_stock != w->have[i])
+                cmd_ignore(redis_cmd(s->r, "HINCRBY %s %s 1", dirty, w->specs[i].seller_sku));
         }
     }
     json_decref(wh);
@@ -358,17 +389,26 @@ out:
     return result;
 }
 
-int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *job_id,
+static void finish(sync_ctx_t *s, const char *jk, const char *state, const char *error)
+{
+    char now[32];
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    const char *keys[] = {jk, s->lock};
+    const char *args[] = {s->job_id, state, now, error};
+    cmd_ignore(redis_eval(s->r, &finish_script, 2, keys, 4, args, NULL));
+}
+
+int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop,
                               product_sync_progress_fn fn, void *fn_ctx)
 {
-    char jk[128], rk[128], lock[128], now[32], err[1024];
+    char jk[128], rk[128], err[1024];
     json_t *products = NULL;
-    sync_ctx_t s = {cfg, r, NULL, NULL};
+    sync_ctx_t s = {cfg, r, NULL, NULL, job_id, ""};
     int rc = -1;
 
     job_key(jk, sizeof(jk), job_id, "");
     job_key(rk, sizeof(rk), job_id, ":results");
-    redis_key(lock, sizeof(lock), "sync:lock");
+    redis_key(s.lock, sizeof(s.lock), "sync:lock");
     s.conn = connection_open(cfg, r);
     if (!s.conn) {
         snprintf(err, sizeof(err), "out of memory");
@@ -386,6 +426,15 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
     long long done = 0, total = (long long)json_array_size(products);
     json_array_foreach(products, i, p) {
         const char *id = json_string_value(json_object_get(p, "id"));
+        /* Between products, never inside one: a product is created or
+         * edited whole. */
+        if (stop && atomic_load(stop)) {
+            snprintf(err, sizeof(err),
+                     "interrupted: shopsync was stopping after %lld of %lld products; run Sync All Products again",
+                     done, total);
+            goto fail;
+        }
+        keep_lock(&s);
         err[0] = '\0';
         const char *status = sync_one(&s, p, err, sizeof(err));
         json_t *row = json_pack("{s:s,s:s,s:s,s:o}", "id", id, "title",
@@ -403,17 +452,11 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
         if (fn)
             fn(fn_ctx, done, total, id, status ? status : "failed");
     }
-    /* The lock goes before the job says it ended, so whoever sees the end
-     * can start the next sync at once; only our own lock is released. */
-    redis_unlock(r, lock, job_id);
-    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-    cmd_ignore(redis_cmd(r, "HSET %s state done finished_at %s", jk, now));
+    finish(&s, jk, "done", "");
     rc = 0;
     goto out;
 fail:
-    redis_unlock(r, lock, job_id);
-    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-    cmd_ignore(redis_cmd(r, "HSET %s state failed error %s finished_at %s", jk, err, now));
+    finish(&s, jk, "failed", err);
     log_msg(LOG_WARN, "product_sync_job_failed", "%s", err);
 out:
     cmd_ignore(redis_cmd(r, "EXPIRE %s %d", rk, JOB_TTL_S));
@@ -423,9 +466,9 @@ out:
     return rc;
 }
 
-int product_sync_run(const config_t *cfg, redis_conn_t *r, const char *job_id)
+int product_sync_run(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop)
 {
-    return product_sync_run_progress(cfg, r, job_id, NULL, NULL);
+    return product_sync_run_progress(cfg, r, job_id, stop, NULL, NULL);
 }
 
 int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out)
@@ -444,12 +487,27 @@ int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out)
         return 1;
     }
     redisReply **e = rep->element;
+    int interrupted = 0;
+    if (strcmp(e[0]->str, "running") == 0) {
+        char lock[128];
+        redis_key(lock, sizeof(lock), "sync:lock");
+        redisReply *l = redis_cmd(r, "GET %s", lock);
+        if (!l) {
+            freeReplyObject(rep);
+            return -1;
+        }
+        interrupted = !(l->type == REDIS_REPLY_STRING && strcmp(l->str, job_id) == 0);
+        freeReplyObject(l);
+    }
 #define NUM(i) (e[i]->type == REDIS_REPLY_STRING ? json_integer(strtoll(e[i]->str, NULL, 10)) : json_integer(0))
-    json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "job_id", job_id, "state", e[0]->str,
+    json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "job_id", job_id, "state",
+                          interrupted ? "failed" : e[0]->str,
                           "total", NUM(1), "done", NUM(2), "created", NUM(3), "updated", NUM(4), "failed", NUM(5),
                           "started_at", NUM(6), "finished_at",
                           e[7]->type == REDIS_REPLY_STRING ? json_integer(strtoll(e[7]->str, NULL, 10)) : json_null(),
-                          "error", e[8]->type == REDIS_REPLY_STRING && e[8]->len ? json_string(e[8]->str) : json_null());
+                          "error", interrupted ? json_string(INTERRUPTED)
+                                   : e[8]->type == REDIS_REPLY_STRING && e[8]->len ? json_string(e[8]->str)
+                                                                                   : json_null());
 #undef NUM
     freeReplyObject(rep);
     json_t *results = json_array();

@@ -308,6 +308,25 @@ int redis_unlock(redis_conn_t *c, const char *key, const char *owner)
     return rc;
 }
 
+static const redis_script_t extend_script = {
+    "lock_extend",
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end\n"
+    "return 0\n"};
+
+int redis_lock_extend(redis_conn_t *c, const char *key, const char *owner, long long ttl_ms)
+{
+    char ttl[32];
+    snprintf(ttl, sizeof(ttl), "%lld", ttl_ms);
+    const char *keys[] = {key};
+    const char *args[] = {owner, ttl};
+    redisReply *rep = redis_eval(c, &extend_script, 1, keys, 2, args, NULL);
+    if (!rep)
+        return -1;
+    int rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    freeReplyObject(rep);
+    return rc;
+}
+
 int redis_error_is(const redisReply *r, const char *code)
 {
     if (!r || r->type != REDIS_REPLY_ERROR)

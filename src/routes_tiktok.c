@@ -159,12 +159,12 @@ int route_tiktok_sync_start(req_t *rq)
         return http_reply_redis_down(rq);
     if (blocking) {
         json_t *st = NULL;
-        product_sync_run(rq->app->cfg, rq->redis, job);
+        product_sync_run(rq->app->cfg, rq->redis, job, &rq->app->stopping);
         if (product_sync_get(rq->redis, job, &st) != 0)
             return http_reply_redis_down(rq);
         return http_reply_json(rq, 200, st);
     }
-    if (service_run_job(rq->app->cfg, job) != 0)
+    if (service_run_job(rq->app, job) != 0)
         return http_reply_error(rq, 500, "internal", "could not start the sync job");
     return http_reply_json(rq, 202, json_pack("{s:s}", "job_id", job));
 }

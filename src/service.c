@@ -6,6 +6,8 @@
 #include "service.h"
 
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,7 +280,7 @@ void service_stop(app_t *app)
 }
 
 typedef struct job_arg {
-    const config_t *cfg;
+    app_t *app;
     char job_id[PRODUCT_SYNC_JOB_ID_HEX + 1];
 } job_arg_t;
 
@@ -286,8 +288,10 @@ static void *job_thread(void *arg)
 {
     job_arg_t *a = arg;
     redis_conn_t *r = redis_conn_new();
+    /* The stop flag ends the job between products, so a SIGTERM does not
+     * wait for a whole catalog. */
     if (r)
-        product_sync_run(a->cfg, r, a->job_id);
+        product_sync_run(a->app->cfg, r, a->job_id, &a->app->stopping);
     redis_conn_free(r);
     free(a);
     pthread_mutex_lock(&jobs_lock);
@@ -297,14 +301,14 @@ static void *job_thread(void *arg)
     return NULL;
 }
 
-int service_run_job(const config_t *cfg, const char *job_id)
+int service_run_job(app_t *app, const char *job_id)
 {
     job_arg_t *a = calloc(1, sizeof(*a));
     pthread_t t;
     pthread_attr_t attr;
     if (!a)
         return -1;
-    a->cfg = cfg;
+    a->app = app;
     snprintf(a->job_id, sizeof(a->job_id), "%s", job_id);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -351,6 +355,17 @@ static void progress(void *ctx, long long done, long long total, const char *id,
     }
 }
 
+/* Set by SIGINT/SIGTERM during `shopsync sync`: the job then ends between
+ * products as failed (interrupted) and frees its lock, instead of leaving a
+ * running job that blocks the next sync until the lock expires. */
+static atomic_int cli_sync_stop;
+
+static void on_cli_stop(int sig)
+{
+    (void)sig;
+    atomic_store(&cli_sync_stop, 1);
+}
+
 static int cmd_sync(const config_t *cfg, redis_conn_t *r)
 {
     char job[PRODUCT_SYNC_JOB_ID_HEX + 1];
@@ -370,7 +385,17 @@ static int cmd_sync(const config_t *cfg, redis_conn_t *r)
     if (http_client_global_init() != 0)
         return 1;
     int tty = isatty(2);
-    product_sync_run_progress(cfg, r, job, progress, &tty);
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_cli_stop;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    product_sync_run_progress(cfg, r, job, &cli_sync_stop, progress, &tty);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (tty && atomic_load(&cli_sync_stop))
+        fputc('\n', stderr);
     json_t *st = NULL;
     int code = 1;
     if (product_sync_get(r, job, &st) == 0) {

@@ -18,8 +18,9 @@ int service_start(app_t *app, char *err, size_t errlen);
 void service_stop(app_t *app);
 
 /* Run product sync job job_id on a background thread (service_stop waits
- * for it). Returns 0 or -1. */
-int service_run_job(const config_t *cfg, const char *job_id);
+ * for it; app->stopping ends it between products). app borrowed, must
+ * outlive the job. Returns 0 or -1. */
+int service_run_job(app_t *app, const char *job_id);
 
 /* TikTok connection status for `shopsync status` (new object in *out). */
 int service_status(const config_t *cfg, redis_conn_t *r, json_t **out);

@@ -13,6 +13,7 @@
 #define SHOPSYNC_PRODUCT_SYNC_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "shopsync/config.h"
@@ -32,10 +33,14 @@ typedef enum {
 product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *job_id);
 
 /* Run job job_id to the end on this thread (r borrowed), then release the
- * lock. Returns 0, or -1 when the job failed as a whole. */
-int product_sync_run(const config_t *cfg, redis_conn_t *r, const char *job_id);
+ * lock. stop (borrowed, may be NULL) is read between products: once set,
+ * the job ends as failed, saying it was interrupted. Returns 0, or -1 when
+ * the job failed as a whole. */
+int product_sync_run(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop);
 
-/* Job status (new object) in the API shape. Returns 0, 1 unknown, -1. */
+/* Job status (new object) in the API shape. A job still marked running
+ * whose lock is gone (its instance died) is reported failed, interrupted.
+ * Returns 0, 1 unknown, -1. */
 int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out);
 
 /* The last job's status (new object) or NULL in *out. Returns 0 or -1. */
@@ -46,7 +51,7 @@ typedef void (*product_sync_progress_fn)(void *ctx, long long done, long long to
                                          const char *id, const char *status);
 
 /* As product_sync_run, reporting progress (fn may be NULL). */
-int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *job_id,
+int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop,
                               product_sync_progress_fn fn, void *ctx);
 
 #endif

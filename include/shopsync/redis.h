@@ -55,6 +55,11 @@ redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,
  * gone), -1 when Redis did not answer. */
 int redis_unlock(redis_conn_t *c, const char *key, const char *owner);
 
+/* Give a lock taken as above ttl_ms more to live, only while it still holds
+ * owner (both borrowed): a long job's heartbeat. Returns 1 when extended, 0
+ * when not ours (or gone), -1 when Redis did not answer. */
+int redis_lock_extend(redis_conn_t *c, const char *key, const char *owner, long long ttl_ms);
+
 /* For an error reply raised by one of our scripts with
  * redis.error_reply('CODE message'): 1 when its code is code. Redis 7 may
  * put "ERR " in front, which is skipped. */

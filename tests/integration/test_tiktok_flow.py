@@ -3,12 +3,14 @@ and a real redis-server. Connecting (OAuth state, deny, failed exchange,
 replay), tokens sealed at rest, Sync All Products (images uploaded once, a
 broken image reported, stock buffer, create then update, async jobs and
 their 409s), stock pushes, a transparently refreshed access token, absorbed
-429s, revoked authorization and reconnecting, disconnecting, and the
-`shopsync sync` / `shopsync status` commands.
+429s, syncs interrupted by SIGTERM, kill -9 and Ctrl-C, revoked
+authorization and reconnecting, disconnecting, and the `shopsync sync` /
+`shopsync status` commands.
 """
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 import urllib.parse
@@ -319,7 +321,7 @@ def first_sync(ss, sb, redis):
     return {p["id"]: sorted(s["id"] for s in p["skus"]) for p in prods}
 
 
-def resync_async(ss, sb, ids_before):
+def resync_async(ss, sb, redis, ids_before):
     c0 = sb_state(sb)["counters"]
     # Slow the sandbox so the job is certainly still running for the second POST.
     faults(sb, {"latency_ms": 150})
@@ -332,6 +334,11 @@ def resync_async(ss, sb, ids_before):
               "second sync while one runs: 409 with the running job id")
     st, running = api(ss, "GET", "/api/admin/tiktok/sync/" + job_id)
     checks.eq((st, running["state"], running["finished_at"]), (200, "running", None), "job reads as running")
+    # A sale while the job runs: its push may land before the job's edit of
+    # that product, which carries the stock read when the job began. The job
+    # must see the change and push again, or TikTok keeps the stale value.
+    st, doc = api(ss, "POST", "/api/admin/stock/CIT-BAR", {"delta": -1})
+    checks.eq((st, doc["stock"]), (200, 39), "a sale of CIT-BAR while the sync runs")
     faults(sb, {"latency_ms": 0})
     progress = []
     job = wait_job(ss, job_id, progress)
@@ -346,6 +353,15 @@ def resync_async(ss, sb, ids_before):
     prods = sb_state(sb)["products"]
     checks.eq({p["id"]: sorted(s["id"] for s in p["skus"]) for p in prods}, ids_before,
               "same product and SKU ids after the re-sync")
+    H.wait_until(lambda: dirty_count(redis) == 0, what="pushes settled after the re-sync")
+    checks.eq(sb_quantities(sb)["CIT-BAR"], projection(39), "the sale made during the sync is on TikTok")
+    c2 = sb_state(sb)["counters"]
+    checks.ok(1 <= c2["inventory_updates"] - c0["inventory_updates"] <= 3,
+              "Update Inventory only for the SKU that changed during the re-sync (%d calls); the edits carried "
+              "the other quantities" % (c2["inventory_updates"] - c0["inventory_updates"]))
+    st, doc = api(ss, "POST", "/api/admin/stock/CIT-BAR", {"delta": 1})
+    checks.eq((st, doc["stock"]), (200, 40), "CIT-BAR back to 40")
+    H.wait_until(lambda: sb_quantities(sb)["CIT-BAR"] == projection(40), what="CIT-BAR pushed back")
     st, doc = api(ss, "GET", "/api/admin/tiktok/sync/0123456789abcdef")
     checks.eq(st, 404, "unknown job: 404")
     st, doc = api(ss, "GET", "/api/admin/tiktok/sync/nothex")
@@ -419,6 +435,86 @@ def cli_sync(ss, sb):
     checks.eq(len(sb_state(sb)["products"]), 4, "sandbox now has 4 products")
     checks.eq(sb_quantities(sb)["BRK-1"], projection(5), "fixed product's quantity")
     checks.eq(status(ss)["last_sync"]["created"], 1, "the CLI's job is the service's last_sync")
+
+
+def job(ss, job_id):
+    st, doc = api(ss, "GET", "/api/admin/tiktok/sync/" + job_id)
+    if st != 200:
+        raise AssertionError("job %s answered %d" % (job_id, st))
+    return doc
+
+
+def started_slow_sync(ss, sb):
+    """An async sync with TikTok answering after 1 s, once its first product
+    is done (so it is certainly mid-catalog). Returns the job id."""
+    faults(sb, {"latency_ms": 1000})
+    st, doc = api(ss, "POST", "/api/admin/tiktok/sync")
+    checks.eq(st, 202, "slow sync started")
+    job_id = doc.get("job_id", "")
+    H.wait_until(lambda: job(ss, job_id)["done"] >= 1, timeout=30, interval=0.05, what="first product synced")
+    return job_id
+
+
+def interrupted_sync(ss, sb, redis):
+    """SIGTERM ends a running sync between products instead of waiting for
+    the whole catalog; the job says it was interrupted and frees its lock. A
+    job whose instance was killed keeps its lock until the lock expires (at
+    most 300 s, renewed at every step while alive), then reads as
+    interrupted. `shopsync sync` stopped by Ctrl-C ends the same way."""
+    H.wait_until(lambda: dirty_count(redis) == 0, what="pushes settled")
+    job_id = started_slow_sync(ss, sb)
+    t0 = time.time()
+    rc = ss.stop()
+    took = time.time() - t0
+    faults(sb, {"latency_ms": 0})
+    checks.eq(rc, 0, "SIGTERM during a sync: shopsync exits 0")
+    checks.ok(took < 8, "SIGTERM during a sync: stopped in %.1f s" % took)
+    checks.eq(redis.cli("EXISTS", "shopsync:sync:lock").strip(), "0", "the stopped job freed the sync lock")
+    ss.start()
+    j = job(ss, job_id)
+    checks.eq(j["state"], "failed", "the stopped job reads as failed")
+    checks.ok(j["done"] < j["total"], "it stopped between products (%d of %d), not after the catalog"
+              % (j["done"], j["total"]))
+    checks.ok((j["error"] or "").startswith("interrupted: shopsync was stopping after %d of %d" % (j["done"], j["total"])),
+              "its error says it was interrupted and how far it got: %r" % j["error"])
+    st, doc = api(ss, "POST", "/api/admin/tiktok/sync?wait=1")
+    checks.eq((st, doc["state"], doc["updated"], doc["failed"]), (200, "done", 4, 0),
+              "a new sync starts at once and completes")
+
+    job_id = started_slow_sync(ss, sb)
+    ss.proc.kill9()
+    faults(sb, {"latency_ms": 0})
+    ss.start()
+    pttl = int(redis.cli("PTTL", "shopsync:sync:lock").strip() or -2)
+    checks.ok(0 < pttl <= 300000, "a killed job's lock expires by itself (%d ms left)" % pttl)
+    checks.eq(job(ss, job_id)["state"], "running", "while its lock lives, the killed job reads as running")
+    st, doc = api(ss, "POST", "/api/admin/tiktok/sync")
+    checks.eq((st, doc["error"]["code"]), (409, "sync_running"), "and a new sync is refused meanwhile")
+    redis.cli("DEL", "shopsync:sync:lock")  # what its expiry does
+    j = job(ss, job_id)
+    checks.eq((j["state"], (j["error"] or "").startswith("interrupted: the shopsync instance running this sync stopped")),
+              ("failed", True), "once the lock is gone the killed job reads as failed, interrupted: %r" % j["error"])
+    checks.eq(status(ss)["last_sync"]["state"], "failed", "status shows the interrupted job as the last sync")
+
+    faults(sb, {"latency_ms": 1000})
+    p = subprocess.Popen([H.SHOPSYNC_BIN, "sync"], env=ss.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    H.wait_until(lambda: (status(ss)["last_sync"] or {}).get("job_id") not in (None, job_id) and
+                 status(ss)["last_sync"]["done"] >= 1, timeout=30, interval=0.05, what="CLI sync under way")
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=30)
+    faults(sb, {"latency_ms": 0})
+    checks.eq(p.returncode, 1, "`shopsync sync` stopped by SIGINT exits 1")
+    checks.ok("failed" in out and "error: interrupted: shopsync was stopping" in out,
+              "and says it was interrupted: %r" % out.strip())
+    checks.eq(redis.cli("EXISTS", "shopsync:sync:lock").strip(), "0", "the CLI job freed the sync lock")
+    st, doc = api(ss, "POST", "/api/admin/tiktok/sync?wait=1")
+    checks.eq((st, doc["state"]), (200, "done"), "a sync after the interrupted ones completes")
+    # A push the kill -9 cut off mid-call keeps its SKU's lock until the lock
+    # expires (40 s); the SKU stays marked and goes out after that.
+    t0 = time.time()
+    H.wait_until(lambda: dirty_count(redis) == 0, timeout=90, interval=0.2, what="pushes settled after the kill")
+    print("# pushes settled %.1f s after the last sync" % (time.time() - t0), flush=True)
 
 
 def revoked(ss, sb, redis, code):
@@ -510,11 +606,12 @@ def main():
         code = connect(ss, sb, redis)
         secrets_sealed(ss, sb, redis, code, "after connect")
         ids = first_sync(ss, sb, redis)
-        resync_async(ss, sb, ids)
+        resync_async(ss, sb, redis, ids)
         stock_push(ss, sb)
         expired_token(ss, sb, redis)
         throttled(ss, sb, redis)
         cli_sync(ss, sb)
+        interrupted_sync(ss, sb, redis)
         revoked(ss, sb, redis, code)
         disconnect(ss, redis)
         other_shop(ss, sb, redis)

@@ -19,47 +19,69 @@
 
 /* KEYS: 1 ledger, 2 activity, 3 oversells, 4 dirty, 5 stats, 6 unmatched,
  * 7.. stock keys in the order of ARGV[4].units.
- * ARGV: 1 order id, 2 'cancelled' or 'active', 3 ts ms, 4 JSON
- * {"units":[[sku,n],...],"unmatched":[{...}]}, 5 ledger ttl. */
+ * ARGV: 1 order id, 2 'cancelled' (the whole order) or 'active', 3 ts ms,
+ * 4 JSON {"units":[[sku,active lines],...],"unmatched":[{...}]} where a SKU
+ * whose lines are all cancelled is listed with 0, 5 ledger ttl.
+ * The ledger keeps what the order took per SKU ("taken", after the floor
+ * at 0) and what was given back ("back"). An applied order keeps at most
+ * min(taken, active lines) per SKU; whatever it took beyond that is given
+ * back once, so a line cancelled on its own restocks its unit and a later
+ * full cancellation restocks the rest. A fetch older than one already
+ * applied shows more active lines and gives nothing back twice. */
 static const redis_script_t apply_script = {
     "order_apply",
     LUA_STOCK_PRELUDE
     "local state = redis.call('HGET', KEYS[1], 'state')\n"
     "local req = cjson.decode(ARGV[4])\n"
     "local ts = tonumber(ARGV[3])\n"
-    "if ARGV[2] == 'cancelled' then\n"
-    "  if not state then\n"
-    "    redis.call('HSET', KEYS[1], 'state', 'cancelled_first', 'ts', ts)\n"
-    "    redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "local cancelled = ARGV[2] == 'cancelled'\n"
+    "if not state and cancelled then\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'cancelled_first', 'ts', ts)\n"
+    "  redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
     /* No stock change, but TikTok restocked the units on its side: a push
      * made between the sale and its cancellation (which overwrote TikTok's
      * decrement) would otherwise leave TikTok above the projection. */
-    "    for i, u in ipairs(req.units) do\n"
-    "      if redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], u[1], 1) end\n"
-    "    end\n"
-    "    return 'cancelled_first'\n"
-    "  end\n"
-    "  if state ~= 'applied' then return 'noop' end\n"
-    "  local taken = cjson.decode(redis.call('HGET', KEYS[1], 'taken'))\n"
     "  for i, u in ipairs(req.units) do\n"
-    "    local n = taken[u[1]] or 0\n"
-    "    if n > 0 then stock_change(KEYS[6 + i], u[1], 'delta', n, 'tiktok_cancel', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5]) end\n"
+    "    if redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], u[1], 1) end\n"
     "  end\n"
+    "  return 'cancelled_first'\n"
+    "end\n"
+    "if not state then\n"
+    "  local taken = {}\n"
+    "  for i, u in ipairs(req.units) do\n"
+    "    if u[2] > 0 then\n"
+    "      local r = stock_change(KEYS[6 + i], u[1], 'delta', -u[2], 'tiktok_order', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "      if r then taken[u[1]] = -r[2] else\n"
+    "        record_unmatched(KEYS[6], {source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}, ts)\n"
+    "      end\n"
+    /* Lines cancelled before the order was first seen: as above. */
+    "    elseif redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], u[1], 1) end\n"
+    "  end\n"
+    "  for _, m in ipairs(req.unmatched) do record_unmatched(KEYS[6], m, ts) end\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'applied', 'ts', ts, 'taken', cjson.encode(taken))\n"
+    "  redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
+    "  return 'applied'\n"
+    "end\n"
+    "if state ~= 'applied' then return 'noop' end\n"
+    "local taken = cjson.decode(redis.call('HGET', KEYS[1], 'taken'))\n"
+    "local back = cjson.decode(redis.call('HGET', KEYS[1], 'back') or '{}')\n"
+    "local given = 0\n"
+    "for i, u in ipairs(req.units) do\n"
+    "  local t = taken[u[1]] or 0\n"
+    "  local keep = cancelled and 0 or math.min(t, u[2])\n"
+    "  local d = t - keep - (back[u[1]] or 0)\n"
+    "  if d > 0 then\n"
+    "    stock_change(KEYS[6 + i], u[1], 'delta', d, 'tiktok_cancel', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "    back[u[1]] = (back[u[1]] or 0) + d\n"
+    "    given = given + d\n"
+    "  end\n"
+    "end\n"
+    "if given > 0 then redis.call('HSET', KEYS[1], 'back', cjson.encode(back)) end\n"
+    "if cancelled then\n"
     "  redis.call('HSET', KEYS[1], 'state', 'restocked', 'restocked_at', ts)\n"
     "  return 'restocked'\n"
     "end\n"
-    "if state then return 'noop' end\n"
-    "local taken = {}\n"
-    "for i, u in ipairs(req.units) do\n"
-    "  local r = stock_change(KEYS[6 + i], u[1], 'delta', -u[2], 'tiktok_order', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
-    "  if r then taken[u[1]] = -r[2] else\n"
-    "    record_unmatched(KEYS[6], {source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}, ts)\n"
-    "  end\n"
-    "end\n"
-    "for _, m in ipairs(req.unmatched) do record_unmatched(KEYS[6], m, ts) end\n"
-    "redis.call('HSET', KEYS[1], 'state', 'applied', 'ts', ts, 'taken', cjson.encode(taken))\n"
-    "redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
-    "return 'applied'\n"};
+    "return given > 0 and 'restocked_lines' or 'noop'\n"};
 
 event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcome_t *outcome,
                       char *err, size_t errlen)
@@ -95,7 +117,10 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
             if (m == 1)
                 sku[0] = '\0';
         }
+        int line_cancelled = strcmp(li->display_status, "CANCELLED") == 0;
         if (!sku[0]) {
+            if (line_cancelled)
+                continue;
             json_array_append_new(unmatched, json_pack("{s:s,s:s,s:s,s:s,s:i}", "source", "tiktok", "ref", order->id,
                                                        "sku", li->seller_sku, "sku_id", li->sku_id, "quantity", 1));
             continue;
@@ -112,7 +137,10 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
             snprintf(skus[n], sizeof(skus[n]), "%s", sku);
             counts[n++] = 0;
         }
-        counts[k]++;
+        /* A cancelled line still lists its SKU (with 0 if no line of it
+         * is left), so the ledger can give its unit back. */
+        if (!line_cancelled)
+            counts[k]++;
     }
     redis_key(ledger, sizeof(ledger), "order:tiktok:%s", order->id);
     stock_shared_keys(shared);
@@ -124,7 +152,13 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
         keys[6 + k] = sk[k];
         json_array_append_new(units, json_pack("[s,I]", skus[k], (json_int_t)counts[k]));
     }
-    int cancelled = strcmp(order->status, "CANCELLED") == 0;
+    int any_active = 0;
+    for (size_t k = 0; k < n; k++)
+        any_active |= counts[k] > 0;
+    /* Every line cancelled is the whole order cancelled, whatever the order
+     * status says yet. */
+    int cancelled = strcmp(order->status, "CANCELLED") == 0 ||
+                    (order->n_line_items > 0 && !any_active && json_array_size(unmatched) == 0);
     req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
     req_text = jsonx_dump(req);
     char ts[32], ttl[32];
@@ -135,10 +169,11 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     if (!rep)
         goto out;
     if (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS) {
-        *outcome = strcmp(rep->str, "applied") == 0     ? ORDER_APPLIED
-                   : strcmp(rep->str, "restocked") == 0 ? ORDER_RESTOCKED
+        *outcome = strcmp(rep->str, "applied") == 0           ? ORDER_APPLIED
+                   : strcmp(rep->str, "restocked") == 0       ? ORDER_RESTOCKED
+                   : strcmp(rep->str, "restocked_lines") == 0 ? ORDER_RESTOCKED_LINES
                    : strcmp(rep->str, "cancelled_first") == 0 ? ORDER_CANCELLED_FIRST
-                                                                : ORDER_NOOP;
+                                                              : ORDER_NOOP;
         rc = EVENT_DONE;
     } else if (rep->type == REDIS_REPLY_ERROR) {
         snprintf(err, errlen, "ledger script failed: %s", rep->str);
@@ -290,6 +325,7 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
                                                           orders.items[0].status, "outcome",
                                                           outcome == ORDER_APPLIED     ? "applied"
                                                           : outcome == ORDER_RESTOCKED ? "restocked"
+                                                          : outcome == ORDER_RESTOCKED_LINES ? "restocked_lines"
                                                           : outcome == ORDER_CANCELLED_FIRST ? "cancelled_first"
                                                                                              : "noop"));
         tiktok_orders_free(&orders);

@@ -1,13 +1,14 @@
 /*
  * orders — the TikTok order ledger. An order is applied to store stock the
- * first time it is seen in any non-cancelled status (all its units, once);
- * an applied order that becomes CANCELLED is restocked exactly once (the
- * units actually taken); an order first seen cancelled is never decremented
- * (its SKUs are marked for a push, since TikTok restocked them on its side).
- * Each transition is one Redis script over the ledger entry and the stock.
+ * first time it is seen in any non-cancelled status (the units of its lines
+ * not cancelled, once); a line cancelled later gives its unit back once, and
+ * an applied order that becomes CANCELLED gives back the rest of what it
+ * took, once; an order first seen cancelled is never decremented (its SKUs
+ * are marked for a push, since TikTok restocked them on its side). Each
+ * transition is one Redis script over the ledger entry and the stock.
  *
  * Redis: P order:tiktok:<order id> (hash: state applied|restocked|
- * cancelled_first, units JSON), kept 90 days.
+ * cancelled_first, taken and back as JSON per SKU), kept 90 days.
  */
 #ifndef SHOPSYNC_ORDERS_H
 #define SHOPSYNC_ORDERS_H
@@ -30,6 +31,7 @@ typedef enum {
 typedef enum {
     ORDER_APPLIED,
     ORDER_RESTOCKED,
+    ORDER_RESTOCKED_LINES, /* cancelled lines of a live order given back */
     ORDER_CANCELLED_FIRST,
     ORDER_NOOP
 } order_outcome_t;

@@ -409,6 +409,7 @@ typedef struct tiktok_line_item {
     char sku_id[TIKTOK_ID_MAX];
     char seller_sku[TIKTOK_SKU_MAX];
     char product_id[TIKTOK_ID_MAX];
+    char display_status[48]; /* e.g. TO_SHIP; CANCELLED for a cancelled line */
 } tiktok_line_item_t;
 
 typedef struct tiktok_order {

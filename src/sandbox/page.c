@@ -99,12 +99,25 @@ static int orders_html(buf_t *b, sb_store_t *s)
              field(b, json_object_get(o, "payment"), "total_amount") ||
              buf_appendf(b, "</td><td>%lld</td><td>",
                          (long long)json_integer_value(json_object_get(o, "create_time")));
+        size_t live = 0, k;
+        json_t *li;
+        json_array_foreach(items, k, li) {
+            const char *ds = json_string_value(json_object_get(li, "display_status"));
+            live += !(ds && strcmp(ds, "CANCELLED") == 0);
+        }
         if (strcmp(status, "CANCELLED") != 0)
             rc = rc || buf_appends(b, "<form method=\"post\" action=\"/sandbox/orders/") ||
                  sb_html_escape(b, id) ||
                  buf_appends(b, "/cancel\"><button class=\"cancel\" type=\"submit\" "
                                 "data-order=\"") ||
                  sb_html_escape(b, id) || buf_appends(b, "\">Cancel</button></form>");
+        /* A buyer may cancel one item of a multi-item order. */
+        if (strcmp(status, "CANCELLED") != 0 && live > 1)
+            rc = rc || buf_appends(b, "<form method=\"post\" action=\"/sandbox/orders/") ||
+                 sb_html_escape(b, id) ||
+                 buf_appends(b, "/cancel\"><input type=\"hidden\" name=\"units\" value=\"1\">"
+                                "<button class=\"cancel-one\" type=\"submit\" data-order=\"") ||
+                 sb_html_escape(b, id) || buf_appends(b, "\">Cancel 1 item</button></form>");
         rc = rc || buf_appends(b, "</td></tr>");
     }
     return rc || buf_appends(b, "</table>");

@@ -206,36 +206,52 @@ out:
     return st;
 }
 
-/* Give back the units of a cancelled order to the default warehouse. */
-static void restock(sb_store_t *s, const json_t *order)
+/* Give back the unit of a cancelled line item to the default warehouse.
+ * Lock held. */
+static void restock_line(sb_store_t *s, const json_t *li)
 {
-    size_t i;
-    json_t *li;
-    json_array_foreach(json_object_get(order, "line_items"), i, li) {
-        json_t *sku = sb_store_sku(s, json_string_value(json_object_get(li, "sku_id")), NULL, NULL);
-        if (!sku)
-            continue; /* the SKU was edited away since the sale */
-        json_t *stock = sb_store_sku_stock(sku, sb_warehouses[0].id);
-        if (!stock) {
-            json_array_append_new(json_object_get(sku, "inventory"),
-                                  json_pack("{s:s,s:i}", "warehouse_id", sb_warehouses[0].id,
-                                            "quantity", 0));
-            stock = sb_store_sku_stock(sku, sb_warehouses[0].id);
-        }
-        json_int_t q = json_integer_value(json_object_get(stock, "quantity")) + 1;
-        json_object_set_new(stock, "quantity",
-                            json_integer(q > SB_MAX_QUANTITY ? SB_MAX_QUANTITY : q));
+    json_t *sku = sb_store_sku(s, json_string_value(json_object_get(li, "sku_id")), NULL, NULL);
+    if (!sku)
+        return; /* the SKU was edited away since the sale */
+    json_t *stock = sb_store_sku_stock(sku, sb_warehouses[0].id);
+    if (!stock) {
+        json_array_append_new(json_object_get(sku, "inventory"),
+                              json_pack("{s:s,s:i}", "warehouse_id", sb_warehouses[0].id,
+                                        "quantity", 0));
+        stock = sb_store_sku_stock(sku, sb_warehouses[0].id);
     }
+    json_int_t q = json_integer_value(json_object_get(stock, "quantity")) + 1;
+    json_object_set_new(stock, "quantity",
+                        json_integer(q > SB_MAX_QUANTITY ? SB_MAX_QUANTITY : q));
 }
 
+static int line_cancelled(const json_t *li)
+{
+    const char *st = json_string_value(json_object_get(li, "display_status"));
+    return st && strcmp(st, "CANCELLED") == 0;
+}
+
+/* POST /sandbox/orders/{id}/cancel, body {} or {"units":N}: cancel N line
+ * items of the order (each line is one unit), or all that are left. A part
+ * of the order is a cancellation status change (webhook type 11) while the
+ * order goes on; the last lines cancel the order (types 11 and 1). The
+ * cancelled units go back to TikTok's inventory. */
 int sb_sim_order_cancel(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
-    char cancel_id[SB_ID_LEN], id11[SB_ID_LEN], id1[SB_ID_LEN];
+    char err[256], cancel_id[SB_ID_LEN], id11[SB_ID_LEN], id1[SB_ID_LEN] = "";
     char *hook11 = NULL, *hook1 = NULL;
+    json_t *body = NULL;
+    long long units;
     size_t i;
     json_t *li;
 
+    if (sb_req_object(r, &body, err, sizeof(err)) != 0 ||
+        sb_json_int(body, "units", 0, 0, SB_MAX_ORDER_UNITS, &units, err, sizeof(err)) != 0) {
+        json_decref(body);
+        return sb_sim_fail(r, 400, "%s", err);
+    }
+    json_decref(body);
     sb_store_lock(s);
     json_t *order = sb_store_order(s, r->arg[0]);
     const char *status = order ? json_string_value(json_object_get(order, "status")) : NULL;
@@ -244,27 +260,44 @@ int sb_sim_order_cancel(sb_req_t *r)
         return order ? sb_sim_fail(r, 409, "order %s is already cancelled", r->arg[0])
                      : sb_sim_fail(r, 404, "no order %s", r->arg[0]);
     }
+    long long active = 0;
+    json_array_foreach(json_object_get(order, "line_items"), i, li) active += !line_cancelled(li);
+    int whole = units == 0 || units >= active;
+    long long n = whole ? active : units;
     long long now = sb_now();
-    json_object_set_new(order, "status", json_string("CANCELLED"));
-    json_object_set_new(order, "update_time", json_integer(now));
-    json_object_set_new(order, "cancel_reason", json_string("Buyer changed their mind (sandbox)"));
-    json_object_set_new(order, "cancellation_initiator", json_string("BUYER"));
-    json_array_foreach(json_object_get(order, "line_items"), i, li)
+    long long done = 0;
+    json_array_foreach(json_object_get(order, "line_items"), i, li) {
+        if (done == n)
+            break;
+        if (line_cancelled(li))
+            continue;
         json_object_set_new(li, "display_status", json_string("CANCELLED"));
-    restock(s, order);
-    s->counters.orders_cancelled++;
+        restock_line(s, li);
+        done++;
+    }
+    json_object_set_new(order, "update_time", json_integer(now));
+    if (whole) {
+        json_object_set_new(order, "status", json_string("CANCELLED"));
+        json_object_set_new(order, "cancel_reason", json_string("Buyer changed their mind (sandbox)"));
+        json_object_set_new(order, "cancellation_initiator", json_string("BUYER"));
+        s->counters.orders_cancelled++;
+    }
+    const char *now_status = json_string_value(json_object_get(order, "status"));
     sb_store_new_id(s, "577088", cancel_id);
     hook11 = make_hook(s, 11, r->arg[0], NULL, cancel_id, now, id11);
-    hook1 = make_hook(s, 1, r->arg[0], "CANCELLED", NULL, now, id1);
+    if (whole)
+        hook1 = make_hook(s, 1, r->arg[0], "CANCELLED", NULL, now, id1);
+    json_t *ids = whole ? json_pack("[s,s]", id11, id1) : json_pack("[s]", id11);
+    json_t *answer = json_pack("{s:s,s:s,s:I,s:s}", "order_id", r->arg[0], "status", now_status,
+                               "cancelled_units", (json_int_t)done, "cancel_id", cancel_id);
     sb_store_unlock(s);
     int queued = queue_tiktok_hook(r, hook11, id11);
-    queued = queue_tiktok_hook(r, hook1, id1) && queued;
+    if (whole)
+        queued = queue_tiktok_hook(r, hook1, id1) && queued;
     free(hook11);
     free(hook1);
-    return sb_sim_done(r, 200, json_pack("{s:s,s:s,s:s,s:{s:b,s:[s,s]}}", "order_id", r->arg[0],
-                                         "status", "CANCELLED", "cancel_id", cancel_id,
-                                         "webhooks", "queued", queued, "tts_notification_ids",
-                                         id11, id1));
+    json_object_set_new(answer, "webhooks", json_pack("{s:b,s:o}", "queued", queued, "tts_notification_ids", ids));
+    return sb_sim_done(r, 200, answer);
 }
 
 int sb_sim_webhook_resend(sb_req_t *r)

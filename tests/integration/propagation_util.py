@@ -247,8 +247,10 @@ class Stack:
     def sb_order(self, sku, qty=1):
         return H.jrequest("POST", self.sb.base + "/sandbox/orders", {"seller_sku": sku, "quantity": qty})
 
-    def sb_cancel(self, order_id):
-        return H.jrequest("POST", self.sb.base + "/sandbox/orders/%s/cancel" % order_id)
+    def sb_cancel(self, order_id, units=None):
+        """Cancel the order in the sandbox, or only `units` of its lines."""
+        return H.jrequest("POST", self.sb.base + "/sandbox/orders/%s/cancel" % order_id,
+                          {"units": units} if units else None)
 
     def sb_resend(self, order_id, typ):
         return H.jrequest("POST", self.sb.base + "/sandbox/webhooks/resend", {"order_id": order_id, "type": typ})

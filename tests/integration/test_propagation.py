@@ -4,7 +4,8 @@
 Two stacks of redis-server + sandbox + shopsync, each connected through the
 OAuth dance and synced:
   main  — the sandbox delivers its TikTok and Stripe webhooks to shopsync:
-          TikTok sales and cancellations with duplicate deliveries, Stripe
+          TikTok sales and cancellations (whole orders and single lines)
+          with duplicate deliveries, Stripe
           checkouts and their replays, the webhook intake contract, the last
           unit sold on both channels at once, a burst of 200 orders
           (coalesced pushes), unknown and deauthorization webhooks;
@@ -106,6 +107,43 @@ def tiktok_sale(s):
               "1: activity has one tiktok_order (-3) and one tiktok_cancel (+3) with the order id as ref")
     s.wait_converged([sku])
     checks.eq(s.tiktok_qty()[sku], 20, "1: TikTok quantity back to 20")
+
+
+def partial_cancel(s):
+    """A buyer cancels one line of a three-line order: its unit comes back
+    once while the order goes on; cancelling the rest gives back the other
+    two, once, whatever the repeats."""
+    sku = "PART-1"
+    checks.eq(s.stock(sku), 10, "1d: %s starts at 10" % sku)
+    st, o = s.sb_order(sku, 3)
+    oid = o["order_id"]
+    checks.eq(st, 201, "1d: TikTok order for 3 units (3 lines)")
+    checks.eq(wait_stock(s, sku, 7), 7, "1d: store stock down by 3")
+    st, c = s.sb_cancel(oid, units=1)
+    checks.eq((st, c.get("status"), c.get("cancelled_units"), len(c["webhooks"]["tts_notification_ids"])),
+              (200, "AWAITING_SHIPMENT", 1, 1), "1d: one line cancelled, the order goes on (one type 11 webhook)")
+    checks.eq(wait_stock(s, sku, 8), 8, "1d: the cancelled line's unit is back")
+    shop = s.shop_id()
+    sent = hooks_sent(s)
+    checks.eq(s.sb_resend(oid, 11)[0], 202, "1d: the cancellation webhook is delivered again")
+    H.wait_until(lambda: hooks_sent(s) >= sent + 1, what="resend delivered")
+    st11 = s.post_tiktok(s.tiktok_body(11, oid, shop_id=shop))[0]
+    st1 = s.post_tiktok(s.tiktok_body(1, oid, shop_id=shop))[0]
+    checks.eq((st11, st1), (200, 200), "1d: fresh type 11 and type 1 notifications for the order")
+    s.wait_drained()
+    checks.eq(s.stock(sku), 8, "1d: the line is given back once, and the live order takes nothing again")
+    st, c = s.sb_cancel(oid)
+    checks.eq((st, c.get("status"), c.get("cancelled_units")), (200, "CANCELLED", 2),
+              "1d: the rest of the order cancelled")
+    checks.eq(wait_stock(s, sku, 10), 10, "1d: the other two units are back")
+    st11 = s.post_tiktok(s.tiktok_body(11, oid, shop_id=shop))[0]
+    st1 = s.post_tiktok(s.tiktok_body(1, oid, shop_id=shop))[0]
+    s.wait_drained()
+    checks.eq((st11, st1, s.stock(sku)), (200, 200, 10), "1d: repeats after the cancellation change nothing")
+    checks.eq(activity_for(s, oid), [("tiktok_cancel", sku, 1), ("tiktok_cancel", sku, 2), ("tiktok_order", sku, -3)],
+              "1d: activity: -3 for the order, +1 for the line, +2 for the rest")
+    s.wait_converged([sku])
+    checks.eq(s.tiktok_qty()[sku], 10, "1d: TikTok quantity back to 10")
 
 
 # --- 2. Stripe checkouts ----------------------------------------------------
@@ -371,6 +409,28 @@ def cancelled_first(s):
     checks.eq(s.tiktok_qty()[sku], proj, "1c: an order first seen cancelled re-pushes its SKUs: TikTok = projection")
 
 
+def partly_cancelled_first(s):
+    """An order whose first push reaches shopsync after one of its lines was
+    cancelled takes only the lines still live; cancelling the rest gives
+    back exactly those."""
+    sku = "PF-1"
+    start = s.stock(sku)
+    st, o = s.sb_order(sku, 3)
+    oid = o["order_id"]
+    checks.eq(st, 201, "1e: order of 3 created (its webhook goes nowhere)")
+    checks.eq(s.sb_cancel(oid, units=1)[0], 200, "1e: one line cancelled before shopsync heard of the order")
+    shop = s.shop_id()
+    checks.eq(s.post_tiktok(s.tiktok_body(1, oid, shop_id=shop))[0], 200, "1e: the order push arrives")
+    s.wait_drained()
+    checks.eq(s.stock(sku), start - 2, "1e: only the 2 live lines are taken")
+    checks.eq(s.sb_cancel(oid)[0], 200, "1e: the rest cancelled")
+    checks.eq(s.post_tiktok(s.tiktok_body(11, oid, shop_id=shop))[0], 200, "1e: its cancellation push arrives")
+    s.wait_drained()
+    checks.eq(s.stock(sku), start, "1e: the 2 units are back, no more")
+    s.wait_converged([sku], buffer=1)
+    checks.eq(s.tiktok_qty()[sku], start - 1, "1e: TikTok = projection")
+
+
 def dlq(s):
     sku = "DLQ-1"
     start = s.stock(sku)
@@ -482,13 +542,14 @@ def main():
         os.makedirs(os.path.join(tmp.path, "main"))
         os.makedirs(os.path.join(tmp.path, "quiet"))
         main_stack = U.Stack(os.path.join(tmp.path, "main")).start()
-        skus = {"LAV-8OZ": 20, "CED-8OZ": 15, "CIT-BAR": 40, "LAST-1": 1, "BURST-1": 500}
+        skus = {"LAV-8OZ": 20, "CED-8OZ": 15, "CIT-BAR": 40, "LAST-1": 1, "BURST-1": 500, "PART-1": 10}
         checks.eq(main_stack.import_catalog(skus)[0], 200, "main: catalog imported")
         checks.eq(main_stack.connect(), (302, "/admin/tiktok-shop?connected=1"), "main: connected through OAuth")
         st, job = main_stack.sync()
         checks.eq((st, job.get("state"), job.get("created")), (200, "done", len(skus)), "main: products synced")
         checks.eq(main_stack.tiktok_qty(), skus, "main: TikTok quantities = stock after the sync")
         tiktok_sale(main_stack)
+        partial_cancel(main_stack)
         stripe_checkout(main_stack)
         intake_contract(main_stack)
         last_unit(main_stack)
@@ -497,12 +558,13 @@ def main():
 
         quiet = U.Stack(os.path.join(tmp.path, "quiet"), tiktok_hooks=U.closed_port_url("/api/tiktok/webhook"),
                         ss_env={"SHOPSYNC_MAX_ATTEMPTS": "2", "SHOPSYNC_STOCK_BUFFER": "1"}).start()
-        qskus = {"CF-1": 10, "DLQ-1": 10, "REC-1": 10}
+        qskus = {"CF-1": 10, "DLQ-1": 10, "REC-1": 10, "PF-1": 10}
         checks.eq(quiet.import_catalog(qskus)[0], 200, "quiet: catalog imported")
         checks.eq(quiet.connect(), (302, "/admin/tiktok-shop?connected=1"), "quiet: connected")
         checks.eq(quiet.sync()[1].get("state"), "done", "quiet: synced")
         checks.eq(quiet.tiktok_qty(), {k: v - 1 for k, v in qskus.items()}, "quiet: TikTok shows stock - 1")
         cancelled_first(quiet)
+        partly_cancelled_first(quiet)
         dlq(quiet)
         reconcile(quiet, list(qskus))
         withdrawn(quiet, list(qskus))

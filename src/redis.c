@@ -296,16 +296,24 @@ static const redis_script_t unlock_script = {
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
     "return 0\n"};
 
-int redis_unlock(redis_conn_t *c, const char *key, const char *owner)
+/* Run a one-key lock script: 1 when it answered 1, 0 otherwise, -1 when
+ * Redis did not answer. */
+static int lock_script(redis_conn_t *c, const redis_script_t *script, const char *key, int nargs,
+                       const char **args)
 {
     const char *keys[] = {key};
-    const char *args[] = {owner};
-    redisReply *rep = redis_eval(c, &unlock_script, 1, keys, 1, args, NULL);
+    redisReply *rep = redis_eval(c, script, 1, keys, nargs, args, NULL);
     if (!rep)
         return -1;
     int rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
     freeReplyObject(rep);
     return rc;
+}
+
+int redis_unlock(redis_conn_t *c, const char *key, const char *owner)
+{
+    const char *args[] = {owner};
+    return lock_script(c, &unlock_script, key, 1, args);
 }
 
 static const redis_script_t extend_script = {
@@ -317,14 +325,8 @@ int redis_lock_extend(redis_conn_t *c, const char *key, const char *owner, long 
 {
     char ttl[32];
     snprintf(ttl, sizeof(ttl), "%lld", ttl_ms);
-    const char *keys[] = {key};
     const char *args[] = {owner, ttl};
-    redisReply *rep = redis_eval(c, &extend_script, 1, keys, 2, args, NULL);
-    if (!rep)
-        return -1;
-    int rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
-    freeReplyObject(rep);
-    return rc;
+    return lock_script(c, &extend_script, key, 2, args);
 }
 
 int redis_error_is(const redisReply *r, const char *code)

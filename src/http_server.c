@@ -25,10 +25,11 @@ static server_state_t state;
 
 int http_reply_json(req_t *rq, int status, json_t *v)
 {
-    int rc = httpx_send_json(rq->conn, status, v, NULL);
+    /* A failed send means the client went away; the status stays what was
+     * decided. */
+    httpx_send_json(rq->conn, status, v, NULL);
     json_decref(v);
     return status;
-    (void)rc;
 }
 
 int http_reply_error(req_t *rq, int status, const char *code, const char *fmt, ...)

@@ -2,6 +2,7 @@
  * routes_admin — the authenticated admin API for sessions, the catalog,
  * stock and the activity logs.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,18 @@ int route_stock_get(req_t *rq)
                                               "tiktok", skumap_describe(rq->redis, rq->params[0])));
 }
 
+/* 1-64 characters that are safe in a Redis key and a log line. */
+static int idempotency_key_ok(const char *k)
+{
+    size_t n = strlen(k);
+    if (n < 1 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)k[i]) || strchr("._:-", k[i])))
+            return 0;
+    return 1;
+}
+
 int route_stock_post(req_t *rq)
 {
     const char *sku = rq->params[0];
@@ -205,7 +218,17 @@ int route_stock_post(req_t *rq)
     if (!json_is_integer(v))
         return http_reply_error(rq, 400, "invalid_field", "%s: must be a whole number", set ? "set" : "delta");
     long long n = json_integer_value(v);
-    if (set)
+    /* With an Idempotency-Key a client may repeat an edit whose answer it
+     * never got (a timeout, a 503 while Redis stalled) without applying it
+     * twice. */
+    const char *key = mg_get_header(rq->conn, "Idempotency-Key");
+    int replayed = 0;
+    if (key && !idempotency_key_ok(key))
+        return http_reply_error(rq, 400, "invalid_idempotency_key",
+                                "Idempotency-Key must be 1-64 characters of A-Z a-z 0-9 . _ : -");
+    if (key)
+        rc = stock_change_once(rq->redis, sku, set != NULL, n, "admin", key, &res, &replayed);
+    else if (set)
         rc = stock_set(rq->redis, sku, n, "admin", "", &res);
     else
         rc = stock_adjust(rq->redis, sku, n, "admin", "", &res);
@@ -217,11 +240,17 @@ int route_stock_post(req_t *rq)
     case STOCK_INVALID:
         return http_reply_error(rq, 400, "invalid_field", "%s: stock must stay between 0 and %lld",
                                 set ? "set" : "delta", STOCK_MAX);
+    case STOCK_KEY_REUSED:
+        return http_reply_error(rq, 409, "idempotency_key_reused",
+                                "this Idempotency-Key was used for another stock change; use a new key");
     default:
         return http_reply_redis_down(rq);
     }
-    return http_reply_json(rq, 200, json_pack("{s:s,s:I,s:I,s:I}", "sku", sku, "stock", (json_int_t)res.stock,
-                                              "applied", (json_int_t)res.applied, "oversold", (json_int_t)res.shortfall));
+    json_t *body = json_pack("{s:s,s:I,s:I,s:I}", "sku", sku, "stock", (json_int_t)res.stock, "applied",
+                             (json_int_t)res.applied, "oversold", (json_int_t)res.shortfall);
+    httpx_send_json(rq->conn, 200, body, replayed ? "Idempotent-Replayed: true\r\n" : NULL);
+    json_decref(body);
+    return 200;
 }
 
 static int list_log(req_t *rq, const char *which, const char *field)

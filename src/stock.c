@@ -20,6 +20,25 @@ static const redis_script_t change_script = {
     "if not r then return redis.error_reply('NOT_FOUND') end\n"
     "return r\n"};
 
+/* KEYS: the five of change_script, 6 idempotency record. ARGV: the six of
+ * change_script, 7 record ttl, 8 fingerprint of the change. The record is
+ * written in the same step as the change, so a timed-out call that ran
+ * anyway is found by its retry. */
+static const redis_script_t once_script = {
+    "stock_change_once",
+    LUA_STOCK_PRELUDE
+    "local prev = redis.call('GET', KEYS[6])\n"
+    "if prev then\n"
+    "  local p = cjson.decode(prev)\n"
+    "  if p.fp ~= ARGV[8] then return redis.error_reply('KEY_REUSED') end\n"
+    "  return {p.stock, p.applied, p.shortfall, 1}\n"
+    "end\n"
+    "local r = stock_change(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
+    "                       tonumber(ARGV[6]), KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "if not r then return redis.error_reply('NOT_FOUND') end\n"
+    "redis.call('SET', KEYS[6], cjson.encode({fp=ARGV[8], stock=r[1], applied=r[2], shortfall=r[3]}), 'EX', ARGV[7])\n"
+    "return {r[1], r[2], r[3], 0}\n"};
+
 long long stock_now_ms(void)
 {
     struct timespec ts;
@@ -40,63 +59,90 @@ int stock_key(char *out, size_t cap, const char *sku)
     return redis_key(out, cap, "stock:%s", sku);
 }
 
+/* One change; with key (may be NULL) applied at most once per key, and
+ * *replayed set when an earlier call with the key had applied it. */
 static stock_rc run_change(redis_conn_t *r, const char *sku, const char *mode,
                            long long n, const char *reason, const char *ref,
-                           stock_result_t *out)
+                           const char *key, stock_result_t *out, int *replayed)
 {
-    char k_stock[256], k_act[128], k_over[128], k_dirty[128], k_stats[128];
-    char n_s[32], ts_s[32];
+    char k_stock[256], k_act[128], k_over[128], k_dirty[128], k_stats[128], k_once[160];
+    char n_s[32], ts_s[32], ttl_s[16], fp[300];
 
     memset(out, 0, sizeof(*out));
     if (stock_key(k_stock, sizeof(k_stock), sku) || redis_key(k_act, sizeof(k_act), "activity") ||
         redis_key(k_over, sizeof(k_over), "oversells") ||
         redis_key(k_dirty, sizeof(k_dirty), "push:dirty") ||
-        redis_key(k_stats, sizeof(k_stats), "stats"))
+        redis_key(k_stats, sizeof(k_stats), "stats") ||
+        (key && redis_key(k_once, sizeof(k_once), "idempotency:stock:%s", key)))
         return STOCK_INVALID;
     snprintf(n_s, sizeof(n_s), "%lld", n);
     snprintf(ts_s, sizeof(ts_s), "%lld", stock_now_ms());
-    const char *keys[] = {k_stock, k_act, k_over, k_dirty, k_stats};
-    const char *args[] = {sku, mode, n_s, reason, ref ? ref : "", ts_s};
-    redisReply *rep = redis_eval(r, &change_script, 5, keys, 6, args, NULL);
+    snprintf(ttl_s, sizeof(ttl_s), "%d", STOCK_IDEMPOTENCY_TTL_S);
+    snprintf(fp, sizeof(fp), "%s %s %lld", sku, mode, n);
+    const char *keys[] = {k_stock, k_act, k_over, k_dirty, k_stats, k_once};
+    const char *args[] = {sku, mode, n_s, reason, ref ? ref : "", ts_s, ttl_s, fp};
+    redisReply *rep = key ? redis_eval(r, &once_script, 6, keys, 8, args, NULL)
+                          : redis_eval(r, &change_script, 5, keys, 6, args, NULL);
     if (!rep)
         return STOCK_UNAVAILABLE;
     stock_rc rc = STOCK_UNAVAILABLE;
     if (rep->type == REDIS_REPLY_ERROR) {
-        rc = redis_error_is(rep, "NOT_FOUND") ? STOCK_NOT_FOUND : STOCK_UNAVAILABLE;
-    } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 3) {
+        rc = redis_error_is(rep, "NOT_FOUND")    ? STOCK_NOT_FOUND
+             : redis_error_is(rep, "KEY_REUSED") ? STOCK_KEY_REUSED
+                                                 : STOCK_UNAVAILABLE;
+    } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == (key ? 4u : 3u)) {
         out->stock = rep->element[0]->integer;
         out->applied = rep->element[1]->integer;
         out->shortfall = rep->element[2]->integer;
+        if (key)
+            *replayed = rep->element[3]->integer == 1;
         rc = STOCK_OK;
     }
     freeReplyObject(rep);
     return rc;
 }
 
-stock_rc stock_adjust(redis_conn_t *r, const char *sku, long long delta,
-                      const char *reason, const char *ref, stock_result_t *out)
+/* The range checks of a change, before it is sent. */
+static stock_rc check_change(redis_conn_t *r, const char *sku, int set, long long n)
 {
-    if (delta < -STOCK_MAX || delta > STOCK_MAX)
+    if (set)
+        return n < 0 || n > STOCK_MAX ? STOCK_INVALID : STOCK_OK;
+    if (n < -STOCK_MAX || n > STOCK_MAX)
         return STOCK_INVALID;
     long long cur = 0;
     /* Refuse an increment that would pass the maximum; the read is only a
      * guard, the script itself applies the change atomically. */
-    if (delta > 0) {
+    if (n > 0) {
         stock_rc g = stock_get(r, sku, &cur);
         if (g != STOCK_OK)
             return g;
-        if (cur + delta > STOCK_MAX)
+        if (cur + n > STOCK_MAX)
             return STOCK_INVALID;
     }
-    return run_change(r, sku, "delta", delta, reason, ref, out);
+    return STOCK_OK;
+}
+
+stock_rc stock_adjust(redis_conn_t *r, const char *sku, long long delta,
+                      const char *reason, const char *ref, stock_result_t *out)
+{
+    stock_rc c = check_change(r, sku, 0, delta);
+    return c != STOCK_OK ? c : run_change(r, sku, "delta", delta, reason, ref, NULL, out, NULL);
 }
 
 stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
                    const char *reason, const char *ref, stock_result_t *out)
 {
-    if (value < 0 || value > STOCK_MAX)
-        return STOCK_INVALID;
-    return run_change(r, sku, "set", value, reason, ref, out);
+    stock_rc c = check_change(r, sku, 1, value);
+    return c != STOCK_OK ? c : run_change(r, sku, "set", value, reason, ref, NULL, out, NULL);
+}
+
+stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long n, const char *reason,
+                           const char *key, stock_result_t *out, int *replayed)
+{
+    *replayed = 0;
+    memset(out, 0, sizeof(*out));
+    stock_rc c = check_change(r, sku, set, n);
+    return c != STOCK_OK ? c : run_change(r, sku, set ? "set" : "delta", n, reason, key, key, out, replayed);
 }
 
 stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out)

@@ -67,6 +67,7 @@
     rows: new Map(),        // sku -> { tr, sig }
     search: '',
     editing: null,          // sku being edited
+    editKeys: new Map(),    // "sku mode n" -> Idempotency-Key of an edit not yet answered
     sync: { jobId: null, polling: false, timer: 0, shownJobId: null, errors: 0 },
     oauth: null,
     oauthShown: false,
@@ -207,7 +208,7 @@
   }
 
   async function api(method, path, body, opts = {}) {
-    const headers = { Accept: 'application/json' };
+    const headers = Object.assign({ Accept: 'application/json' }, opts.headers || {});
     const init = { method, credentials: 'same-origin', headers, cache: 'no-store' };
     if (method !== 'GET' && method !== 'HEAD' && state.csrf) headers['X-CSRF-Token'] = state.csrf;
     if (body !== undefined) {
@@ -1008,6 +1009,13 @@
     input.focus();
   }
 
+  /** A fresh Idempotency-Key (getRandomValues also works on plain http). */
+  function newEditKey() {
+    const b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    return 'page-' + Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  }
+
   async function saveStock(sku, form, mode, input, save, err) {
     const raw = String(input.value).trim();
     const m = mode.value === 'delta' ? 'delta' : 'set';
@@ -1020,9 +1028,15 @@
     if (m === 'set' && n < 0) { showStockError(err, input, 'Stock can’t be negative. Enter 0 or more.'); return; }
     if (m === 'delta' && n === 0) { showStockError(err, input, 'Enter an amount to add (e.g. 5) or remove (e.g. -2).'); return; }
 
+    // The same edit tried again after a lost answer (network, 5xx) keeps its
+    // key, so the server applies it once even if the first try got through.
+    const what = `${sku} ${m} ${n}`;
+    if (!state.editKeys.has(what)) state.editKeys.set(what, newEditKey());
     setBusy(save, true);
     try {
-      const d = await api('POST', API.stock(sku), m === 'set' ? { set: n } : { delta: n });
+      const d = await api('POST', API.stock(sku), m === 'set' ? { set: n } : { delta: n },
+        { headers: { 'Idempotency-Key': state.editKeys.get(what) } });
+      state.editKeys.delete(what);
       const info = state.productsBySku.get(sku);
       const newStock = d && isNum(d.stock) ? d.stock : null;
       if (info && newStock !== null) info.s.stock = newStock;
@@ -1038,6 +1052,7 @@
       toast(msg, 'ok');
       loadActivity();
     } catch (e) {
+      if (e.status > 0 && e.status < 500) state.editKeys.delete(what);
       if (e.status === 401) return;
       if (!form.isConnected) { apiErrorToast(e); return; }
       setBusy(save, false);
@@ -1050,7 +1065,8 @@
   function refLabel(reason, ref) {
     const label = REASON_LABELS[reason] || (reason ? String(reason).replace(/_/g, ' ') : 'Change');
     const parts = [h('span', { class: 'label', text: label })];
-    if (ref) parts.push(' ', h('span', { class: 'ref', title: String(ref), text: String(ref) }));
+    // An admin edit's ref is its Idempotency-Key: kept for the curious, not shown.
+    if (ref && reason !== 'admin') parts.push(' ', h('span', { class: 'ref', title: String(ref), text: String(ref) }));
     return parts;
   }
 

@@ -18,6 +18,7 @@ typedef enum {
     STOCK_OK = 0,
     STOCK_NOT_FOUND = 1,   /* no such SKU */
     STOCK_INVALID = 2,     /* value out of range */
+    STOCK_KEY_REUSED = 3,  /* idempotency key already used for another change */
     STOCK_UNAVAILABLE = -1 /* Redis did not answer */
 } stock_rc;
 
@@ -35,6 +36,15 @@ stock_rc stock_adjust(redis_conn_t *r, const char *sku, long long delta,
 /* Set sku's stock to value (0..STOCK_MAX). */
 stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
                    const char *reason, const char *ref, stock_result_t *out);
+
+/* As stock_set (set != 0) or stock_adjust, applied at most once per
+ * idempotency key (borrowed, 1-64 characters; it becomes the activity ref):
+ * a repeat with the same key and the same change changes nothing and
+ * returns the first result with *replayed = 1; the same key with another
+ * SKU or change is STOCK_KEY_REUSED. Keys are kept STOCK_IDEMPOTENCY_TTL_S. */
+#define STOCK_IDEMPOTENCY_TTL_S 86400
+stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long n, const char *reason,
+                           const char *key, stock_result_t *out, int *replayed);
 
 /* Read sku's stock into *out. */
 stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out);

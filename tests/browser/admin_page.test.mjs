@@ -495,6 +495,9 @@ async function run() {
       await waitUntil(async () => (await page.locator(`#activity-list li[data-reason="admin"][data-activity-sku="${EDIT_SKU}"]`).count()) >= 1,
         { what: 'activity lists the admin edit' });
       check(true, 'activity shows the admin edit');
+      const acts = await api('GET', `${base}/api/admin/activity?limit=20`, undefined, admin);
+      const edit = ((acts.doc && acts.doc.activity) || []).find((a) => a.reason === 'admin' && a.sku === EDIT_SKU);
+      check(!!edit && /^page-[0-9a-f]{32}$/.test(edit.ref || ''), `the page sent the edit with an Idempotency-Key (ref ${edit && edit.ref})`);
       await dismissToasts(page);
       await shot(page, '05-stock-edited.png');
     });

@@ -533,11 +533,16 @@ def s3_redis_down(workdir, res, ctx):
     # stalled server or a dropped network), longer than shopsync's 5 s
     # command timeout: every request must still get an answer, 503 or 200;
     # commands that timed out run when Redis resumes, so nothing may be
-    # sent twice: an admin decrement answered 200 is applied exactly once,
-    # one answered 503 at most once.
+    # sent twice. The admin decrement carries an Idempotency-Key and is
+    # repeated with it once Redis is back, as a client that got a 503 does:
+    # applied exactly once whatever the first answer was.
     # One decrement first: the script is then in Redis's cache, so a
     # timed-out EVALSHA does run on thaw instead of failing with NOSCRIPT.
     res.check(run.restock(s, solo, -1) == 200, "an admin decrement with Redis up")
+    edit_key = "faults-3-%d" % time.time_ns()
+    res.check(s.ss.admin("POST", "/api/admin/stock/" + solo, {"delta": 0},
+                         headers={"Idempotency-Key": edit_key + "-warm"})[0] == 200,
+              "an admin edit with an Idempotency-Key with Redis up (its script is cached)")
     solo0 = s.stock(solo)
     s.redis.proc.send_signal(signal.SIGSTOP)
     t1 = time.time()
@@ -547,7 +552,8 @@ def s3_redis_down(workdir, res, ctx):
     def edit():
         run.restock_tries += 1
         try:
-            out["edit"] = s.admin("POST", "/api/admin/stock/" + solo, {"delta": -5})[0]
+            out["edit"] = s.ss.admin("POST", "/api/admin/stock/" + solo, {"delta": -5},
+                                     headers={"Idempotency-Key": edit_key})[0]
         except Exception as e:
             out["edit"] = repr(e)
 
@@ -574,17 +580,16 @@ def s3_redis_down(workdir, res, ctx):
     send(run, idx[::4], lambda i: s.base)
     res.check(not run.unacked(), "every event acknowledged in the end (%r)" % statuses)
     s.wait_drained()
+    taken_first = solo0 - s.stock(solo)
+    st, h, _ = H.request("POST", s.base + "/api/admin/stock/" + solo, {"delta": -5},
+                         {"Authorization": "Bearer " + H.ADMIN_TOKEN, "Idempotency-Key": edit_key})
     taken = solo0 - s.stock(solo)
-    if out.get("edit") == 200:
-        res.check(taken == 5, "the admin decrement answered 200 during the freeze applied exactly once (took %d)"
-                  % taken)
-    else:
-        res.check(taken in (0, 5), "the admin decrement answered %r during the freeze applied at most once "
-                  "(took %d)" % (out.get("edit"), taken))
-    res.note("the admin decrement answered %r during the freeze took %d unit(s)", out.get("edit"), taken)
+    res.check(st == 200 and taken == 5, "the admin decrement (answered %r during the freeze, then repeated with "
+              "its Idempotency-Key: %r) applied exactly once (took %d)" % (out.get("edit"), st, taken))
+    res.note("the admin decrement answered %r during the freeze took %d unit(s); its repeat answered %s%s",
+             out.get("edit"), taken_first, st, " (replayed)" if h.get("idempotent-replayed") == "true" else "")
     run.initial[solo] = solo0 + 1
-    if taken == 5:
-        run.restocks.append((solo, -5))
+    run.restocks.append((solo, -5))
     verify(res, s, run, skus + [solo])
 
 

@@ -430,6 +430,42 @@ def check_stock(c, ss):
     st, doc = ss.admin("GET", "/api/admin/activity?limit=abc")
     c.eq(st, 400, "activity limit=abc refused")
     ss.admin("POST", "/api/admin/stock/CANDLE-1", {"set": 12})
+    check_idempotent_stock(c, ss)
+
+
+def check_idempotent_stock(c, ss):
+    """An edit repeated with its Idempotency-Key (its answer was lost) is
+    applied once and answered with the first result."""
+    def post(body, key):
+        h = {"Authorization": "Bearer " + ADMIN_TOKEN}
+        if key is not None:
+            h["Idempotency-Key"] = key
+        st, hdrs, data = request("POST", ss.base + "/api/admin/stock/CANDLE-1", body, h)
+        return st, hdrs, json.loads(data) if data else None
+
+    key = "edit-%d" % time.time_ns()
+    st, h, first = post({"delta": -2}, key)
+    c.eq((st, first, h.get("idempotent-replayed")), (200, {"sku": "CANDLE-1", "stock": 10, "applied": -2,
+                                                            "oversold": 0}, None), "delta -2 with an Idempotency-Key")
+    st, h, again = post({"delta": -2}, key)
+    c.eq((st, again, h.get("idempotent-replayed")), (200, first, "true"),
+         "the same edit and key again: the first answer, marked Idempotent-Replayed")
+    c.eq(stock_of(ss, "CANDLE-1"), (200, 10), "applied once")
+    st, h, doc = post({"delta": -3}, key)
+    c.eq((st, (doc or {}).get("error", {}).get("code")), (409, "idempotency_key_reused"),
+         "the key with another change: 409")
+    st, h, doc = post({"set": 10}, key)
+    c.eq(st, 409, "the key with a set instead of the delta: 409")
+    for bad in ("", "a" * 65, "has space", "semi;colon", "ünïcode"):
+        st, h, doc = post({"delta": -1}, bad)
+        c.eq((st, (doc or {}).get("error", {}).get("code")), (400, "invalid_idempotency_key"),
+             "Idempotency-Key %r refused" % bad)
+    c.eq(stock_of(ss, "CANDLE-1"), (200, 10), "none of the refused edits changed the stock")
+    st, h, doc = post({"set": 12}, key + "-b")
+    c.eq((st, (doc or {}).get("stock")), (200, 12), "a set with a fresh key")
+    acts = ss.admin("GET", "/api/admin/activity?limit=2")[1]["activity"]
+    c.eq([(a.get("delta"), a.get("ref")) for a in acts], [(2, key + "-b"), (-2, key)],
+         "activity: one entry per key, the key as its ref")
 
 
 def check_malformed(c, ss):

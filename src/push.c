@@ -8,14 +8,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "shopsync/crypto.h"
+#include "shopsync/instance.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 
 /* Longer than the longest push: 2 attempts of at most 5 s limiter wait and
- * 10 s timeout each, plus backoff (see connection_open_for_push). */
+ * 10 s timeout each, plus backoff (see connection_open_for_push). A lock
+ * left by a dead instance does not wait for it: it is taken over once the
+ * instance's heartbeat lapses (instance.h). */
 #define LOCK_MS 40000
 #define MAX_WAREHOUSES 16
 #define PUSH_GROUP_MAX 32
@@ -53,7 +55,7 @@ static void clear_dirty(redis_conn_t *r, const char *dirty, const char *sku, con
  * mapping and the inventory to send. */
 typedef struct item {
     const char *sku;
-    char owner[33];
+    char owner[INSTANCE_OWNER_MAX];
     int locked;
     char version[32];
     skumap_entry_t map;
@@ -70,7 +72,7 @@ typedef struct item {
 #define STALE_LOCKS 8
 static _Thread_local struct {
     char key[160];
-    char owner[33];
+    char owner[INSTANCE_OWNER_MAX];
 } stale_locks[STALE_LOCKS];
 static _Thread_local int n_stale_locks;
 
@@ -113,7 +115,7 @@ static int claim(redis_conn_t *r, const char *dirty, item_t *it, int force, push
 {
     char lock[300];
     redis_key(lock, sizeof(lock), "push:lock:%s", it->sku);
-    if (crypto_random_hex(16, it->owner) != 0)
+    if (instance_lock_owner(it->owner) != 0)
         return -1;
     redisReply *rep = redis_cmd(r, "SET %s %s NX PX %d", lock, it->owner, LOCK_MS);
     if (!rep) {
@@ -122,8 +124,16 @@ static int claim(redis_conn_t *r, const char *dirty, item_t *it, int force, push
     }
     it->locked = rep->type == REDIS_REPLY_STATUS;
     freeReplyObject(rep);
-    if (!it->locked)
-        return 0; /* another worker is pushing it right now */
+    if (!it->locked) {
+        int t = instance_take_over(r, lock, it->owner, LOCK_MS);
+        if (t < 0)
+            return -1;
+        if (t == 0)
+            return 0; /* another worker is pushing it right now */
+        it->locked = 1;
+        log_event(LOG_WARN, "push_lock_taken_over", json_pack("{s:s,s:s}", "sku", it->sku, "reason",
+                                                              "its holder stopped (no heartbeat)"));
+    }
     rep = redis_cmd(r, "HGET %s %s", dirty, it->sku);
     if (!rep)
         return -1;

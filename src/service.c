@@ -17,6 +17,7 @@
 #include "shopsync/checkout.h"
 #include "shopsync/connection.h"
 #include "shopsync/http_client.h"
+#include "shopsync/instance.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
 #include "shopsync/orders.h"
@@ -257,6 +258,12 @@ int service_start(app_t *app, char *err, size_t errlen)
         snprintf(err, errlen, "Redis is not answering (cannot create the event consumer group)");
         return -1;
     }
+    /* Before any worker takes a lock, so that every lock of this instance
+     * can be taken over if it dies. */
+    if (instance_start() != 0) {
+        snprintf(err, errlen, "Redis is not answering (cannot start the instance heartbeat)");
+        return -1;
+    }
     for (int i = 0; i < app->cfg->workers; i++)
         if (spawn(app, queue_worker, err, errlen) != 0)
             return -1;
@@ -276,6 +283,7 @@ void service_stop(app_t *app)
     while (jobs_running > 0)
         pthread_cond_wait(&jobs_cond, &jobs_lock);
     pthread_mutex_unlock(&jobs_lock);
+    instance_stop();
     http_client_global_cleanup();
 }
 

@@ -431,6 +431,7 @@ def s1_kill(workdir, res, ctx):
     queued = int(s.redis.cli("XLEN", "shopsync:stream:events").strip() or -1)
     pending = s.redis.cli("XPENDING", "shopsync:stream:events", "workers").split("\n")[0].strip()
     locks = s.redis.cli("KEYS", "shopsync:push:lock:*").split()
+    left = {k: s.redis.cli("GET", k).strip() for k in locks}
     res.note("kill -9 after %d acknowledged (%d by the end of the pass); %s queued, %s claimed by the dead "
              "workers, %d push lock(s) left", at_kill, run.n_acked(), queued, pending, len(locks))
     res.check(0 < run.n_acked() < len(run.events), "killed mid-burst (%d of %d acknowledged)"
@@ -439,6 +440,20 @@ def s1_kill(workdir, res, ctx):
     t0 = time.time()
     s.start_shopsync()
     res.note("restarted in %.1f s", time.time() - t0)
+    if left:
+        # The dead instance's heartbeat lapses within 3 s; its locks must be
+        # taken over or gone then, not 40 s later when they expire.
+        def freed():
+            return all(s.redis.cli("GET", k).strip() != v for k, v in left.items())
+        try:
+            H.wait_until(freed, timeout=30, interval=0.1, what="the dead instance's push locks freed")
+        except AssertionError:
+            pass
+        took = time.time() - t0
+        res.note("the dead instance's %d push lock(s) taken over or released %.1f s after the restart began",
+                 len(left), took)
+        res.check(freed() and took < 15, "the dead instance's push locks did not wait out their 40 s TTL (%.1f s)"
+                  % took)
     # Providers retry what was not acknowledged; some acknowledged ones come
     # again too (a 200 lost on the way).
     rng = random.Random(1)

@@ -146,6 +146,38 @@ def partial_cancel(s):
     checks.eq(s.tiktok_qty()[sku], 10, "1d: TikTok quantity back to 10")
 
 
+def lock_takeover(s):
+    """A push lock held by a live instance is waited for; one left by an
+    instance that died (no heartbeat) is taken over at once instead of
+    blocking the SKU's pushes for the lock's 40 s."""
+    sku = "CIT-BAR"
+    key = "shopsync:push:lock:" + sku
+    s.wait_drained()
+    live = [k.split(":")[-1] for k in s.redis.cli("KEYS", "shopsync:instance:*").split()]
+    checks.eq(len(live), 1, "1f: one instance heartbeat in Redis")
+    ttl = int(s.redis.cli("PTTL", "shopsync:instance:" + (live[0] if live else "none")).strip() or -2)
+    checks.ok(0 < ttl <= 3000, "1f: the heartbeat lives at most 3 s (%d ms left)" % ttl)
+    checks.eq(s.redis.cli("SET", key, "%s.held-by-test" % (live[0] if live else "x"), "PX", "2500").strip(), "OK",
+              "1f: the SKU's push lock held in the live instance's name for 2.5 s")
+    st, doc = s.admin("POST", "/api/admin/stock/" + sku, {"delta": -1})
+    want = doc["stock"]
+    time.sleep(1.0)
+    checks.ok(s.tiktok_qty()[sku] != want, "1f: no push while a live instance holds the lock")
+    H.wait_until(lambda: s.tiktok_qty()[sku] == want, timeout=10, interval=0.1, what="the push after that lock")
+    checks.eq(s.tiktok_qty()[sku], want, "1f: pushed once the lock expired")
+    s.wait_drained()
+    checks.eq(s.redis.cli("SET", key, "0123456789abcdef.left-by-a-dead-instance", "PX", "40000").strip(), "OK",
+              "1f: the lock left by an instance that no longer beats, 40 s to live")
+    t0 = time.time()
+    st, doc = s.admin("POST", "/api/admin/stock/" + sku, {"delta": 1})
+    want = doc["stock"]
+    H.wait_until(lambda: s.tiktok_qty()[sku] == want, timeout=10, interval=0.1, what="the push despite the dead lock")
+    took = time.time() - t0
+    checks.ok(took < 5, "1f: taken over and pushed %.1f s after the change" % took)
+    s.wait_drained()
+    checks.eq(s.redis.cli("EXISTS", key).strip(), "0", "1f: the lock is released after the push")
+
+
 # --- 2. Stripe checkouts ----------------------------------------------------
 
 def stripe_checkout(s):
@@ -550,6 +582,7 @@ def main():
         checks.eq(main_stack.tiktok_qty(), skus, "main: TikTok quantities = stock after the sync")
         tiktok_sale(main_stack)
         partial_cancel(main_stack)
+        lock_takeover(main_stack)
         stripe_checkout(main_stack)
         intake_contract(main_stack)
         last_unit(main_stack)

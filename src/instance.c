@@ -1,0 +1,131 @@
+/*
+ * instance — this process's id and heartbeat in Redis, and the take-over of
+ * locks whose holder stopped beating (see instance.h).
+ */
+#include "shopsync/instance.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "shopsync/crypto.h"
+
+/* KEYS: 1 lock, 2 the holder's heartbeat. ARGV: owner seen, new owner, ttl
+ * ms. Compare, check and set in one step, so a lock that changed hands or
+ * whose holder just beat again is left alone. */
+static const redis_script_t take_over_script = {
+    "lock_take_over",
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
+    "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
+    "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])\n"
+    "return 1\n"};
+
+static char self_id[INSTANCE_ID_HEX + 1];
+static atomic_int beating;
+static atomic_int stop_beating;
+static pthread_t beat_thread;
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+static int beat(redis_conn_t *r, const char *key)
+{
+    redisReply *rep = redis_cmd(r, "SET %s 1 PX %d", key, INSTANCE_TTL_MS);
+    int ok = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+static void *beat_loop(void *arg)
+{
+    redis_conn_t *r = arg;
+    char key[128];
+    redis_key(key, sizeof(key), "instance:%s", self_id);
+    while (!atomic_load(&stop_beating)) {
+        /* A failed beat is retried at the next tick: Redis being away
+         * stops every lock holder alike. */
+        beat(r, key);
+        for (int i = 0; i < INSTANCE_BEAT_MS / 100 && !atomic_load(&stop_beating); i++)
+            sleep_ms(100);
+    }
+    redisReply *rep = redis_cmd(r, "DEL %s", key);
+    if (rep)
+        freeReplyObject(rep);
+    redis_conn_free(r);
+    return NULL;
+}
+
+int instance_start(void)
+{
+    char key[128];
+    redis_conn_t *r = NULL;
+    if (crypto_random_hex(INSTANCE_ID_HEX / 2, self_id) != 0)
+        goto fail;
+    r = redis_conn_new();
+    redis_key(key, sizeof(key), "instance:%s", self_id);
+    /* The first beat before any lock is taken, so no lock of ours can be
+     * seen without a live heartbeat. */
+    if (!r || beat(r, key) != 0)
+        goto fail;
+    atomic_store(&stop_beating, 0);
+    if (pthread_create(&beat_thread, NULL, beat_loop, r) != 0)
+        goto fail;
+    atomic_store(&beating, 1);
+    return 0;
+fail:
+    redis_conn_free(r);
+    self_id[0] = '\0';
+    return -1;
+}
+
+void instance_stop(void)
+{
+    if (!atomic_load(&beating))
+        return;
+    atomic_store(&beating, 0);
+    atomic_store(&stop_beating, 1);
+    pthread_join(beat_thread, NULL);
+}
+
+int instance_lock_owner(char *out)
+{
+    char rnd[33];
+    if (crypto_random_hex(16, rnd) != 0)
+        return -1;
+    if (atomic_load(&beating))
+        snprintf(out, INSTANCE_OWNER_MAX, "%s.%s", self_id, rnd);
+    else
+        snprintf(out, INSTANCE_OWNER_MAX, "%s", rnd);
+    return 0;
+}
+
+int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, long long ttl_ms)
+{
+    char seen[INSTANCE_OWNER_MAX], hb[128], ttl[32];
+    redisReply *rep = redis_cmd(r, "GET %s", key);
+    if (!rep)
+        return -1;
+    int have = rep->type == REDIS_REPLY_STRING && rep->len < sizeof(seen);
+    if (have)
+        memcpy(seen, rep->str, rep->len + 1);
+    freeReplyObject(rep);
+    const char *dot = have ? strchr(seen, '.') : NULL;
+    if (!dot || dot - seen != INSTANCE_ID_HEX || strspn(seen, "0123456789abcdef") != INSTANCE_ID_HEX)
+        return 0;
+    redis_key(hb, sizeof(hb), "instance:%.*s", INSTANCE_ID_HEX, seen);
+    snprintf(ttl, sizeof(ttl), "%lld", ttl_ms);
+    const char *keys[] = {key, hb};
+    const char *args[] = {seen, new_owner, ttl};
+    rep = redis_eval(r, &take_over_script, 2, keys, 3, args, NULL);
+    if (!rep)
+        return -1;
+    int rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    freeReplyObject(rep);
+    return rc;
+}

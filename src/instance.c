@@ -118,6 +118,10 @@ int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, 
     const char *dot = have ? strchr(seen, '.') : NULL;
     if (!dot || dot - seen != INSTANCE_ID_HEX || strspn(seen, "0123456789abcdef") != INSTANCE_ID_HEX)
         return 0;
+    /* Our own heartbeat can lapse only while Redis is away from us, and the
+     * holder, a sibling thread, is then still running: never take it. */
+    if (atomic_load(&beating) && strncmp(seen, self_id, INSTANCE_ID_HEX) == 0)
+        return 0;
     redis_key(hb, sizeof(hb), "instance:%.*s", INSTANCE_ID_HEX, seen);
     snprintf(ttl, sizeof(ttl), "%lld", ttl_ms);
     const char *keys[] = {key, hb};

@@ -20,14 +20,17 @@
 /* KEYS: 1 ledger, 2 activity, 3 oversells, 4 dirty, 5 stats, 6 unmatched,
  * 7.. stock keys in the order of ARGV[4].units.
  * ARGV: 1 order id, 2 'cancelled' (the whole order) or 'active', 3 ts ms,
- * 4 JSON {"units":[[sku,active lines],...],"unmatched":[{...}]} where a SKU
- * whose lines are all cancelled is listed with 0, 5 ledger ttl.
+ * 4 JSON {"units":[[sku,active lines,cancelled lines],...],"unmatched":[...]},
+ * 5 ledger ttl.
  * The ledger keeps what the order took per SKU ("taken", after the floor
- * at 0) and what was given back ("back"). An applied order keeps at most
- * min(taken, active lines) per SKU; whatever it took beyond that is given
- * back once, so a line cancelled on its own restocks its unit and a later
- * full cancellation restocks the rest. A fetch older than one already
- * applied shows more active lines and gives nothing back twice. */
+ * at 0), what was given back ("back") and how many cancelled lines it has
+ * seen ("cx"). An applied order keeps at most min(taken, active lines) per
+ * SKU; whatever it took beyond that is given back once, so a line cancelled
+ * on its own restocks its unit and a later full cancellation restocks the
+ * rest. A fetch older than one already applied shows more active lines and
+ * gives nothing back twice. TikTok puts a cancelled line's unit back on its
+ * side even when the store gives nothing back (the order took less than it
+ * sold, at 0), so more cancelled lines always mark the SKU for a push. */
 static const redis_script_t apply_script = {
     "order_apply",
     LUA_STOCK_PRELUDE
@@ -46,26 +49,31 @@ static const redis_script_t apply_script = {
     "  end\n"
     "  return 'cancelled_first'\n"
     "end\n"
+    "local function mark(i, sku)\n"
+    "  if redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], sku, 1) end\n"
+    "end\n"
     "if not state then\n"
-    "  local taken = {}\n"
+    "  local taken, cx = {}, {}\n"
     "  for i, u in ipairs(req.units) do\n"
     "    if u[2] > 0 then\n"
     "      local r = stock_change(KEYS[6 + i], u[1], 'delta', -u[2], 'tiktok_order', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
     "      if r then taken[u[1]] = -r[2] else\n"
     "        record_unmatched(KEYS[6], {source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}, ts)\n"
     "      end\n"
+    "    end\n"
     /* Lines cancelled before the order was first seen: as above. */
-    "    elseif redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], u[1], 1) end\n"
+    "    if u[3] > 0 then cx[u[1]] = u[3]; mark(i, u[1]) end\n"
     "  end\n"
     "  for _, m in ipairs(req.unmatched) do record_unmatched(KEYS[6], m, ts) end\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'applied', 'ts', ts, 'taken', cjson.encode(taken))\n"
+    "  redis.call('HSET', KEYS[1], 'state', 'applied', 'ts', ts, 'taken', cjson.encode(taken), 'cx', cjson.encode(cx))\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
     "  return 'applied'\n"
     "end\n"
     "if state ~= 'applied' then return 'noop' end\n"
     "local taken = cjson.decode(redis.call('HGET', KEYS[1], 'taken'))\n"
     "local back = cjson.decode(redis.call('HGET', KEYS[1], 'back') or '{}')\n"
-    "local given = 0\n"
+    "local cx = cjson.decode(redis.call('HGET', KEYS[1], 'cx') or '{}')\n"
+    "local given, more_cx = 0, false\n"
     "for i, u in ipairs(req.units) do\n"
     "  local t = taken[u[1]] or 0\n"
     "  local keep = cancelled and 0 or math.min(t, u[2])\n"
@@ -75,8 +83,14 @@ static const redis_script_t apply_script = {
     "    back[u[1]] = (back[u[1]] or 0) + d\n"
     "    given = given + d\n"
     "  end\n"
+    "  if u[3] > (cx[u[1]] or 0) then\n"
+    "    cx[u[1]] = u[3]\n"
+    "    more_cx = true\n"
+    "    if d <= 0 then mark(i, u[1]) end\n"
+    "  end\n"
     "end\n"
     "if given > 0 then redis.call('HSET', KEYS[1], 'back', cjson.encode(back)) end\n"
+    "if more_cx then redis.call('HSET', KEYS[1], 'cx', cjson.encode(cx)) end\n"
     "if cancelled then\n"
     "  redis.call('HSET', KEYS[1], 'state', 'restocked', 'restocked_at', ts)\n"
     "  return 'restocked'\n"
@@ -89,7 +103,7 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     char ledger[STOCK_KEY_MAX];
     char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
     char skus[MAX_ORDER_SKUS][TIKTOK_SKU_MAX];
-    long long counts[MAX_ORDER_SKUS];
+    long long counts[MAX_ORDER_SKUS], cancelled_lines[MAX_ORDER_SKUS];
     char sk[MAX_ORDER_SKUS][300];
     const char *keys[6 + MAX_ORDER_SKUS];
     size_t n = 0;
@@ -135,11 +149,14 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
                 goto out;
             }
             snprintf(skus[n], sizeof(skus[n]), "%s", sku);
+            cancelled_lines[n] = 0;
             counts[n++] = 0;
         }
         /* A cancelled line still lists its SKU (with 0 if no line of it
          * is left), so the ledger can give its unit back. */
-        if (!line_cancelled)
+        if (line_cancelled)
+            cancelled_lines[k]++;
+        else
             counts[k]++;
     }
     redis_key(ledger, sizeof(ledger), "order:tiktok:%s", order->id);
@@ -147,18 +164,24 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     keys[0] = ledger;
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
         keys[1 + i] = shared[i];
-    for (size_t k = 0; k < n; k++) {
-        stock_key(sk[k], sizeof(sk[k]), skus[k]);
-        keys[6 + k] = sk[k];
-        json_array_append_new(units, json_pack("[s,I]", skus[k], (json_int_t)counts[k]));
-    }
     int any_active = 0;
     for (size_t k = 0; k < n; k++)
         any_active |= counts[k] > 0;
     /* Every line cancelled is the whole order cancelled, whatever the order
-     * status says yet. */
+     * status says yet; a cancelled order's lines are all cancelled, whatever
+     * they say. */
     int cancelled = strcmp(order->status, "CANCELLED") == 0 ||
                     (order->n_line_items > 0 && !any_active && json_array_size(unmatched) == 0);
+    for (size_t k = 0; k < n; k++) {
+        if (cancelled) {
+            cancelled_lines[k] += counts[k];
+            counts[k] = 0;
+        }
+        stock_key(sk[k], sizeof(sk[k]), skus[k]);
+        keys[6 + k] = sk[k];
+        json_array_append_new(units, json_pack("[s,I,I]", skus[k], (json_int_t)counts[k],
+                                               (json_int_t)cancelled_lines[k]));
+    }
     req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
     req_text = jsonx_dump(req);
     char ts[32], ttl[32];

@@ -104,8 +104,14 @@ static void unlock_item(redis_conn_t *r, item_t *it)
     if (!it->locked)
         return;
     redis_key(lock, sizeof(lock), "push:lock:%s", it->sku);
-    if (redis_unlock(r, lock, it->owner) < 0)
+    int u = redis_unlock(r, lock, it->owner);
+    if (u < 0)
         remember_stale_lock(lock, it->owner);
+    else if (u == 0)
+        /* Taken over while we worked (our heartbeat lapsed): the other
+         * push may have landed before ours with a newer value, so the SKU
+         * goes out once more with whatever is current. */
+        push_mark(r, it->sku);
     it->locked = 0;
 }
 
@@ -145,6 +151,13 @@ static int claim(redis_conn_t *r, const char *dirty, item_t *it, int force, push
     int m = skumap_get(r, it->sku, &it->map);
     if (m < 0)
         return -1;
+    long long ignored;
+    if (m == 1 && stock_get(r, it->sku, &ignored) == STOCK_NOT_FOUND) {
+        /* Removed from the catalog before it ever reached TikTok Shop:
+         * nothing to withdraw there. */
+        clear_dirty(r, dirty, it->sku, it->version);
+        return 0;
+    }
     if (m == 1) {
         metrics_add(M_PUSHES_SKIPPED, 1);
         log_event(LOG_INFO, "push_skipped", json_pack("{s:s,s:s}", "sku", it->sku, "reason",

@@ -34,10 +34,12 @@ void instance_stop(void);
  * -1. */
 int instance_lock_owner(char *out);
 
-/* Take key over for new_owner (borrowed) when its owner is an instance
- * whose heartbeat has lapsed; the lock then lives ttl_ms. Returns 1 when
- * taken, 0 when not (free, holder alive, or an owner without an id), -1
- * when Redis did not answer. */
+/* Take key over for new_owner (borrowed) when its owner is another
+ * instance whose heartbeat has lapsed; the lock then lives ttl_ms. A lapsed
+ * heartbeat can also mean a live holder cut off from Redis: whoever finds
+ * its lock gone after its work must mark that work to be done again.
+ * Returns 1 when taken, 0 when not (free, holder alive, ours, or an owner
+ * without an id), -1 when Redis did not answer. */
 int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, long long ttl_ms);
 
 #endif

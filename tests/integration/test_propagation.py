@@ -463,6 +463,36 @@ def partly_cancelled_first(s):
     checks.eq(s.tiktok_qty()[sku], start - 1, "1e: TikTok = projection")
 
 
+def cancelled_line_of_oversold_order(s):
+    """An order that took less than it sold (the store ran out): one of its
+    lines cancelled gives nothing back, yet TikTok puts that unit back on
+    its side, so the SKU must be pushed again."""
+    sku = "OS-1"
+    key = "shopsync:push:lock:" + sku
+    s.wait_drained()
+    live = s.redis.cli("KEYS", "shopsync:instance:*").split()
+    checks.eq(len(live), 1, "1g: one live instance")
+    # Hold the SKU's pushes so TikTok keeps showing more than the store has.
+    s.redis.cli("SET", key, live[0].split(":")[-1] + ".held-by-test", "PX", "30000")
+    checks.eq(s.admin("POST", "/api/admin/stock/" + sku, {"set": 1})[0], 200, "1g: store stock set to 1")
+    st, o = s.sb_order(sku, 3)
+    oid = o["order_id"]
+    checks.eq(st, 201, "1g: TikTok (still showing 9) sells 3")
+    shop = s.shop_id()
+    checks.eq(s.post_tiktok(s.tiktok_body(1, oid, shop_id=shop))[0], 200, "1g: the order push arrives")
+    H.wait_until(lambda: s.stock(sku) == 0, what="the order applied")
+    checks.eq(s.stock(sku), 0, "1g: the order took the 1 unit there was (2 oversold)")
+    s.redis.cli("DEL", key)
+    s.wait_drained()
+    checks.eq(s.tiktok_qty()[sku], 0, "1g: TikTok pushed down to the projection, 0")
+    checks.eq(s.sb_cancel(oid, units=1)[0], 200, "1g: one line cancelled on TikTok")
+    checks.eq(s.tiktok_qty()[sku], 1, "1g: TikTok put that unit back: 1 above the projection")
+    checks.eq(s.post_tiktok(s.tiktok_body(11, oid, shop_id=shop))[0], 200, "1g: its cancellation push arrives")
+    s.wait_drained()
+    checks.eq(s.stock(sku), 0, "1g: nothing given back: the order keeps its 1 unit for its 2 live lines")
+    checks.eq(s.tiktok_qty()[sku], 0, "1g: the SKU was pushed again: TikTok = projection")
+
+
 def dlq(s):
     sku = "DLQ-1"
     start = s.stock(sku)
@@ -591,13 +621,14 @@ def main():
 
         quiet = U.Stack(os.path.join(tmp.path, "quiet"), tiktok_hooks=U.closed_port_url("/api/tiktok/webhook"),
                         ss_env={"SHOPSYNC_MAX_ATTEMPTS": "2", "SHOPSYNC_STOCK_BUFFER": "1"}).start()
-        qskus = {"CF-1": 10, "DLQ-1": 10, "REC-1": 10, "PF-1": 10}
+        qskus = {"CF-1": 10, "DLQ-1": 10, "REC-1": 10, "PF-1": 10, "OS-1": 10}
         checks.eq(quiet.import_catalog(qskus)[0], 200, "quiet: catalog imported")
         checks.eq(quiet.connect(), (302, "/admin/tiktok-shop?connected=1"), "quiet: connected")
         checks.eq(quiet.sync()[1].get("state"), "done", "quiet: synced")
         checks.eq(quiet.tiktok_qty(), {k: v - 1 for k, v in qskus.items()}, "quiet: TikTok shows stock - 1")
         cancelled_first(quiet)
         partly_cancelled_first(quiet)
+        cancelled_line_of_oversold_order(quiet)
         dlq(quiet)
         reconcile(quiet, list(qskus))
         withdrawn(quiet, list(qskus))

@@ -304,7 +304,8 @@ static int cmd_serve(const config_t *cfg)
     signal(SIGPIPE, SIG_IGN);
     if (service_start(&app, err, sizeof(err)) != 0) {
         fprintf(stderr, "shopsync: %s\n", err);
-        goto out;
+        /* What did start (threads, the heartbeat) is stopped. */
+        goto stop_service;
     }
     ctx = http_server_start(&app, routes_table(), err, sizeof(err));
     if (!ctx) {
@@ -328,7 +329,6 @@ static int cmd_serve(const config_t *cfg)
 stop_service:
     atomic_store(&app.stopping, 1);
     service_stop(&app);
-out:
     mg_exit_library();
     redis_embedded_stop(child);
     return rc;

@@ -43,13 +43,22 @@ typedef struct sync_ctx {
     redis_conn_t *r;
     connection_t *conn;
     json_t *warehouses; /* owned: sales warehouse ids, primary first */
-    const char *job_id; /* borrowed */
+    const char *job_id;      /* borrowed */
+    const atomic_int *stop;  /* borrowed, may be NULL */
     char lock[128];
 } sync_ctx_t;
 
-static void keep_lock(sync_ctx_t *s)
+/* Renew the lock. 0 when it is no longer ours (it expired and another job
+ * may have started: going on could create products twice), else 1 (also
+ * when Redis did not answer: the next step finds out). */
+static int keep_lock(sync_ctx_t *s)
 {
-    redis_lock_extend(s->r, s->lock, s->job_id, (long long)LOCK_TTL_S * 1000);
+    return redis_lock_extend(s->r, s->lock, s->job_id, (long long)LOCK_TTL_S * 1000) != 0;
+}
+
+static int stopping(const sync_ctx_t *s)
+{
+    return s->stop && atomic_load(s->stop);
 }
 
 static void job_key(char *out, size_t cap, const char *id, const char *suffix)
@@ -149,7 +158,12 @@ static int image_uri(sync_ctx_t *s, const char *url, char *uri, size_t cap, char
         return 0;
     }
     cmd_ignore(rep);
-    keep_lock(s);
+    /* Between uploads too: a product with many new images can take
+     * minutes, and an upload already made is cached by URL. */
+    if (stopping(s) || !keep_lock(s)) {
+        snprintf(err, errlen, "interrupted before image %s was uploaded", url);
+        return -1;
+    }
     buf_t img;
     buf_init(&img, IMAGE_MAX);
     char ct[128];
@@ -389,13 +403,21 @@ out:
     return result;
 }
 
-static void finish(sync_ctx_t *s, const char *jk, const char *state, const char *error)
+/* End job_id (its state and error) and release its lock, in one step. */
+static void finish(redis_conn_t *r, const char *job_id, const char *state, const char *error)
 {
-    char now[32];
+    char now[32], jk[128], lock[128];
+    job_key(jk, sizeof(jk), job_id, "");
+    redis_key(lock, sizeof(lock), "sync:lock");
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-    const char *keys[] = {jk, s->lock};
-    const char *args[] = {s->job_id, state, now, error};
-    cmd_ignore(redis_eval(s->r, &finish_script, 2, keys, 4, args, NULL));
+    const char *keys[] = {jk, lock};
+    const char *args[] = {job_id, state, now, error};
+    cmd_ignore(redis_eval(r, &finish_script, 2, keys, 4, args, NULL));
+}
+
+void product_sync_abort(redis_conn_t *r, const char *job_id, const char *why)
+{
+    finish(r, job_id, "failed", why);
 }
 
 int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop,
@@ -403,7 +425,7 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
 {
     char jk[128], rk[128], err[1024];
     json_t *products = NULL;
-    sync_ctx_t s = {cfg, r, NULL, NULL, job_id, ""};
+    sync_ctx_t s = {cfg, r, NULL, NULL, job_id, stop, ""};
     int rc = -1;
 
     job_key(jk, sizeof(jk), job_id, "");
@@ -428,13 +450,18 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
         const char *id = json_string_value(json_object_get(p, "id"));
         /* Between products, never inside one: a product is created or
          * edited whole. */
-        if (stop && atomic_load(stop)) {
+        if (stopping(&s)) {
             snprintf(err, sizeof(err),
                      "interrupted: shopsync was stopping after %lld of %lld products; run Sync All Products again",
                      done, total);
             goto fail;
         }
-        keep_lock(&s);
+        if (!keep_lock(&s)) {
+            snprintf(err, sizeof(err),
+                     "interrupted: the sync lost its lock after %lld of %lld products (another sync may have "
+                     "started); run Sync All Products again", done, total);
+            goto fail;
+        }
         err[0] = '\0';
         const char *status = sync_one(&s, p, err, sizeof(err));
         json_t *row = json_pack("{s:s,s:s,s:s,s:o}", "id", id, "title",
@@ -452,11 +479,11 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
         if (fn)
             fn(fn_ctx, done, total, id, status ? status : "failed");
     }
-    finish(&s, jk, "done", "");
+    finish(r, job_id, "done", "");
     rc = 0;
     goto out;
 fail:
-    finish(&s, jk, "failed", err);
+    finish(r, job_id, "failed", err);
     log_msg(LOG_WARN, "product_sync_job_failed", "%s", err);
 out:
     cmd_ignore(redis_cmd(r, "EXPIRE %s %d", rk, JOB_TTL_S));

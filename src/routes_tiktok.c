@@ -164,8 +164,10 @@ int route_tiktok_sync_start(req_t *rq)
             return http_reply_redis_down(rq);
         return http_reply_json(rq, 200, st);
     }
-    if (service_run_job(rq->app, job) != 0)
+    if (service_run_job(rq->app, job) != 0) {
+        product_sync_abort(rq->redis, job, "the sync job could not start (no thread)");
         return http_reply_error(rq, 500, "internal", "could not start the sync job");
+    }
     return http_reply_json(rq, 202, json_pack("{s:s}", "job_id", job));
 }
 

@@ -377,35 +377,38 @@ static void on_cli_stop(int sig)
 static int cmd_sync(const config_t *cfg, redis_conn_t *r)
 {
     char job[PRODUCT_SYNC_JOB_ID_HEX + 1];
-    product_sync_rc rc = product_sync_create(cfg, r, job);
-    if (rc == SYNC_NOT_CONNECTED) {
-        fprintf(stderr, "shopsync sync: TikTok Shop is not connected: use Connect TikTok Shop on the admin page\n");
-        return 1;
-    }
-    if (rc == SYNC_BUSY) {
-        fprintf(stderr, "shopsync sync: sync job %s is already running\n", job);
-        return 1;
-    }
-    if (rc != SYNC_STARTED) {
-        fprintf(stderr, "shopsync sync: Redis is not answering\n");
-        return 1;
-    }
-    if (http_client_global_init() != 0)
-        return 1;
-    int tty = isatty(2);
+    int code = 1;
+    /* From before the job exists, so no signal can leave it running with
+     * its lock; a second one ends the process at once (SA_RESETHAND). */
     struct sigaction sa, old_int, old_term;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_cli_stop;
+    sa.sa_flags = SA_RESETHAND;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    product_sync_rc rc = product_sync_create(cfg, r, job);
+    if (rc == SYNC_NOT_CONNECTED) {
+        fprintf(stderr, "shopsync sync: TikTok Shop is not connected: use Connect TikTok Shop on the admin page\n");
+        goto out;
+    }
+    if (rc == SYNC_BUSY) {
+        fprintf(stderr, "shopsync sync: sync job %s is already running\n", job);
+        goto out;
+    }
+    if (rc != SYNC_STARTED) {
+        fprintf(stderr, "shopsync sync: Redis is not answering\n");
+        goto out;
+    }
+    if (http_client_global_init() != 0) {
+        product_sync_abort(r, job, "the HTTP client could not start");
+        goto out;
+    }
+    int tty = isatty(2);
     product_sync_run_progress(cfg, r, job, &cli_sync_stop, progress, &tty);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
     if (tty && atomic_load(&cli_sync_stop))
         fputc('\n', stderr);
     json_t *st = NULL;
-    int code = 1;
     if (product_sync_get(r, job, &st) == 0) {
         printf("sync %s: %s — %lld created, %lld updated, %lld failed\n", job,
                json_string_value(json_object_get(st, "state")),
@@ -429,6 +432,9 @@ static int cmd_sync(const config_t *cfg, redis_conn_t *r)
     }
     json_decref(st);
     http_client_global_cleanup();
+out:
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     return code;
 }
 

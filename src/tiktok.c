@@ -958,10 +958,13 @@ static int parse_orders(const json_t *data, tiktok_orders_t *out, char *err, siz
                 get_id(li, "id", l->id, sizeof(l->id), 0, err, errlen) ||
                 get_id(li, "sku_id", l->sku_id, sizeof(l->sku_id), 0, err, errlen) ||
                 get_text(li, "seller_sku", l->seller_sku, sizeof(l->seller_sku), 0, err, errlen) ||
-                get_id(li, "product_id", l->product_id, sizeof(l->product_id), 0, err, errlen) ||
-                get_text(li, "display_status", l->display_status, sizeof(l->display_status), 0, err,
-                         errlen))
+                get_id(li, "product_id", l->product_id, sizeof(l->product_id), 0, err, errlen))
                 return -1;
+            /* Informative except for CANCELLED: an unexpected shape must not
+             * hold up the order. */
+            const char *ds = json_string_value(json_object_get(li, "display_status"));
+            if (ds && strlen(ds) < sizeof(l->display_status))
+                memcpy(l->display_status, ds, strlen(ds) + 1);
         }
     }
     return 0;

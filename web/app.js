@@ -67,7 +67,6 @@
     rows: new Map(),        // sku -> { tr, sig }
     search: '',
     editing: null,          // sku being edited
-    editKeys: new Map(),    // "sku mode n" -> Idempotency-Key of an edit not yet answered
     sync: { jobId: null, polling: false, timer: 0, shownJobId: null, errors: 0 },
     oauth: null,
     oauthShown: false,
@@ -1028,15 +1027,19 @@
     if (m === 'set' && n < 0) { showStockError(err, input, 'Stock can’t be negative. Enter 0 or more.'); return; }
     if (m === 'delta' && n === 0) { showStockError(err, input, 'Enter an amount to add (e.g. 5) or remove (e.g. -2).'); return; }
 
-    // The same edit tried again after a lost answer (network, 5xx) keeps its
-    // key, so the server applies it once even if the first try got through.
-    const what = `${sku} ${m} ${n}`;
-    if (!state.editKeys.has(what)) state.editKeys.set(what, newEditKey());
+    // Saving the same value again in this open form after a lost answer
+    // (network, 5xx) keeps the key, so the server applies it once even if
+    // the first try got through. Another value, or a new form, is a new edit.
+    const what = `${m} ${n}`;
+    if (form.dataset.editWhat !== what) {
+      form.dataset.editWhat = what;
+      form.dataset.editKey = newEditKey();
+    }
     setBusy(save, true);
     try {
       const d = await api('POST', API.stock(sku), m === 'set' ? { set: n } : { delta: n },
-        { headers: { 'Idempotency-Key': state.editKeys.get(what) } });
-      state.editKeys.delete(what);
+        { headers: { 'Idempotency-Key': form.dataset.editKey } });
+      delete form.dataset.editWhat;
       const info = state.productsBySku.get(sku);
       const newStock = d && isNum(d.stock) ? d.stock : null;
       if (info && newStock !== null) info.s.stock = newStock;
@@ -1052,7 +1055,7 @@
       toast(msg, 'ok');
       loadActivity();
     } catch (e) {
-      if (e.status > 0 && e.status < 500) state.editKeys.delete(what);
+      if (e.status > 0 && e.status < 500) delete form.dataset.editWhat;
       if (e.status === 401) return;
       if (!form.isConnected) { apiErrorToast(e); return; }
       setBusy(save, false);

@@ -38,6 +38,10 @@ product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *
  * the job failed as a whole. */
 int product_sync_run(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop);
 
+/* End a created job that could not run (why borrowed: the job's error) and
+ * release its lock. */
+void product_sync_abort(redis_conn_t *r, const char *job_id, const char *why);
+
 /* Job status (new object) in the API shape. A job still marked running
  * whose lock is gone (its instance died) is reported failed, interrupted.
  * Returns 0, 1 unknown, -1. */

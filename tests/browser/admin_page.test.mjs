@@ -502,6 +502,46 @@ async function run() {
       await shot(page, '05-stock-edited.png');
     });
 
+    // 5b. a save whose answer is lost, saved again ---------------------------------
+    await step('edit stock, answer lost', async () => {
+      const row = page.locator(`#products-body tr[data-sku="${EDIT_SKU}"]`);
+      const stockNow = async () => (await api('GET', `${base}/api/admin/stock/${EDIT_SKU}`, undefined, admin)).doc.stock;
+      const before = await stockNow();
+      const keys = [];
+      // The first save reaches shopsync and is applied, but its answer is cut
+      // off on the way back, as on a flaky network.
+      await page.route(`**/api/admin/stock/${EDIT_SKU}`, async (route) => {
+        keys.push(route.request().headers()['idempotency-key']);
+        await route.fetch();
+        await route.abort('connectionreset');
+      }, { times: 1 });
+      const n0 = problems.length;
+      await row.locator('button.edit-stock').click();
+      const input = row.locator('input.stock-input');
+      await input.waitFor({ state: 'visible' });
+      await row.locator('select.stock-mode').selectOption('delta');
+      await input.fill('-1');
+      await row.locator('button.stock-save').click();
+      await waitUntil(async () => row.locator('.stock-error').isVisible(), { what: 'the save error shown' });
+      check(await stockNow() === before - 1, 'the first save was applied although its answer was lost');
+      await page.route(`**/api/admin/stock/${EDIT_SKU}`, async (route) => {
+        keys.push(route.request().headers()['idempotency-key']);
+        await route.continue();
+      }, { times: 1 });
+      await row.locator('button.stock-save').click();
+      await input.waitFor({ state: 'detached' });
+      check(keys.length === 2 && /^page-[0-9a-f]{32}$/.test(keys[0] || '') && keys[0] === keys[1],
+        `saving again sent the same Idempotency-Key (${keys.join(', ')})`);
+      check(await stockNow() === before - 1, `applied once: ${EDIT_SKU} down by 1, not 2`);
+      await waitUntil(async () => intOf(await row.locator('td.stock').innerText()) === before - 1,
+        { what: `${EDIT_SKU} shows ${before - 1}` });
+      check(true, `${EDIT_SKU} row shows ${before - 1}`);
+      const cut = problems.splice(n0);
+      check(cut.length <= 1 && cut.every((l) => /net::ERR_/.test(l)),
+        `the only console error is the cut-off answer (${cut.join(' | ') || 'none'})`);
+      await dismissToasts(page);
+    });
+
     // 6. disconnect ------------------------------------------------------------------
     await step('disconnect', async () => {
       await page.click('#disconnect');

@@ -111,8 +111,12 @@ static void parse_data(int which, const json_t *data)
         rc = parse_orders(data, &o, err, sizeof(err));
         /* An order needs its id; a line item's sku_id is optional (the
          * seller_sku alone can match it, or it is recorded as unmatched). */
-        for (size_t i = 0; rc == 0 && i < o.n; i++)
+        for (size_t i = 0; rc == 0 && i < o.n; i++) {
             FUZZ_ASSERT(o.items[i].id[0] != '\0');
+            for (size_t k = 0; k < o.items[i].n_line_items; k++)
+                FUZZ_ASSERT(memchr(o.items[i].line_items[k].display_status, '\0',
+                                   sizeof(o.items[i].line_items[k].display_status)) != NULL);
+        }
         tiktok_orders_free(&o);
         break;
     }

@@ -1009,7 +1009,10 @@ static void test_get_orders_and_limit(void **state)
                 "{\"code\":0,\"message\":\"Success\",\"data\":{\"orders\":[{\"id\":"
                 "\"576684019603311365\",\"status\":\"AWAITING_SHIPMENT\",\"update_time\":"
                 "1664095610,\"line_items\":[{\"id\":\"" BIG_ID2 "\",\"sku_id\":\"" BIG_ID
-                "\",\"seller_sku\":\"A-1\",\"product_id\":\"" BIG_ID2 "\"}]}]}}",
+                "\",\"seller_sku\":\"A-1\",\"product_id\":\"" BIG_ID2 "\",\"display_status\":\"CANCELLED\"},"
+                "{\"id\":\"2\",\"seller_sku\":\"A-1\",\"display_status\":7},"
+                "{\"id\":\"3\",\"seller_sku\":\"A-1\",\"display_status\":"
+                "\"A_DISPLAY_STATUS_LONGER_THAN_THE_FORTY_EIGHT_BYTES_KEPT\"}]}]}}",
                 NULL);
     assert_int_equal(tiktok_get_orders(c, two, 2, &o, &res), 0);
     assert_string_equal(query_var(&srv.rec[0], "ids"), "576684019603311365," BIG_ID);
@@ -1019,9 +1022,14 @@ static void test_get_orders_and_limit(void **state)
     assert_int_equal(o.n, 1);
     assert_string_equal(o.items[0].status, "AWAITING_SHIPMENT");
     assert_int_equal(o.items[0].update_time, 1664095610);
-    assert_int_equal(o.items[0].n_line_items, 1);
+    assert_int_equal(o.items[0].n_line_items, 3);
     assert_string_equal(o.items[0].line_items[0].sku_id, BIG_ID);
     assert_string_equal(o.items[0].line_items[0].seller_sku, "A-1");
+    assert_string_equal(o.items[0].line_items[0].display_status, "CANCELLED");
+    /* display_status only informs: a number or an overlong text is ignored,
+     * never a reason to refuse the order. */
+    assert_string_equal(o.items[0].line_items[1].display_status, "");
+    assert_string_equal(o.items[0].line_items[2].display_status, "");
     tiktok_orders_free(&o);
     tiktok_result_free(&res);
 

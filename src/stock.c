@@ -139,9 +139,20 @@ stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
 stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long n, const char *reason,
                            const char *key, stock_result_t *out, int *replayed)
 {
+    char k_once[160];
     *replayed = 0;
     memset(out, 0, sizeof(*out));
-    stock_rc c = check_change(r, sku, set, n);
+    if (redis_key(k_once, sizeof(k_once), "idempotency:stock:%s", key))
+        return STOCK_INVALID;
+    /* A repeat is answered from its record whatever the stock is now (it
+     * may sit at the maximum because of the first try, or the SKU may be
+     * gone since); only a first try is range-checked. */
+    redisReply *rep = redis_cmd(r, "EXISTS %s", k_once);
+    if (!rep)
+        return STOCK_UNAVAILABLE;
+    int recorded = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    freeReplyObject(rep);
+    stock_rc c = recorded ? STOCK_OK : check_change(r, sku, set, n);
     return c != STOCK_OK ? c : run_change(r, sku, set ? "set" : "delta", n, reason, key, key, out, replayed);
 }
 

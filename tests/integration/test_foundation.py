@@ -466,6 +466,15 @@ def check_idempotent_stock(c, ss):
     acts = ss.admin("GET", "/api/admin/activity?limit=2")[1]["activity"]
     c.eq([(a.get("delta"), a.get("ref")) for a in acts], [(2, key + "-b"), (-2, key)],
          "activity: one entry per key, the key as its ref")
+    # A repeat is answered from its record even where a first try would now
+    # be refused: here the first try took the stock to the maximum.
+    c.eq(post({"set": 999999999}, key + "-c")[0], 200, "stock one below the maximum")
+    st, h, top = post({"delta": 1}, key + "-d")
+    c.eq((st, (top or {}).get("stock")), (200, 1000000000), "+1 with a key reaches the maximum")
+    st, h, again = post({"delta": 1}, key + "-d")
+    c.eq((st, again, h.get("idempotent-replayed")), (200, top, "true"),
+         "its repeat is replayed, not refused as passing the maximum")
+    c.eq(post({"set": 12}, key + "-e")[0], 200, "stock back to 12")
 
 
 def check_malformed(c, ss):

@@ -98,11 +98,45 @@ int instance_lock_owner(char *out)
     char rnd[33];
     if (crypto_random_hex(16, rnd) != 0)
         return -1;
-    if (atomic_load(&beating))
-        snprintf(out, INSTANCE_OWNER_MAX, "%s.%s", self_id, rnd);
-    else
-        snprintf(out, INSTANCE_OWNER_MAX, "%s", rnd);
+    instance_owner_named(out, rnd);
     return 0;
+}
+
+void instance_owner_named(char *out, const char *name)
+{
+    if (atomic_load(&beating))
+        snprintf(out, INSTANCE_OWNER_MAX, "%s.%.32s", self_id, name);
+    else
+        snprintf(out, INSTANCE_OWNER_MAX, "%.32s", name);
+}
+
+/* Length of owner's instance id, or 0 when it carries none. */
+static size_t id_length(const char *owner)
+{
+    const char *dot = strchr(owner, '.');
+    if (!dot || dot - owner != INSTANCE_ID_HEX || strspn(owner, "0123456789abcdef") != INSTANCE_ID_HEX)
+        return 0;
+    return INSTANCE_ID_HEX;
+}
+
+const char *instance_owner_name(const char *owner)
+{
+    size_t n = id_length(owner);
+    return n ? owner + n + 1 : owner;
+}
+
+int instance_owner_alive(redis_conn_t *r, const char *owner)
+{
+    char hb[128];
+    if (!id_length(owner))
+        return 1;
+    redis_key(hb, sizeof(hb), "instance:%.*s", INSTANCE_ID_HEX, owner);
+    redisReply *rep = redis_cmd(r, "EXISTS %s", hb);
+    if (!rep)
+        return -1;
+    int alive = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    freeReplyObject(rep);
+    return alive;
 }
 
 int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, long long ttl_ms)
@@ -115,8 +149,7 @@ int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, 
     if (have)
         memcpy(seen, rep->str, rep->len + 1);
     freeReplyObject(rep);
-    const char *dot = have ? strchr(seen, '.') : NULL;
-    if (!dot || dot - seen != INSTANCE_ID_HEX || strspn(seen, "0123456789abcdef") != INSTANCE_ID_HEX)
+    if (!have || !id_length(seen))
         return 0;
     /* Our own heartbeat can lapse only while Redis is away from us, and the
      * holder, a sibling thread, is then still running: never take it. */

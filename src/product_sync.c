@@ -13,6 +13,7 @@
 #include "shopsync/connection.h"
 #include "shopsync/crypto.h"
 #include "shopsync/http_client.h"
+#include "shopsync/instance.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
 #include "shopsync/skumap.h"
@@ -20,15 +21,18 @@
 #include "shopsync/tiktok.h"
 
 #define JOB_TTL_S (7 * 86400)
-/* The running job renews the lock before every product and image, so it
- * only has to outlive one step (a download of at most 20 s, a TikTok call
- * with its retries); a job whose instance died frees the lock this long
- * after its last step, and its status then says it was interrupted. */
+/* The lock's value is the job id, prefixed with the instance id when the
+ * job runs in `shopsync serve` (instance.h): a job whose instance died then
+ * reads as interrupted and the next sync takes the lock over as soon as the
+ * heartbeat lapses. The running job renews the lock before every product
+ * and image, so it only has to outlive one step (a download of at most 20
+ * s, a TikTok call with its retries); a job of a killed `shopsync sync`
+ * frees it this long after its last step. */
 #define LOCK_TTL_S 300
 #define IMAGE_MAX (5 * 1024 * 1024)
 #define INTERRUPTED "interrupted: the shopsync instance running this sync stopped; run Sync All Products again"
 
-/* KEYS: 1 job hash, 2 lock. ARGV: job id, state, finished_at, error. The
+/* KEYS: 1 job hash, 2 lock. ARGV: lock owner, state, finished_at, error. The
  * job's end and the lock's release are one step, so no reader sees a
  * running job without its lock (which means interrupted). */
 static const redis_script_t finish_script = {
@@ -46,6 +50,7 @@ typedef struct sync_ctx {
     const char *job_id;      /* borrowed */
     const atomic_int *stop;  /* borrowed, may be NULL */
     char lock[128];
+    char owner[INSTANCE_OWNER_MAX];
 } sync_ctx_t;
 
 /* Renew the lock. 0 when it is no longer ours (it expired and another job
@@ -53,7 +58,7 @@ typedef struct sync_ctx {
  * when Redis did not answer: the next step finds out). */
 static int keep_lock(sync_ctx_t *s)
 {
-    return redis_lock_extend(s->r, s->lock, s->job_id, (long long)LOCK_TTL_S * 1000) != 0;
+    return redis_lock_extend(s->r, s->lock, s->owner, (long long)LOCK_TTL_S * 1000) != 0;
 }
 
 static int stopping(const sync_ctx_t *s)
@@ -74,7 +79,7 @@ static void cmd_ignore(redisReply *rep)
 
 product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *job_id)
 {
-    char lock[128], jk[128], last[128], now[32];
+    char lock[128], jk[128], last[128], now[32], owner[INSTANCE_OWNER_MAX];
     connection_t *c = connection_open(cfg, r);
     if (!c)
         return SYNC_UNAVAILABLE;
@@ -85,15 +90,22 @@ product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *
     if (crypto_random_hex(PRODUCT_SYNC_JOB_ID_HEX / 2, job_id) != 0)
         return SYNC_UNAVAILABLE;
     redis_key(lock, sizeof(lock), "sync:lock");
-    redisReply *rep = redis_cmd(r, "SET %s %s NX EX %d", lock, job_id, LOCK_TTL_S);
+    instance_owner_named(owner, job_id);
+    redisReply *rep = redis_cmd(r, "SET %s %s NX EX %d", lock, owner, LOCK_TTL_S);
     if (!rep)
         return SYNC_UNAVAILABLE;
     int got = rep->type == REDIS_REPLY_STATUS;
     freeReplyObject(rep);
     if (!got) {
+        /* The running job's instance may have died: then its lock is ours. */
+        got = instance_take_over(r, lock, owner, (long long)LOCK_TTL_S * 1000);
+        if (got < 0)
+            return SYNC_UNAVAILABLE;
+    }
+    if (!got) {
         rep = redis_cmd(r, "GET %s", lock);
         if (rep && rep->type == REDIS_REPLY_STRING)
-            snprintf(job_id, PRODUCT_SYNC_JOB_ID_HEX + 1, "%s", rep->str);
+            snprintf(job_id, PRODUCT_SYNC_JOB_ID_HEX + 1, "%s", instance_owner_name(rep->str));
         cmd_ignore(rep);
         return SYNC_BUSY;
     }
@@ -406,12 +418,15 @@ out:
 /* End job_id (its state and error) and release its lock, in one step. */
 static void finish(redis_conn_t *r, const char *job_id, const char *state, const char *error)
 {
-    char now[32], jk[128], lock[128];
+    char now[32], jk[128], lock[128], owner[INSTANCE_OWNER_MAX];
     job_key(jk, sizeof(jk), job_id, "");
     redis_key(lock, sizeof(lock), "sync:lock");
+    /* A job ends in the process that created it, so its owner value is
+     * the one product_sync_create set. */
+    instance_owner_named(owner, job_id);
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
     const char *keys[] = {jk, lock};
-    const char *args[] = {job_id, state, now, error};
+    const char *args[] = {owner, state, now, error};
     cmd_ignore(redis_eval(r, &finish_script, 2, keys, 4, args, NULL));
 }
 
@@ -425,12 +440,13 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
 {
     char jk[128], rk[128], err[1024];
     json_t *products = NULL;
-    sync_ctx_t s = {cfg, r, NULL, NULL, job_id, stop, ""};
+    sync_ctx_t s = {cfg, r, NULL, NULL, job_id, stop, "", ""};
     int rc = -1;
 
     job_key(jk, sizeof(jk), job_id, "");
     job_key(rk, sizeof(rk), job_id, ":results");
     redis_key(s.lock, sizeof(s.lock), "sync:lock");
+    instance_owner_named(s.owner, job_id);
     s.conn = connection_open(cfg, r);
     if (!s.conn) {
         snprintf(err, sizeof(err), "out of memory");
@@ -523,8 +539,14 @@ int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out)
             freeReplyObject(rep);
             return -1;
         }
-        interrupted = !(l->type == REDIS_REPLY_STRING && strcmp(l->str, job_id) == 0);
+        int ours = l->type == REDIS_REPLY_STRING && strcmp(instance_owner_name(l->str), job_id) == 0;
+        int alive = ours ? instance_owner_alive(r, l->str) : 0;
         freeReplyObject(l);
+        if (alive < 0) {
+            freeReplyObject(rep);
+            return -1;
+        }
+        interrupted = !ours || !alive;
     }
 #define NUM(i) (e[i]->type == REDIS_REPLY_STRING ? json_integer(strtoll(e[i]->str, NULL, 10)) : json_integer(0))
     json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "job_id", job_id, "state",

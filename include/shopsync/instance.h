@@ -34,6 +34,18 @@ void instance_stop(void);
  * -1. */
 int instance_lock_owner(char *out);
 
+/* The owner value for a lock held under name (borrowed, at most 32
+ * characters, e.g. a job id): "<id>.<name>" while the heartbeat runs, else
+ * name; the same in every call of this process. */
+void instance_owner_named(char *out, const char *name);
+
+/* The name part of an owner value (borrowed; points into owner). */
+const char *instance_owner_name(const char *owner);
+
+/* 0 when owner (borrowed) names an instance whose heartbeat has lapsed, 1
+ * when it is alive or carries no id, -1 when Redis did not answer. */
+int instance_owner_alive(redis_conn_t *r, const char *owner);
+
 /* Take key over for new_owner (borrowed) when its owner is another
  * instance whose heartbeat has lapsed; the lock then lives ttl_ms. A lapsed
  * heartbeat can also mean a live holder cut off from Redis: whoever finds

@@ -27,6 +27,12 @@ static atomic_int beating;
 static atomic_int stop_beating;
 static pthread_t beat_thread;
 
+/* The heartbeat key of the instance whose id starts id. */
+static void heartbeat_key(char *out, size_t cap, const char *id)
+{
+    redis_key(out, cap, "instance:%.*s", INSTANCE_ID_HEX, id);
+}
+
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
@@ -46,7 +52,7 @@ static void *beat_loop(void *arg)
 {
     redis_conn_t *r = arg;
     char key[128];
-    redis_key(key, sizeof(key), "instance:%s", self_id);
+    heartbeat_key(key, sizeof(key), self_id);
     while (!atomic_load(&stop_beating)) {
         /* A failed beat is retried at the next tick: Redis being away
          * stops every lock holder alike. */
@@ -68,7 +74,7 @@ int instance_start(void)
     if (crypto_random_hex(INSTANCE_ID_HEX / 2, self_id) != 0)
         goto fail;
     r = redis_conn_new();
-    redis_key(key, sizeof(key), "instance:%s", self_id);
+    heartbeat_key(key, sizeof(key), self_id);
     /* The first beat before any lock is taken, so no lock of ours can be
      * seen without a live heartbeat. */
     if (!r || beat(r, key) != 0)
@@ -130,7 +136,7 @@ int instance_owner_alive(redis_conn_t *r, const char *owner)
     char hb[128];
     if (!id_length(owner))
         return 1;
-    redis_key(hb, sizeof(hb), "instance:%.*s", INSTANCE_ID_HEX, owner);
+    heartbeat_key(hb, sizeof(hb), owner);
     redisReply *rep = redis_cmd(r, "EXISTS %s", hb);
     if (!rep)
         return -1;
@@ -155,7 +161,7 @@ int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, 
      * holder, a sibling thread, is then still running: never take it. */
     if (atomic_load(&beating) && strncmp(seen, self_id, INSTANCE_ID_HEX) == 0)
         return 0;
-    redis_key(hb, sizeof(hb), "instance:%.*s", INSTANCE_ID_HEX, seen);
+    heartbeat_key(hb, sizeof(hb), seen);
     snprintf(ttl, sizeof(ttl), "%lld", ttl_ms);
     const char *keys[] = {key, hb};
     const char *args[] = {seen, new_owner, ttl};

@@ -38,19 +38,17 @@ static const redis_script_t apply_script = {
     "local req = cjson.decode(ARGV[4])\n"
     "local ts = tonumber(ARGV[3])\n"
     "local cancelled = ARGV[2] == 'cancelled'\n"
+    "local function mark(i, sku)\n"
+    "  if redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], sku, 1) end\n"
+    "end\n"
     "if not state and cancelled then\n"
     "  redis.call('HSET', KEYS[1], 'state', 'cancelled_first', 'ts', ts)\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
     /* No stock change, but TikTok restocked the units on its side: a push
      * made between the sale and its cancellation (which overwrote TikTok's
      * decrement) would otherwise leave TikTok above the projection. */
-    "  for i, u in ipairs(req.units) do\n"
-    "    if redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], u[1], 1) end\n"
-    "  end\n"
+    "  for i, u in ipairs(req.units) do mark(i, u[1]) end\n"
     "  return 'cancelled_first'\n"
-    "end\n"
-    "local function mark(i, sku)\n"
-    "  if redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], sku, 1) end\n"
     "end\n"
     "if not state then\n"
     "  local taken, cx = {}, {}\n"

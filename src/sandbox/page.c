@@ -101,10 +101,7 @@ static int orders_html(buf_t *b, sb_store_t *s)
                          (long long)json_integer_value(json_object_get(o, "create_time")));
         size_t live = 0, k;
         json_t *li;
-        json_array_foreach(items, k, li) {
-            const char *ds = json_string_value(json_object_get(li, "display_status"));
-            live += !(ds && strcmp(ds, "CANCELLED") == 0);
-        }
+        json_array_foreach(items, k, li) live += !sb_store_line_cancelled(li);
         if (strcmp(status, "CANCELLED") != 0)
             rc = rc || buf_appends(b, "<form method=\"post\" action=\"/sandbox/orders/") ||
                  sb_html_escape(b, id) ||

@@ -225,12 +225,6 @@ static void restock_line(sb_store_t *s, const json_t *li)
                         json_integer(q > SB_MAX_QUANTITY ? SB_MAX_QUANTITY : q));
 }
 
-static int line_cancelled(const json_t *li)
-{
-    const char *st = json_string_value(json_object_get(li, "display_status"));
-    return st && strcmp(st, "CANCELLED") == 0;
-}
-
 /* POST /sandbox/orders/{id}/cancel, body {} or {"units":N}: cancel N line
  * items of the order (each line is one unit), or all that are left. A part
  * of the order is a cancellation status change (webhook type 11) while the
@@ -261,7 +255,7 @@ int sb_sim_order_cancel(sb_req_t *r)
                      : sb_sim_fail(r, 404, "no order %s", r->arg[0]);
     }
     long long active = 0;
-    json_array_foreach(json_object_get(order, "line_items"), i, li) active += !line_cancelled(li);
+    json_array_foreach(json_object_get(order, "line_items"), i, li) active += !sb_store_line_cancelled(li);
     int whole = units == 0 || units >= active;
     long long n = whole ? active : units;
     long long now = sb_now();
@@ -269,7 +263,7 @@ int sb_sim_order_cancel(sb_req_t *r)
     json_array_foreach(json_object_get(order, "line_items"), i, li) {
         if (done == n)
             break;
-        if (line_cancelled(li))
+        if (sb_store_line_cancelled(li))
             continue;
         json_object_set_new(li, "display_status", json_string("CANCELLED"));
         restock_line(s, li);

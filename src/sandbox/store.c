@@ -340,6 +340,12 @@ json_t *sb_store_order(sb_store_t *s, const char *id)
     return NULL;
 }
 
+int sb_store_line_cancelled(const json_t *li)
+{
+    const char *st = json_string_value(json_object_get(li, "display_status"));
+    return st && strcmp(st, "CANCELLED") == 0;
+}
+
 json_t *sb_store_shop_json(const sb_store_t *s)
 {
     return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "id", SB_SHOP_ID, "name", SB_SHOP_NAME,

@@ -208,6 +208,9 @@ void sb_store_inventory_logged(sb_store_t *s, const json_t *sku, long long at_us
 /* The order document with this id (borrowed), or NULL. */
 json_t *sb_store_order(sb_store_t *s, const char *id);
 
+/* 1 when an order's line item (borrowed) is cancelled. */
+int sb_store_line_cancelled(const json_t *li);
+
 /* The state as JSON (new): shop, warehouses, products, orders, counters,
  * faults and per-route call counts. route_names has SB_MAX_ROUTES entries
  * (NULL past the end of the table). */

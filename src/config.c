@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "shopsync/buf.h"
 #include "shopsync/crypto.h"
@@ -58,6 +59,35 @@ static int get_int(const char *name, long long def, long long lo, long long hi,
         return -1;
     }
     *out = n;
+    return 0;
+}
+
+/* Make a relative path absolute against the working directory, so that
+ * child processes that change directory (redis-server does, to its --dir)
+ * and commands run from elsewhere name the same place. Leading "./" parts
+ * are dropped. Returns 0, or -1 when the result does not fit. */
+static int absolute_path(const char *name, char *path, size_t cap, char *err, size_t errlen)
+{
+    if (!path[0] || path[0] == '/')
+        return 0;
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof(cwd))) {
+        add_problem(err, errlen, "%s: %s\n", name, "relative, and the working directory cannot be read");
+        return -1;
+    }
+    const char *rel = path;
+    while (rel[0] == '.' && rel[1] == '/')
+        for (rel += 2; *rel == '/'; rel++)
+            ;
+    char abs[PATH_MAX + CONFIG_STR];
+    int n = strcmp(rel, ".") == 0 || !*rel ? snprintf(abs, sizeof(abs), "%s", cwd)
+                                           : snprintf(abs, sizeof(abs), "%s%s%s", cwd,
+                                                      strcmp(cwd, "/") == 0 ? "" : "/", rel);
+    if (n < 0 || (size_t)n >= cap) {
+        add_problem(err, errlen, "%s: %s\n", name, "value is too long once made absolute");
+        return -1;
+    }
+    memcpy(path, abs, (size_t)n + 1);
     return 0;
 }
 
@@ -124,7 +154,9 @@ int config_load(config_t *cfg, char *err, size_t errlen)
     bad |= get_str("SHOPSYNC_LISTEN", "127.0.0.1:8080", cfg->listen, sizeof(cfg->listen), err, errlen);
     bad |= get_str("SHOPSYNC_PUBLIC_URL", "http://localhost:8080", cfg->public_url, sizeof(cfg->public_url), err, errlen);
     bad |= get_str("SHOPSYNC_ADMIN_TOKEN", "", cfg->admin_token, sizeof(cfg->admin_token), err, errlen);
-    bad |= get_str("SHOPSYNC_DATA_DIR", "./var", cfg->data_dir, sizeof(cfg->data_dir), err, errlen);
+    if (get_str("SHOPSYNC_DATA_DIR", "./var", cfg->data_dir, sizeof(cfg->data_dir), err, errlen) != 0 ||
+        absolute_path("SHOPSYNC_DATA_DIR", cfg->data_dir, sizeof(cfg->data_dir), err, errlen) != 0)
+        bad = 1;
     bad |= get_str("SHOPSYNC_WEB_DIR", SHOPSYNC_DEFAULT_WEB_DIR, cfg->web_dir, sizeof(cfg->web_dir), err, errlen);
     bad |= get_str("REDIS_URL", "", cfg->redis_url, sizeof(cfg->redis_url), err, errlen);
     bad |= get_str("SHOPSYNC_REDIS_PREFIX", "shopsync:", cfg->redis_prefix, sizeof(cfg->redis_prefix), err, errlen);

@@ -4,6 +4,7 @@
 #include "shopsync/redis.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -387,6 +388,27 @@ static int mkdir_p(const char *path)
     return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The last non-empty line of the log at path, or a note that there is
+ * none, into out. */
+static void last_log_line(const char *path, char *out, size_t cap)
+{
+    snprintf(out, cap, "it wrote nothing");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        size_t n = strcspn(line, "\r\n");
+        line[n] = '\0';
+        if (n) {
+            size_t k = n < cap - 1 ? n : cap - 1;
+            memcpy(out, line, k);
+            out[k] = '\0';
+        }
+    }
+    fclose(f);
+}
+
 int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
                          pid_t *pid, char *err, size_t errlen)
 {
@@ -412,6 +434,13 @@ int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
         /* Die with shopsync, so a killed shopsync leaves no orphan server
          * holding the socket and the AOF. */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
+        /* What redis-server says before it opens its log (a config error)
+         * goes to the same file, so the error below can quote it. */
+        int fd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+        }
         execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
                "--unixsocketperm", "700", "--dir", data_dir, "--appendonly", "yes",
                "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
@@ -431,7 +460,14 @@ int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
     for (int i = 0; i < 200 && c; i++) {
         int status;
         if (waitpid(child, &status, WNOHANG) == child) {
-            snprintf(err, errlen, "redis-server exited at start (is it installed? see %s)", logf);
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+                snprintf(err, errlen, "redis-server is not installed or not on PATH "
+                                      "(Debian: apt-get install redis-server)");
+            } else {
+                char said[300];
+                last_log_line(logf, said, sizeof(said));
+                snprintf(err, errlen, "redis-server exited at start: %s (log: %s)", said, logf);
+            }
             redis_conn_free(c);
             return -1;
         }

@@ -16,7 +16,7 @@ typedef struct config {
     char admin_token[CONFIG_STR];  /* SHOPSYNC_ADMIN_TOKEN; empty = unset */
     unsigned char secret_key[32];  /* SHOPSYNC_SECRET_KEY decoded */
     int has_secret_key;
-    char data_dir[CONFIG_STR];     /* SHOPSYNC_DATA_DIR */
+    char data_dir[CONFIG_STR];     /* SHOPSYNC_DATA_DIR, made absolute */
     char web_dir[CONFIG_STR];      /* SHOPSYNC_WEB_DIR */
     int workers;                   /* SHOPSYNC_WORKERS */
     int http_threads;              /* SHOPSYNC_HTTP_THREADS */

@@ -86,7 +86,10 @@ static void test_defaults(void **state)
     assert_string_equal(cfg->public_url, "http://localhost:8080");
     assert_string_equal(cfg->admin_token, "");
     assert_int_equal(cfg->has_secret_key, 0);
-    assert_string_equal(cfg->data_dir, "./var");
+    char want[4096], cwd[2048];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    snprintf(want, sizeof(want), "%s/var", cwd);
+    assert_string_equal(cfg->data_dir, want); /* ./var, made absolute */
     assert_int_equal(cfg->workers, 4);
     assert_int_equal(cfg->http_threads, 32);
     assert_int_equal(cfg->http_keepalive_ms, 500);
@@ -440,6 +443,29 @@ static void test_env_file_missing(void **state)
     assert_non_null(strstr(errbuf, "/nonexistent/shopsync.env"));
 }
 
+/* A relative SHOPSYNC_DATA_DIR names the same place from any process: the
+ * embedded redis-server changes directory to it before opening its log. */
+static void test_data_dir_made_absolute(void **state)
+{
+    (void)state;
+    char cwd[2048], want[4096];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    static const char *const cases[][2] = {
+        {"var", "/var"}, {"./var", "/var"}, {".//x/./y", "/x/./y"}, {"./", ""}, {".", ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        setenv("SHOPSYNC_DATA_DIR", cases[i][0], 1);
+        config_t *cfg = load_ok();
+        snprintf(want, sizeof(want), "%s%s", cwd, cases[i][1]);
+        assert_string_equal(cfg->data_dir, want);
+        free(cfg);
+    }
+    setenv("SHOPSYNC_DATA_DIR", "/srv/shopsync", 1);
+    config_t *cfg = load_ok();
+    assert_string_equal(cfg->data_dir, "/srv/shopsync");
+    free(cfg);
+}
+
 #define T(f) cmocka_unit_test_setup(f, clear_env)
 
 int main(void)
@@ -461,6 +487,7 @@ int main(void)
         T(test_env_file),
         T(test_env_file_malformed_line),
         T(test_env_file_missing),
+        T(test_data_dir_made_absolute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

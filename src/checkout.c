@@ -11,6 +11,7 @@
 #include "shopsync/catalog.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
+#include "shopsync/ratelimit.h"
 #include "shopsync/stock.h"
 
 #define LEDGER_TTL_S (90 * 86400)
@@ -118,31 +119,185 @@ out:
     return rc;
 }
 
-event_rc checkout_handle_event(const config_t *cfg, redis_conn_t *r, const char *body, size_t len,
-                               char *err, size_t errlen)
+int checkout_parse_items(const char *s, stripe_line_t **lines, size_t *n, char *err, size_t errlen)
 {
-    stripe_event_t ev;
-    stripe_line_t *lines = NULL;
-    size_t n = 0;
-    if (stripe_parse_event(body, len, &ev, err, errlen) != 0)
-        return EVENT_PERMANENT;
-    if (!ev.applies) {
-        log_event(LOG_DEBUG, "stripe_event_ignored", json_pack("{s:s,s:s}", "event_id", ev.id, "type", ev.type));
-        return EVENT_DONE;
+    stripe_line_t *v = NULL;
+    size_t m = 0;
+    int rc = -1;
+
+    *lines = NULL;
+    *n = 0;
+    v = calloc(MAX_SESSION_SKUS, sizeof(*v));
+    if (!v) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
     }
-    if (!cfg->stripe_secret_key[0]) {
-        snprintf(err, errlen, "STRIPE_SECRET_KEY is not set, so line items of %s cannot be read", ev.session_id);
-        return EVENT_RETRY;
+    const char *p = s;
+    for (int entry = 1;; entry++) {
+        while (*p == ' ')
+            p++;
+        const char *colon = strchr(p, ':');
+        const char *comma = strchr(p, ',');
+        if (!comma)
+            comma = p + strlen(p);
+        if (!colon || colon > comma) {
+            snprintf(err, errlen, "entry %d: expected SKU:QUANTITY", entry);
+            goto out;
+        }
+        const char *sku_end = colon;
+        while (sku_end > p && sku_end[-1] == ' ')
+            sku_end--;
+        char sku[STRIPE_ID_MAX];
+        size_t sl = (size_t)(sku_end - p);
+        if (sl == 0 || sl >= sizeof(sku)) {
+            snprintf(err, errlen, "entry %d: the SKU is %s", entry, sl ? "too long" : "empty");
+            goto out;
+        }
+        memcpy(sku, p, sl);
+        sku[sl] = '\0';
+        if (!catalog_valid_id(sku)) {
+            snprintf(err, errlen, "entry %d: SKU %s must be 1-50 characters of A-Z a-z 0-9 . _ -", entry, sku);
+            goto out;
+        }
+        const char *q = colon + 1;
+        while (*q == ' ')
+            q++;
+        long long qty = 0;
+        const char *d = q;
+        for (; d < comma && *d >= '0' && *d <= '9'; d++) {
+            qty = qty * 10 + (*d - '0');
+            if (qty > STRIPE_MAX_QUANTITY)
+                break;
+        }
+        const char *t = d;
+        while (t < comma && *t == ' ')
+            t++;
+        if (d == q || t != comma || qty < 1 || qty > STRIPE_MAX_QUANTITY) {
+            snprintf(err, errlen, "entry %d (%s): the quantity must be a whole number from 1 to %lld", entry, sku,
+                     STRIPE_MAX_QUANTITY);
+            goto out;
+        }
+        size_t k;
+        for (k = 0; k < m && strcmp(v[k].sku, sku) != 0; k++)
+            ;
+        if (k == m) {
+            if (m == MAX_SESSION_SKUS) {
+                snprintf(err, errlen, "more than %d distinct SKUs", MAX_SESSION_SKUS);
+                goto out;
+            }
+            snprintf(v[m].sku, sizeof(v[m].sku), "%s", sku);
+            v[m].sku_source = STRIPE_SKU_METADATA;
+            m++;
+        }
+        if (v[k].quantity + qty > STRIPE_MAX_QUANTITY) {
+            snprintf(err, errlen, "SKU %s: more than %lld units in all", sku, STRIPE_MAX_QUANTITY);
+            goto out;
+        }
+        v[k].quantity += qty;
+        if (!*comma)
+            break;
+        p = comma + 1;
     }
+    *lines = v;
+    *n = m;
+    v = NULL;
+    rc = 0;
+out:
+    free(v);
+    return rc;
+}
+
+void checkout_event_free(checkout_event_t *ce)
+{
+    stripe_lines_free(ce->lines, ce->n_lines);
+    ce->lines = NULL;
+    ce->n_lines = 0;
+}
+
+checkout_need checkout_prepare(const char *body, size_t len, checkout_event_t *ce, char *err, size_t errlen)
+{
+    char ierr[256];
+    memset(ce, 0, sizeof(*ce));
+    if (stripe_parse_event(body, len, &ce->ev, err, errlen) != 0)
+        return CHECKOUT_BAD;
+    if (!ce->ev.applies) {
+        log_event(LOG_DEBUG, "stripe_event_ignored", json_pack("{s:s,s:s}", "event_id", ce->ev.id, "type", ce->ev.type));
+        return CHECKOUT_IGNORE;
+    }
+    if (ce->ev.has_items) {
+        if (checkout_parse_items(ce->ev.items, &ce->lines, &ce->n_lines, ierr, sizeof(ierr)) == 0)
+            return CHECKOUT_READY;
+        snprintf(ce->ev.items_error, sizeof(ce->ev.items_error), "metadata.shopsync_items: %s", ierr);
+    }
+    if (ce->ev.items_error[0])
+        /* The sale stands; Stripe's own line items tell what it was. */
+        log_event(LOG_WARN, "stripe_items_ignored", json_pack("{s:s,s:s,s:s}", "event_id", ce->ev.id, "session_id",
+                                                              ce->ev.session_id, "error", ce->ev.items_error));
+    return CHECKOUT_FETCH;
+}
+
+/* Pacer of Stripe reads: a slot of the shared limiter. */
+typedef struct pace_ctx {
+    redis_conn_t *r;
+    int per_second;
+} pace_ctx_t;
+
+static int pace_stripe(void *ctx, long long *wait_us)
+{
+    pace_ctx_t *p = ctx;
+    /* A slot further than this would hold the batch too long; the event
+     * is retried later instead. */
+    return ratelimit_reserve(p->r, "stripe", "read", p->per_second, 10000, wait_us);
+}
+
+void checkout_fetch_many(const config_t *cfg, redis_conn_t *r, checkout_event_t *const *events, size_t n,
+                         event_rc *rcs, char (*errs)[CHECKOUT_ERR_MAX])
+{
+    const char *ids[STRIPE_BATCH_MAX];
+    stripe_fetch_result_t res[STRIPE_BATCH_MAX];
+    pace_ctx_t pace = {r, config_stripe_read_rate(cfg)};
     stripe_config_t sc = {cfg->stripe_api_base, cfg->stripe_secret_key, 0};
-    int f = stripe_fetch_line_items(&sc, ev.session_id, &lines, &n, err, errlen);
-    if (f != STRIPE_FETCH_OK)
-        return f == STRIPE_FETCH_RETRYABLE ? EVENT_RETRY : EVENT_PERMANENT;
+
+    for (size_t done = 0; done < n;) {
+        size_t m = n - done < STRIPE_BATCH_MAX ? n - done : STRIPE_BATCH_MAX;
+        for (size_t i = 0; i < m; i++)
+            ids[i] = events[done + i]->ev.session_id;
+        if (!cfg->stripe_secret_key[0]) {
+            for (size_t i = 0; i < m; i++) {
+                rcs[done + i] = EVENT_RETRY;
+                snprintf(errs[done + i], CHECKOUT_ERR_MAX,
+                         "STRIPE_SECRET_KEY is not set, so line items of %s cannot be read (or send "
+                         "metadata.shopsync_items with the session)", ids[i]);
+            }
+            done += m;
+            continue;
+        }
+        stripe_fetch_line_items_many(&sc, ids, m, pace_stripe, &pace, res);
+        for (size_t i = 0; i < m; i++) {
+            checkout_event_t *ce = events[done + i];
+            if (res[i].rc == STRIPE_FETCH_OK) {
+                ce->lines = res[i].lines;
+                ce->n_lines = res[i].n_lines;
+                rcs[done + i] = EVENT_DONE;
+                errs[done + i][0] = '\0';
+            } else {
+                rcs[done + i] = res[i].rc == STRIPE_FETCH_RETRYABLE ? EVENT_RETRY : EVENT_PERMANENT;
+                snprintf(errs[done + i], CHECKOUT_ERR_MAX, "%s", res[i].err);
+            }
+        }
+        done += m;
+    }
+}
+
+event_rc checkout_finish(redis_conn_t *r, const checkout_event_t *ce, char *err, size_t errlen)
+{
     int applied = 0;
-    event_rc rc = checkout_apply(r, ev.session_id, lines, n, &applied, err, errlen);
+    event_rc rc = checkout_apply(r, ce->ev.session_id, ce->lines, ce->n_lines, &applied, err, errlen);
     if (rc == EVENT_DONE)
-        log_event(LOG_INFO, "stripe_checkout", json_pack("{s:s,s:s,s:b,s:I}", "event_id", ev.id, "session_id",
-                                                         ev.session_id, "applied", applied, "lines", (json_int_t)n));
-    stripe_lines_free(lines, n);
+        log_event(LOG_INFO, "stripe_checkout",
+                  json_pack("{s:s,s:s,s:b,s:I,s:s}", "event_id", ce->ev.id, "session_id", ce->ev.session_id, "applied",
+                            applied, "lines", (json_int_t)ce->n_lines, "items_from",
+                            ce->n_lines && ce->lines[0].sku_source == STRIPE_SKU_METADATA ? "metadata"
+                                                                                          : "line_items"));
     return rc;
 }

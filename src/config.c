@@ -209,6 +209,18 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->tiktok_rate_limit = (int)n;
     else
         bad = 1;
+    if (get_int("STRIPE_READ_RATE_LIMIT", 0, 0, 10000, &n, err, errlen) == 0)
+        cfg->stripe_read_rate_limit = (int)n;
+    else
+        bad = 1;
+    if (get_int("SHOPSYNC_LOW_STOCK_SECONDS", 60, 0, 86400, &n, err, errlen) == 0)
+        cfg->low_stock_seconds = (int)n;
+    else
+        bad = 1;
+    if (get_int("SHOPSYNC_TIKTOK_SETTLE_MS", 4000, 500, 600000, &n, err, errlen) == 0)
+        cfg->tiktok_settle_ms = (int)n;
+    else
+        bad = 1;
 
     const char *key = getenv("SHOPSYNC_SECRET_KEY");
     if (key && *key) {
@@ -279,6 +291,16 @@ int config_check_serve(const config_t *cfg, char *err, size_t errlen)
     if (el && err[el - 1] == '\n')
         err[el - 1] = '\0';
     return bad ? -1 : 0;
+}
+
+int config_stripe_read_rate(const config_t *cfg)
+{
+    if (cfg->stripe_read_rate_limit > 0)
+        return cfg->stripe_read_rate_limit;
+    /* Stripe allows about 100 read requests/s to live-mode keys and 25 to
+     * test-mode keys. */
+    const char *k = cfg->stripe_secret_key;
+    return strncmp(k, "sk_live_", 8) == 0 || strncmp(k, "rk_live_", 8) == 0 ? 100 : 25;
 }
 
 int config_tiktok_configured(const config_t *cfg)

@@ -85,6 +85,48 @@ http_client_t *http_client_thread(void)
     return c;
 }
 
+/* The clients of a thread's batches: created on first use, freed with the
+ * thread. */
+typedef struct pool {
+    http_client_t *c[HTTP_CLIENT_BATCH_MAX];
+} pool_t;
+
+static pthread_key_t pool_key;
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+static int pool_key_ok;
+
+static void pool_destroy(void *p)
+{
+    pool_t *pool = p;
+    for (size_t i = 0; i < HTTP_CLIENT_BATCH_MAX; i++)
+        http_client_free(pool->c[i]);
+    free(pool);
+}
+
+static void pool_key_init(void)
+{
+    pool_key_ok = pthread_key_create(&pool_key, pool_destroy) == 0;
+}
+
+http_client_t *const *http_client_thread_pool(size_t n)
+{
+    if (n > HTTP_CLIENT_BATCH_MAX || pthread_once(&pool_once, pool_key_init) != 0 || !pool_key_ok)
+        return NULL;
+    pool_t *pool = pthread_getspecific(pool_key);
+    if (!pool) {
+        pool = calloc(1, sizeof(*pool));
+        if (!pool || pthread_setspecific(pool_key, pool) != 0) {
+            free(pool);
+            return NULL;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!pool->c[i] && !(pool->c[i] = http_client_new()))
+            return NULL;
+    }
+    return pool->c;
+}
+
 void http_response_free(http_response_t *resp)
 {
     buf_free(&resp->body);
@@ -189,26 +231,35 @@ static int valid_method(const char *m)
         }                                                                   \
     } while (0)
 
-int http_client_request(http_client_t *c, const http_request_t *req,
-                        http_response_t *resp, char *err, size_t errlen)
-{
-    struct curl_slist *headers = NULL;
-    curl_mime *mime = NULL;
-    CURL *curl = c->curl;
+/* Everything one transfer owns while it runs: freed by transfer_end. */
+typedef struct running {
+    http_client_t *c;
     transfer_t t;
+    struct curl_slist *headers;
+    curl_mime *mime;
     char host[256];
+    long connect_ms, total_ms;
+    size_t max_body;
+} running_t;
+
+/* Set c's handle up for req, the response going to resp. Returns 0, or -1
+ * with a message in err. */
+static int transfer_begin(running_t *x, http_client_t *c, const http_request_t *req,
+                          http_response_t *resp, char *err, size_t errlen)
+{
+    CURL *curl = c->curl;
     int rc = -1;
 
+    memset(x, 0, sizeof(*x));
+    x->c = c;
     memset(resp, 0, sizeof(*resp));
     resp->retry_after_s = -1;
-    size_t max_body = req->max_body ? req->max_body : HTTP_CLIENT_MAX_BODY;
-    buf_init(&resp->body, max_body);
-    long connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms
-                                                  : HTTP_CLIENT_CONNECT_TIMEOUT_MS;
-    long total_ms = req->timeout_ms > 0 ? req->timeout_ms : HTTP_CLIENT_TIMEOUT_MS;
-    memset(&t, 0, sizeof(t));
-    t.resp = resp;
-    url_host(req->url ? req->url : "", host, sizeof(host));
+    x->max_body = req->max_body ? req->max_body : HTTP_CLIENT_MAX_BODY;
+    buf_init(&resp->body, x->max_body);
+    x->connect_ms = req->connect_timeout_ms > 0 ? req->connect_timeout_ms : HTTP_CLIENT_CONNECT_TIMEOUT_MS;
+    x->total_ms = req->timeout_ms > 0 ? req->timeout_ms : HTTP_CLIENT_TIMEOUT_MS;
+    x->t.resp = resp;
+    url_host(req->url ? req->url : "", x->host, sizeof(x->host));
 
     if (!req->url || !valid_method(req->method)) {
         snprintf(err, errlen, "bad request: missing URL or invalid method");
@@ -227,8 +278,8 @@ int http_client_request(http_client_t *c, const http_request_t *req,
     SETOPT(CURLOPT_URL, req->url);
     SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
     SETOPT(CURLOPT_NOSIGNAL, 1L);
-    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    SETOPT(CURLOPT_TIMEOUT_MS, total_ms);
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, x->connect_ms);
+    SETOPT(CURLOPT_TIMEOUT_MS, x->total_ms);
     SETOPT(CURLOPT_TCP_KEEPALIVE, 1L);
     SETOPT(CURLOPT_TCP_KEEPIDLE, 60L);
     SETOPT(CURLOPT_TCP_KEEPINTVL, 30L);
@@ -236,11 +287,12 @@ int http_client_request(http_client_t *c, const http_request_t *req,
     SETOPT(CURLOPT_ACCEPT_ENCODING, "");
     /* Refuses up front when Content-Length already announces too much; the
      * write callback catches bodies without one. */
-    SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max_body);
+    SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
     SETOPT(CURLOPT_WRITEFUNCTION, on_body);
-    SETOPT(CURLOPT_WRITEDATA, &t);
+    SETOPT(CURLOPT_WRITEDATA, &x->t);
     SETOPT(CURLOPT_HEADERFUNCTION, on_header);
-    SETOPT(CURLOPT_HEADERDATA, &t);
+    SETOPT(CURLOPT_HEADERDATA, &x->t);
+    SETOPT(CURLOPT_PRIVATE, x);
     if (req->follow_redirects) {
         SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
         SETOPT(CURLOPT_MAXREDIRS, HTTP_CLIENT_MAX_REDIRECTS);
@@ -253,31 +305,31 @@ int http_client_request(http_client_t *c, const http_request_t *req,
             snprintf(err, errlen, "bad request: header line contains CR or LF");
             goto out;
         }
-        struct curl_slist *n = curl_slist_append(headers, *h);
+        struct curl_slist *n = curl_slist_append(x->headers, *h);
         if (!n) {
             snprintf(err, errlen, "out of memory");
             goto out;
         }
-        headers = n;
+        x->headers = n;
     }
     /* libcurl would otherwise wait for 100-continue on large bodies. */
-    struct curl_slist *expect = curl_slist_append(headers, "Expect:");
+    struct curl_slist *expect = curl_slist_append(x->headers, "Expect:");
     if (!expect) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    headers = expect;
-    SETOPT(CURLOPT_HTTPHEADER, headers);
+    x->headers = expect;
+    SETOPT(CURLOPT_HTTPHEADER, x->headers);
 
     if (req->n_parts) {
-        mime = curl_mime_init(curl);
-        if (!mime) {
+        x->mime = curl_mime_init(curl);
+        if (!x->mime) {
             snprintf(err, errlen, "out of memory");
             goto out;
         }
         for (size_t i = 0; i < req->n_parts; i++) {
             const http_part_t *p = &req->parts[i];
-            curl_mimepart *part = curl_mime_addpart(mime);
+            curl_mimepart *part = curl_mime_addpart(x->mime);
             if (!part || curl_mime_name(part, p->name) != CURLE_OK ||
                 curl_mime_data(part, p->data, p->len) != CURLE_OK ||
                 (p->filename && curl_mime_filename(part, p->filename) != CURLE_OK) ||
@@ -286,7 +338,7 @@ int http_client_request(http_client_t *c, const http_request_t *req,
                 goto out;
             }
         }
-        SETOPT(CURLOPT_MIMEPOST, mime);
+        SETOPT(CURLOPT_MIMEPOST, x->mime);
     } else if (req->body || strcmp(req->method, "POST") == 0) {
         SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         SETOPT(CURLOPT_POSTFIELDS, req->body ? (const char *)req->body : "");
@@ -298,44 +350,167 @@ int http_client_request(http_client_t *c, const http_request_t *req,
     if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "POST") != 0 &&
         strcmp(req->method, "HEAD") != 0)
         SETOPT(CURLOPT_CUSTOMREQUEST, req->method);
+    rc = 0;
+out:
+    return rc;
+}
 
-    CURLcode cc = curl_easy_perform(curl);
+/* Interpret the end of x's transfer (cc from libcurl) into its response.
+ * Returns 0 when a response arrived, or -1 with a message in err. */
+static int transfer_finish(running_t *x, CURLcode cc, char *err, size_t errlen)
+{
+    CURL *curl = x->c->curl;
+    http_response_t *resp = x->t.resp;
     curl_easy_getinfo(curl, CURLINFO_TOTAL_TIME, &resp->seconds);
     if (cc == CURLE_OK) {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
-        if (t.saw_retry_after)
-            resp->retry_after_s = parse_retry_after(t.retry_after);
-        rc = 0;
-        goto out;
+        if (x->t.saw_retry_after)
+            resp->retry_after_s = parse_retry_after(x->t.retry_after);
+        return 0;
     }
-    if (t.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
+    if (x->t.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
         resp->too_large = 1;
-        snprintf(err, errlen, "response from %s larger than %zu bytes", host, max_body);
+        snprintf(err, errlen, "response from %s larger than %zu bytes", x->host, x->max_body);
     } else if (cc == CURLE_OPERATION_TIMEDOUT) {
         curl_off_t connected_us = 0;
         curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connected_us);
         resp->network_error = 1;
         resp->timed_out = 1;
         if (connected_us == 0)
-            snprintf(err, errlen, "timed out after %g s connecting to %s",
-                     connect_ms / 1000.0, host);
+            snprintf(err, errlen, "timed out after %g s connecting to %s", x->connect_ms / 1000.0, x->host);
         else
-            snprintf(err, errlen, "timed out after %g s waiting for %s",
-                     total_ms / 1000.0, host);
+            snprintf(err, errlen, "timed out after %g s waiting for %s", x->total_ms / 1000.0, x->host);
     } else {
         resp->network_error = 1;
-        snprintf(err, errlen, "request to %s failed: %s", host,
-                 c->errbuf[0] ? c->errbuf : curl_easy_strerror(cc));
+        snprintf(err, errlen, "request to %s failed: %s", x->host,
+                 x->c->errbuf[0] ? x->c->errbuf : curl_easy_strerror(cc));
     }
     /* A partial body is not a response; do not let callers parse it. */
     buf_reset(&resp->body);
     resp->status = 0;
+    return -1;
+}
 
+/* Release what x holds; the handle keeps no pointer to the freed lists. */
+static void transfer_end(running_t *x)
+{
+    if (!x->c)
+        return;
+    curl_easy_setopt(x->c->curl, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(x->c->curl, CURLOPT_MIMEPOST, NULL);
+    curl_easy_setopt(x->c->curl, CURLOPT_PRIVATE, NULL);
+    curl_mime_free(x->mime);
+    curl_slist_free_all(x->headers);
+    x->mime = NULL;
+    x->headers = NULL;
+}
+
+int http_client_request(http_client_t *c, const http_request_t *req,
+                        http_response_t *resp, char *err, size_t errlen)
+{
+    running_t x;
+    int rc = -1;
+    if (transfer_begin(&x, c, req, resp, err, errlen) == 0)
+        rc = transfer_finish(&x, curl_easy_perform(c->curl), err, errlen);
+    else
+        resp->status = 0;
+    transfer_end(&x);
+    return rc;
+}
+
+static long long monotonic_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int http_client_request_many(http_client_t *const *clients, http_batch_item_t *items, size_t n)
+{
+    CURLM *multi = NULL;
+    running_t *run = NULL;
+    size_t started = 0, active = 0;
+    int rc = -1;
+
+    if (n == 0)
+        return 0;
+    if (n > HTTP_CLIENT_BATCH_MAX)
+        return -1;
+    multi = curl_multi_init();
+    run = calloc(n, sizeof(*run));
+    if (!multi || !run)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        items[i].rc = -1;
+        items[i].err[0] = '\0';
+        memset(&items[i].resp, 0, sizeof(items[i].resp));
+    }
+    while (started < n || active > 0) {
+        long long now = monotonic_us();
+        /* Start every transfer whose slot has come, in order. */
+        while (started < n && items[started].start_us <= now) {
+            http_batch_item_t *it = &items[started];
+            running_t *x = &run[started];
+            if (transfer_begin(x, clients[started], it->req, &it->resp, it->err, sizeof(it->err)) != 0 ||
+                curl_multi_add_handle(multi, clients[started]->curl) != CURLM_OK) {
+                if (!it->err[0])
+                    snprintf(it->err, sizeof(it->err), "cannot start the transfer");
+                transfer_end(x);
+            } else {
+                active++;
+            }
+            started++;
+        }
+        int still = 0;
+        if (curl_multi_perform(multi, &still) != CURLM_OK)
+            goto out;
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(multi, &left))) {
+            if (m->msg != CURLMSG_DONE)
+                continue;
+            char *priv = NULL;
+            curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
+            running_t *x = (running_t *)priv;
+            CURLcode cc = m->data.result;
+            curl_multi_remove_handle(multi, m->easy_handle);
+            if (!x)
+                continue;
+            size_t i = (size_t)(x - run);
+            items[i].rc = transfer_finish(x, cc, items[i].err, sizeof(items[i].err));
+            transfer_end(x);
+            active--;
+        }
+        if (started == n && active == 0)
+            break;
+        /* Sleep until a socket is ready or the next slot comes. */
+        long long wait_ms = 100;
+        if (started < n) {
+            long long until = (items[started].start_us - monotonic_us()) / 1000;
+            if (until < wait_ms)
+                wait_ms = until < 0 ? 0 : until;
+        }
+        if (active > 0) {
+            if (curl_multi_poll(multi, NULL, 0, (int)wait_ms, NULL) != CURLM_OK)
+                goto out;
+        } else if (wait_ms > 0) {
+            struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    rc = 0;
 out:
-    /* The handle must not keep pointers to the freed lists past this call. */
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-    curl_easy_setopt(curl, CURLOPT_MIMEPOST, NULL);
-    curl_mime_free(mime);
-    curl_slist_free_all(headers);
+    if (run) {
+        for (size_t i = 0; i < n; i++) {
+            if (run[i].c) {
+                if (multi)
+                    curl_multi_remove_handle(multi, run[i].c->curl);
+                transfer_end(&run[i]);
+            }
+        }
+    }
+    free(run);
+    if (multi)
+        curl_multi_cleanup(multi);
     return rc;
 }

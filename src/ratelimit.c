@@ -29,14 +29,15 @@ static const redis_script_t reserve_script = {
     "redis.call('SET', KEYS[1], string.format('%d', tat + interval), 'PX', math.floor((wait + interval) / 1000) + 1000)\n"
     "return wait\n"};
 
-int ratelimit_acquire(redis_conn_t *r, const char *shop, const char *api, int per_second,
-                      int max_wait_ms)
+int ratelimit_reserve(redis_conn_t *r, const char *shop, const char *api, int per_second,
+                      int max_wait_ms, long long *wait_us)
 {
     char key[512], interval[32], max_wait[32];
+    *wait_us = 0;
     if (per_second < 1 || redis_key(key, sizeof(key), "ratelimit:%s:%s", shop, api))
         return -1;
     /* A little under the published rate leaves room for clock jitter
-     * between our spacing and TikTok's counting. */
+     * between our spacing and the provider's counting. */
     snprintf(interval, sizeof(interval), "%lld", 1000000LL * 100 / (per_second * 95LL));
     snprintf(max_wait, sizeof(max_wait), "%lld", (long long)max_wait_ms * 1000);
     const char *keys[] = {key};
@@ -47,6 +48,16 @@ int ratelimit_acquire(redis_conn_t *r, const char *shop, const char *api, int pe
     long long wait = rep->type == REDIS_REPLY_INTEGER ? rep->integer : -1;
     freeReplyObject(rep);
     if (wait < 0)
+        return -1;
+    *wait_us = wait;
+    return 0;
+}
+
+int ratelimit_acquire(redis_conn_t *r, const char *shop, const char *api, int per_second,
+                      int max_wait_ms)
+{
+    long long wait;
+    if (ratelimit_reserve(r, shop, api, per_second, max_wait_ms, &wait) != 0)
         return -1;
     if (wait > 0) {
         struct timespec ts = {wait / 1000000, (wait % 1000000) * 1000};

@@ -51,21 +51,10 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-/* Apply one queue entry and settle it: acknowledge, retry later, or
- * dead-letter. */
-static void settle(app_t *app, redis_conn_t *r, connection_t *conn, queue_entry_t *e,
-                   const tiktok_orders_t *prefetched)
+/* Settle one entry whose handling gave rc (err says why when it failed):
+ * acknowledge, retry later, or dead-letter. */
+static void settle(app_t *app, redis_conn_t *r, queue_entry_t *e, event_rc rc, const char *err)
 {
-    char err[1024] = "";
-    event_rc rc;
-    if (strcmp(e->provider, "tiktok") == 0)
-        rc = orders_handle_webhook(app->cfg, r, conn, e->body, e->len, prefetched, err, sizeof(err));
-    else if (strcmp(e->provider, "stripe") == 0)
-        rc = checkout_handle_event(app->cfg, r, e->body, e->len, err, sizeof(err));
-    else {
-        snprintf(err, sizeof(err), "unknown provider %s", e->provider);
-        rc = EVENT_PERMANENT;
-    }
     switch (rc) {
     case EVENT_DONE:
         /* Counted before the ack removes the entry, so a reader who sees the
@@ -95,65 +84,155 @@ static void settle(app_t *app, redis_conn_t *r, connection_t *conn, queue_entry_
     }
 }
 
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One batch read from the stream, with what its handling needs. */
+typedef struct batch {
+    queue_entry_t entries[BATCH];
+    int n;
+    unsigned char settled[BATCH];
+    checkout_event_t checkouts[BATCH];
+    char errs[BATCH][CHECKOUT_ERR_MAX];
+    long long touched_ms;
+} batch_t;
+
+/* A slow batch (TikTok or Stripe taking their time) must not be reclaimed
+ * by other workers while this one still works on it. */
+static void keep_claim(redis_conn_t *r, const char *consumer, batch_t *b)
+{
+    long long t = monotonic_ms();
+    if (t - b->touched_ms < RECLAIM_IDLE_MS / 3)
+        return;
+    queue_entry_t open[BATCH];
+    int m = 0;
+    for (int i = 0; i < b->n; i++)
+        if (!b->settled[i])
+            open[m++] = b->entries[i];
+    if (m)
+        queue_touch(r, consumer, open, m);
+    b->touched_ms = t;
+}
+
+static void settle_at(app_t *app, redis_conn_t *r, batch_t *b, int i, event_rc rc, const char *err)
+{
+    settle(app, r, &b->entries[i], rc, err);
+    b->settled[i] = 1;
+}
+
+/* Handle a batch so that no sale waits behind another event's provider
+ * call: Stripe sales that carry their items are applied first, then the
+ * TikTok orders (one Get Order Detail call for all), then the Stripe
+ * sessions whose line items are read, all at once within Stripe's rate. On
+ * shutdown, entries not started stay pending for another worker or the
+ * next start: nothing is lost. */
+static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const char *consumer, batch_t *b)
+{
+    char err[CHECKOUT_ERR_MAX];
+    checkout_event_t *fetch[BATCH];
+    int fetch_at[BATCH], nf = 0;
+    const char *bodies[BATCH];
+    size_t lens[BATCH], nt = 0;
+
+    memset(b->settled, 0, sizeof(b->settled));
+    b->touched_ms = monotonic_ms();
+    for (int i = 0; i < b->n && !atomic_load(&app->stopping); i++) {
+        queue_entry_t *e = &b->entries[i];
+        err[0] = '\0';
+        if (strcmp(e->provider, "tiktok") == 0) {
+            bodies[nt] = e->body;
+            lens[nt++] = e->len;
+            continue;
+        }
+        if (strcmp(e->provider, "stripe") != 0) {
+            snprintf(err, sizeof(err), "unknown provider %s", e->provider);
+            settle_at(app, r, b, i, EVENT_PERMANENT, err);
+            continue;
+        }
+        switch (checkout_prepare(e->body, e->len, &b->checkouts[i], err, sizeof(err))) {
+        case CHECKOUT_BAD:
+            settle_at(app, r, b, i, EVENT_PERMANENT, err);
+            break;
+        case CHECKOUT_IGNORE:
+            settle_at(app, r, b, i, EVENT_DONE, err);
+            break;
+        case CHECKOUT_READY:
+            settle_at(app, r, b, i, checkout_finish(r, &b->checkouts[i], err, sizeof(err)), err);
+            break;
+        case CHECKOUT_FETCH:
+            fetch[nf] = &b->checkouts[i];
+            fetch_at[nf++] = i;
+            break;
+        }
+    }
+    if (nt && !atomic_load(&app->stopping)) {
+        tiktok_orders_t prefetched;
+        orders_prefetch(conn, bodies, lens, nt, &prefetched);
+        keep_claim(r, consumer, b);
+        for (int i = 0; i < b->n && !atomic_load(&app->stopping); i++) {
+            queue_entry_t *e = &b->entries[i];
+            if (b->settled[i] || strcmp(e->provider, "tiktok") != 0)
+                continue;
+            err[0] = '\0';
+            event_rc rc = orders_handle_webhook(app->cfg, r, conn, e->body, e->len, &prefetched, err, sizeof(err));
+            settle_at(app, r, b, i, rc, err);
+            keep_claim(r, consumer, b);
+        }
+        tiktok_orders_free(&prefetched);
+    }
+    if (nf && !atomic_load(&app->stopping)) {
+        event_rc rcs[BATCH];
+        char(*errs)[CHECKOUT_ERR_MAX] = b->errs;
+        checkout_fetch_many(app->cfg, r, fetch, (size_t)nf, rcs, errs);
+        keep_claim(r, consumer, b);
+        for (int k = 0; k < nf && !atomic_load(&app->stopping); k++) {
+            event_rc rc = rcs[k];
+            if (rc == EVENT_DONE)
+                rc = checkout_finish(r, fetch[k], errs[k], sizeof(errs[k]));
+            settle_at(app, r, b, fetch_at[k], rc, errs[k]);
+        }
+    }
+    for (int i = 0; i < b->n; i++) {
+        checkout_event_free(&b->checkouts[i]);
+        queue_entry_free(&b->entries[i]);
+    }
+}
+
 static void *queue_worker(void *arg)
 {
     worker_t *w = arg;
     app_t *app = w->app;
     redis_conn_t *r = redis_conn_new();
     connection_t *conn = r ? connection_open(app->cfg, r) : NULL;
-    queue_entry_t batch[BATCH];
+    /* On the heap: a batch with its parsed events is large. */
+    batch_t *b = calloc(1, sizeof(*b));
     char consumer[128], host[64] = "host";
     long long last_reclaim = 0;
 
     gethostname(host, sizeof(host) - 1);
     snprintf(consumer, sizeof(consumer), "%s-%d-%d", host, (int)getpid(), w->index);
-    while (conn && !atomic_load(&app->stopping)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    while (b && conn && !atomic_load(&app->stopping)) {
+        long long now = monotonic_ms();
         int n = 0;
         if (now - last_reclaim >= 1000) {
             last_reclaim = now;
-            n = queue_reclaim(r, consumer, RECLAIM_IDLE_MS, batch, BATCH);
+            n = queue_reclaim(r, consumer, RECLAIM_IDLE_MS, b->entries, BATCH);
         }
         if (n == 0)
-            n = queue_read(r, consumer, batch, BATCH, 500);
+            n = queue_read(r, consumer, b->entries, BATCH, 500);
         if (n < 0) {
             sleep_ms(500);
             queue_setup(r);
             continue;
         }
-        /* The orders a batch of TikTok pushes refer to come in one Get Order
-         * Detail call instead of one call each. */
-        const char *bodies[BATCH];
-        size_t lens[BATCH];
-        size_t nt = 0;
-        for (int i = 0; i < n; i++) {
-            if (strcmp(batch[i].provider, "tiktok") == 0) {
-                bodies[nt] = batch[i].body;
-                lens[nt++] = batch[i].len;
-            }
-        }
-        tiktok_orders_t prefetched;
-        orders_prefetch(conn, bodies, lens, nt, &prefetched);
-        long long touched = now;
-        for (int i = 0; i < n; i++) {
-            /* On shutdown, entries not started stay pending for another
-             * worker or the next start: nothing is lost. */
-            if (!atomic_load(&app->stopping))
-                settle(app, r, conn, &batch[i], &prefetched);
-            queue_entry_free(&batch[i]);
-            /* A slow batch (TikTok or Stripe taking their time) must not be
-             * reclaimed by other workers while this one still works on it. */
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            long long t = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-            if (t - touched >= RECLAIM_IDLE_MS / 3 && i + 1 < n) {
-                queue_touch(r, consumer, &batch[i + 1], n - i - 1);
-                touched = t;
-            }
-        }
-        tiktok_orders_free(&prefetched);
+        b->n = n;
+        handle_batch(app, r, conn, consumer, b);
     }
+    free(b);
     connection_free(conn);
     redis_conn_free(r);
     return NULL;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "shopsync/buf.h"
 #include "shopsync/crypto.h"
@@ -278,6 +279,21 @@ static int parse_checkout(const json_t *root, stripe_event_t *out, char *err, si
     /* "unpaid" sessions (delayed methods) decrement stock only when the
      * async_payment_succeeded event follows. */
     out->applies = !strcmp(s, "paid") || !strcmp(s, "no_payment_required");
+    /* The storefront's own list of what was sold. A malformed one is not a
+     * malformed event: the sale is real, and its line items still tell. */
+    const json_t *meta = json_object_get(obj, "metadata");
+    const json_t *items = json_is_object(meta) ? json_object_get(meta, "shopsync_items") : NULL;
+    if (items) {
+        if (!json_is_string(items))
+            snprintf(out->items_error, sizeof(out->items_error), "metadata.shopsync_items: must be a string");
+        else if (json_string_length(items) >= sizeof(out->items))
+            snprintf(out->items_error, sizeof(out->items_error),
+                     "metadata.shopsync_items: longer than %zu characters", sizeof(out->items) - 1);
+        else {
+            memcpy(out->items, json_string_value(items), json_string_length(items) + 1);
+            out->has_items = 1;
+        }
+    }
     return 0;
 }
 
@@ -526,11 +542,41 @@ out:
 }
 
 /* GET one page and parse it into acc. Returns a STRIPE_FETCH_* value. */
+/* Interpret one page's transfer (hrc and herr as http_client_request
+ * returned them) into acc. Returns a STRIPE_FETCH_* value. */
+static int page_result(int hrc, const char *herr, const http_response_t *resp, lines_acc_t *acc,
+                       int *has_more, char *cursor, char *err, size_t errlen)
+{
+    char msg[256];
+    if (hrc) {
+        set_err(err, errlen, "stripe line_items: %s", herr);
+        /* An oversized body will be oversized next time too. */
+        return resp->too_large ? STRIPE_FETCH_PERMANENT : STRIPE_FETCH_RETRYABLE;
+    }
+    log_msg(LOG_DEBUG, "stripe_line_items_page", "status=%ld seconds=%.3f", resp->status, resp->seconds);
+    if (resp->status != 200) {
+        api_error_message(&resp->body, msg, sizeof(msg));
+        set_err(err, errlen, "stripe line_items: HTTP %ld%s%s", resp->status, msg[0] ? ": " : "", msg);
+        return resp->status == 429 || resp->status >= 500 ? STRIPE_FETCH_RETRYABLE : STRIPE_FETCH_PERMANENT;
+    }
+    return parse_page(&resp->body, acc, has_more, cursor, err, errlen);
+}
+
+/* The GET of one page; headers (borrowed) carry the key. */
+static void page_request(http_request_t *req, const stripe_config_t *cfg, const char *url,
+                         const char *const *headers)
+{
+    memset(req, 0, sizeof(*req));
+    req->method = "GET";
+    req->url = url;
+    req->headers = headers;
+    req->timeout_ms = cfg->timeout_ms;
+}
+
 static int fetch_page(const stripe_config_t *cfg, const char *url, const char *auth,
                       lines_acc_t *acc, int *has_more, char *cursor, char *err, size_t errlen)
 {
-    int rc;
-    char herr[256], msg[256];
+    char herr[256] = "";
     const char *headers[] = {auth, "Accept: application/json", NULL};
     http_request_t req;
     http_response_t resp;
@@ -540,29 +586,9 @@ static int fetch_page(const stripe_config_t *cfg, const char *url, const char *a
         set_err(err, errlen, "stripe line_items: no HTTP client");
         return STRIPE_FETCH_RETRYABLE;
     }
-    memset(&req, 0, sizeof(req));
-    req.method = "GET";
-    req.url = url;
-    req.headers = headers;
-    req.timeout_ms = cfg->timeout_ms;
-    if (http_client_request(c, &req, &resp, herr, sizeof(herr))) {
-        /* An oversized body will be oversized next time too. */
-        rc = resp.too_large ? STRIPE_FETCH_PERMANENT : STRIPE_FETCH_RETRYABLE;
-        set_err(err, errlen, "stripe line_items: %s", herr);
-        goto out;
-    }
-    log_msg(LOG_DEBUG, "stripe_line_items_page", "status=%ld seconds=%.3f", resp.status,
-            resp.seconds);
-    if (resp.status != 200) {
-        rc = resp.status == 429 || resp.status >= 500 ? STRIPE_FETCH_RETRYABLE
-                                                      : STRIPE_FETCH_PERMANENT;
-        api_error_message(&resp.body, msg, sizeof(msg));
-        set_err(err, errlen, "stripe line_items: HTTP %ld%s%s", resp.status, msg[0] ? ": " : "",
-                msg);
-        goto out;
-    }
-    rc = parse_page(&resp.body, acc, has_more, cursor, err, errlen);
-out:
+    page_request(&req, cfg, url, headers);
+    int hrc = http_client_request(c, &req, &resp, herr, sizeof(herr));
+    int rc = page_result(hrc, herr, &resp, acc, has_more, cursor, err, errlen);
     http_response_free(&resp);
     return rc;
 }
@@ -585,6 +611,20 @@ static int valid_secret_key(const char *s)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return 0;
     return 1;
+}
+
+/* The URL of the page of session_id's line items after cursor ("" for
+ * the first) into url. Returns 0 or -1 when it does not fit. */
+static int page_url(buf_t *url, const stripe_config_t *cfg, const char *session_id, const char *cursor)
+{
+    buf_reset(url);
+    return buf_appendf(url,
+                       "%s/v1/checkout/sessions/%s/line_items?limit=%d"
+                       "&expand%%5B%%5D=data.price.product",
+                       cfg->api_base, session_id, STRIPE_PAGE_LIMIT) ||
+                   (cursor[0] && (buf_appends(url, "&starting_after=") || httpx_urlencode(url, cursor)))
+               ? -1
+               : 0;
 }
 
 int stripe_fetch_line_items(const stripe_config_t *cfg, const char *session_id,
@@ -624,13 +664,7 @@ int stripe_fetch_line_items(const stripe_config_t *cfg, const char *session_id,
             set_err(err, errlen, "stripe line_items: more than %d pages", STRIPE_MAX_PAGES);
             goto out;
         }
-        buf_reset(&url);
-        if (buf_appendf(&url,
-                        "%s/v1/checkout/sessions/%s/line_items?limit=%d"
-                        "&expand%%5B%%5D=data.price.product",
-                        cfg->api_base, session_id, STRIPE_PAGE_LIMIT) ||
-            (cursor[0] &&
-             (buf_appends(&url, "&starting_after=") || httpx_urlencode(&url, cursor)))) {
+        if (page_url(&url, cfg, session_id, cursor)) {
             set_err(err, errlen, "stripe line_items: URL too long");
             goto out;
         }
@@ -649,6 +683,135 @@ out:
     buf_free(&auth);
     buf_free(&url);
     free(acc.v);
+    return rc;
+}
+
+/* Wait for the next slot of the pacer, when there is one. Returns 0, or
+ * -1 when no slot could be had. */
+static int pace_wait(stripe_pace_fn pace, void *ctx, long long *wait_us)
+{
+    *wait_us = 0;
+    return pace && pace(ctx, wait_us) != 0 ? -1 : 0;
+}
+
+int stripe_fetch_line_items_many(const stripe_config_t *cfg, const char *const *session_ids, size_t n,
+                                 stripe_pace_fn pace, void *pace_ctx, stripe_fetch_result_t *out)
+{
+    buf_t auth;
+    buf_t *urls = NULL;
+    http_request_t *reqs = NULL;
+    http_batch_item_t *items = NULL;
+    lines_acc_t *accs = NULL;
+    size_t *slot_of = NULL, m = 0;
+    int rc = -1;
+
+    buf_init(&auth, AUTH_MAX);
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof(out[i]));
+        out[i].rc = STRIPE_FETCH_RETRYABLE;
+    }
+    if (n == 0)
+        return 0;
+    if (n > STRIPE_BATCH_MAX || !cfg || !cfg->api_base || !*cfg->api_base ||
+        !valid_secret_key(cfg->secret_key) ||
+        buf_appendf(&auth, "Authorization: Bearer %s", cfg->secret_key)) {
+        for (size_t i = 0; i < n; i++) {
+            out[i].rc = STRIPE_FETCH_PERMANENT;
+            set_err(out[i].err, sizeof(out[i].err), "stripe line_items: missing or invalid configuration");
+        }
+        goto out;
+    }
+    const char *headers[] = {auth.data, "Accept: application/json", NULL};
+    urls = calloc(n, sizeof(*urls));
+    reqs = calloc(n, sizeof(*reqs));
+    items = calloc(n, sizeof(*items));
+    accs = calloc(n, sizeof(*accs));
+    slot_of = calloc(n, sizeof(*slot_of));
+    http_client_t *const *clients = http_client_thread_pool(n);
+    if (!urls || !reqs || !items || !accs || !slot_of || !clients) {
+        for (size_t i = 0; i < n; i++)
+            set_err(out[i].err, sizeof(out[i].err), "stripe line_items: out of memory");
+        goto out;
+    }
+    /* First pages all at once, each started at its rate-limit slot. */
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    for (size_t i = 0; i < n; i++) {
+        long long wait_us;
+        buf_init(&urls[i], URL_MAX);
+        if (!session_ids[i] || !valid_id(session_ids[i])) {
+            out[i].rc = STRIPE_FETCH_PERMANENT;
+            set_err(out[i].err, sizeof(out[i].err), "stripe line_items: invalid session id");
+            continue;
+        }
+        if (page_url(&urls[i], cfg, session_ids[i], "")) {
+            out[i].rc = STRIPE_FETCH_PERMANENT;
+            set_err(out[i].err, sizeof(out[i].err), "stripe line_items: URL too long");
+            continue;
+        }
+        if (pace_wait(pace, pace_ctx, &wait_us) != 0) {
+            set_err(out[i].err, sizeof(out[i].err), "stripe line_items: no request slot within the rate limit");
+            continue;
+        }
+        page_request(&reqs[i], cfg, urls[i].data, headers);
+        items[m].req = &reqs[i];
+        items[m].start_us = now_us + wait_us;
+        slot_of[m++] = i;
+    }
+    if (http_client_request_many(clients, items, m) != 0) {
+        for (size_t k = 0; k < m; k++)
+            if (items[k].rc != 0 && !items[k].err[0])
+                snprintf(items[k].err, sizeof(items[k].err), "the transfer did not run");
+    }
+    for (size_t k = 0; k < m; k++) {
+        size_t i = slot_of[k];
+        char cursor[STRIPE_ID_MAX] = "";
+        int has_more = 0;
+        int r = page_result(items[k].rc, items[k].err, &items[k].resp, &accs[i], &has_more, cursor,
+                            out[i].err, sizeof(out[i].err));
+        /* A session with more than one page of lines is rare: the rest
+         * follows one page at a time, still paced. */
+        for (int page = 1; r == STRIPE_FETCH_OK && has_more; page++) {
+            long long wait_us;
+            if (page == STRIPE_MAX_PAGES) {
+                set_err(out[i].err, sizeof(out[i].err), "stripe line_items: more than %d pages", STRIPE_MAX_PAGES);
+                r = STRIPE_FETCH_PERMANENT;
+            } else if (page_url(&urls[i], cfg, session_ids[i], cursor)) {
+                set_err(out[i].err, sizeof(out[i].err), "stripe line_items: URL too long");
+                r = STRIPE_FETCH_PERMANENT;
+            } else if (pace_wait(pace, pace_ctx, &wait_us) != 0) {
+                set_err(out[i].err, sizeof(out[i].err), "stripe line_items: no request slot within the rate limit");
+                r = STRIPE_FETCH_RETRYABLE;
+            } else {
+                struct timespec d = {wait_us / 1000000, (wait_us % 1000000) * 1000};
+                nanosleep(&d, NULL);
+                r = fetch_page(cfg, urls[i].data, auth.data, &accs[i], &has_more, cursor, out[i].err,
+                               sizeof(out[i].err));
+            }
+        }
+        out[i].rc = r;
+        if (r == STRIPE_FETCH_OK) {
+            out[i].lines = accs[i].v;
+            out[i].n_lines = accs[i].n;
+            accs[i].v = NULL;
+        }
+    }
+    rc = 0;
+out:
+    wipe(auth.data, auth.len);
+    buf_free(&auth);
+    for (size_t i = 0; urls && i < n; i++)
+        buf_free(&urls[i]);
+    for (size_t k = 0; items && k < m; k++)
+        http_response_free(&items[k].resp);
+    for (size_t i = 0; accs && i < n; i++)
+        free(accs[i].v);
+    free(urls);
+    free(reqs);
+    free(items);
+    free(accs);
+    free(slot_of);
     return rc;
 }
 

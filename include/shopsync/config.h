@@ -29,6 +29,9 @@ typedef struct config {
     int max_attempts;              /* SHOPSYNC_MAX_ATTEMPTS before dead letter */
     int push_interval_ms;          /* SHOPSYNC_PUSH_INTERVAL_MS per-SKU coalescing */
     int tiktok_rate_limit;         /* SHOPSYNC_TIKTOK_RATE_LIMIT requests/s per API */
+    int stripe_read_rate_limit;    /* STRIPE_READ_RATE_LIMIT requests/s, 0 = from the key's mode */
+    int low_stock_seconds;         /* SHOPSYNC_LOW_STOCK_SECONDS, 0 = never allocate */
+    int tiktok_settle_ms;          /* SHOPSYNC_TIKTOK_SETTLE_MS */
 
     char package_weight[32];       /* SHOPSYNC_PACKAGE_WEIGHT */
     char package_weight_unit[16];  /* SHOPSYNC_PACKAGE_WEIGHT_UNIT */
@@ -62,6 +65,10 @@ int config_load(config_t *cfg, char *err, size_t errlen);
 /* Checks that only serving needs (admin token, secret key). Returns 0 or -1
  * with the reasons in err. */
 int config_check_serve(const config_t *cfg, char *err, size_t errlen);
+
+/* Stripe read requests/s to stay under: STRIPE_READ_RATE_LIMIT, else
+ * Stripe's limit for the secret key's mode (live 100, test 25). */
+int config_stripe_read_rate(const config_t *cfg);
 
 /* 1 when the TikTok app credentials are all present. */
 int config_tiktok_configured(const config_t *cfg);

@@ -86,6 +86,31 @@ http_client_t *http_client_thread(void);
 int http_client_request(http_client_t *c, const http_request_t *req,
                         http_response_t *resp, char *err, size_t errlen);
 
+/* Transfers run together by http_client_request_many. */
+#define HTTP_CLIENT_BATCH_MAX 64
+
+typedef struct http_batch_item {
+    const http_request_t *req;   /* borrowed for the call */
+    long long start_us;          /* CLOCK_MONOTONIC microseconds: not sent before */
+    http_response_t resp;        /* filled; caller frees with http_response_free */
+    int rc;                      /* as http_client_request's return */
+    char err[256];               /* why, when rc is -1 */
+} http_batch_item_t;
+
+/* Perform n (<= HTTP_CLIENT_BATCH_MAX) requests at once on libcurl's multi
+ * interface, items[i] on clients[i] (borrowed, distinct, used by this
+ * thread only), each started no earlier than its start_us (items sorted by
+ * start_us), so a caller can pace them to a rate limit while earlier ones
+ * are still in flight. Each item's resp, rc and err are set as
+ * http_client_request would set them. Returns 0, or -1 when the batch
+ * itself could not run (every item not finished then has rc -1). */
+int http_client_request_many(http_client_t *const *clients, http_batch_item_t *items, size_t n);
+
+/* n (<= HTTP_CLIENT_BATCH_MAX) clients of the calling thread for
+ * http_client_request_many: borrowed, created on first use, kept (with
+ * their live connections) and freed when the thread exits. NULL on failure. */
+http_client_t *const *http_client_thread_pool(size_t n);
+
 /* Release the response body. The response may be reused after that. */
 void http_response_free(http_response_t *resp);
 

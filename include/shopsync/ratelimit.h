@@ -14,4 +14,11 @@
 int ratelimit_acquire(redis_conn_t *r, const char *shop, const char *api, int per_second,
                       int max_wait_ms);
 
+/* Reserve the next free slot as ratelimit_acquire does, without sleeping:
+ * *wait_us receives how long until it. For callers that start the request
+ * themselves at that time (several in flight at once). Returns 0, or -1
+ * (nothing reserved) when Redis is unavailable or the slot is too far. */
+int ratelimit_reserve(redis_conn_t *r, const char *shop, const char *api, int per_second,
+                      int max_wait_ms, long long *wait_us);
+
 #endif

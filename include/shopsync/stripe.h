@@ -17,6 +17,8 @@
 #define STRIPE_ID_MAX 256
 #define STRIPE_STATUS_MAX 64
 #define STRIPE_DESC_MAX 512
+/* Stripe caps a metadata value at 500 characters. */
+#define STRIPE_METADATA_VALUE_MAX 500
 /* A Stripe-Signature header longer than this is malformed. */
 #define STRIPE_SIG_HEADER_MAX 8192
 /* Stripe's own libraries default to five minutes. */
@@ -74,6 +76,12 @@ typedef struct stripe_event {
     /* 1 when the event means goods were paid for (payment_status "paid" or
      * "no_payment_required" on one of the two types above), else 0. */
     int applies;
+    /* data.object.metadata.shopsync_items as the storefront set it
+     * ("SKU:QTY[,SKU:QTY...]"), when has_items; items_error says why a
+     * present value was not taken (not a string, too long). */
+    int has_items;
+    char items[STRIPE_METADATA_VALUE_MAX + 1];
+    char items_error[300];
 } stripe_event_t;
 
 /* Parse len bytes of body (borrowed) strictly (jsonx_loadb: no duplicate
@@ -99,7 +107,8 @@ typedef enum {
     STRIPE_SKU_NONE = 0,       /* none found: sku is "" (record as unmatched) */
     STRIPE_SKU_PRODUCT,        /* price.product.metadata.sku (expanded product) */
     STRIPE_SKU_PRICE,          /* price.metadata.sku */
-    STRIPE_SKU_LOOKUP_KEY      /* price.lookup_key */
+    STRIPE_SKU_LOOKUP_KEY,     /* price.lookup_key */
+    STRIPE_SKU_METADATA        /* the session's metadata.shopsync_items */
 } stripe_sku_source_t;
 
 typedef struct stripe_line {
@@ -131,6 +140,30 @@ typedef struct stripe_line {
 int stripe_fetch_line_items(const stripe_config_t *cfg, const char *session_id,
                             stripe_line_t **lines, size_t *n_lines, char *err,
                             size_t errlen);
+
+/* Sessions fetched together by stripe_fetch_line_items_many. */
+#define STRIPE_BATCH_MAX 64
+
+/* A pacer: stores in *wait_us how long to wait before the next request
+ * may leave (a shared rate limit), having reserved that slot. Returns 0, or
+ * -1 when no slot can be had (the request is then not sent). */
+typedef int (*stripe_pace_fn)(void *ctx, long long *wait_us);
+
+typedef struct stripe_fetch_result {
+    int rc;               /* STRIPE_FETCH_* */
+    stripe_line_t *lines; /* new on success (free with stripe_lines_free), else NULL */
+    size_t n_lines;
+    char err[512];        /* why, when rc is not STRIPE_FETCH_OK */
+} stripe_fetch_result_t;
+
+/* stripe_fetch_line_items for n (<= STRIPE_BATCH_MAX) sessions at once:
+ * their first pages go out together on libcurl's multi interface, each when
+ * pace (may be NULL) gives it a slot, so one slow answer does not hold the
+ * others back; further pages follow one by one. session_ids and cfg are
+ * borrowed; out[i] (caller-owned array of n) receives session i's result.
+ * Returns 0, or -1 when the batch could not run (every out[i] then says why). */
+int stripe_fetch_line_items_many(const stripe_config_t *cfg, const char *const *session_ids, size_t n,
+                                 stripe_pace_fn pace, void *pace_ctx, stripe_fetch_result_t *out);
 
 /* Free an array from stripe_fetch_line_items (stolen; NULL is fine). */
 void stripe_lines_free(stripe_line_t *lines, size_t n);

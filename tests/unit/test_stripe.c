@@ -292,6 +292,50 @@ static void test_event_kinds(void **state)
     assert_int_equal(ev.applies, 0);
 }
 
+/* The storefront's metadata.shopsync_items travels with the event; a
+ * malformed one is reported, not a failed event. */
+static void test_event_metadata_items(void **state)
+{
+    (void)state;
+    stripe_event_t ev;
+    assert_int_equal(parse("{\"id\":\"evt_m\",\"type\":\"checkout.session.completed\",\"data\":{\"object\":"
+                           "{\"id\":\"cs_m\",\"payment_status\":\"paid\",\"metadata\":"
+                           "{\"shopsync_items\":\"MUG-1:2,CUP:1\",\"other\":\"x\"}}}}",
+                           &ev),
+                     0);
+    assert_int_equal(ev.has_items, 1);
+    assert_string_equal(ev.items, "MUG-1:2,CUP:1");
+    assert_string_equal(ev.items_error, "");
+
+    assert_int_equal(parse("{\"id\":\"evt_m\",\"type\":\"checkout.session.completed\",\"data\":{\"object\":"
+                           "{\"id\":\"cs_m\",\"payment_status\":\"paid\",\"metadata\":{}}}}",
+                           &ev),
+                     0);
+    assert_int_equal(ev.has_items, 0);
+    assert_string_equal(ev.items_error, "");
+
+    assert_int_equal(parse("{\"id\":\"evt_m\",\"type\":\"checkout.session.completed\",\"data\":{\"object\":"
+                           "{\"id\":\"cs_m\",\"payment_status\":\"paid\",\"metadata\":"
+                           "{\"shopsync_items\":7}}}}",
+                           &ev),
+                     0);
+    assert_int_equal(ev.has_items, 0);
+    assert_int_equal(ev.applies, 1);
+    assert_non_null(strstr(ev.items_error, "must be a string"));
+
+    char body[1200];
+    char big[600];
+    memset(big, 'A', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    snprintf(body, sizeof(body),
+             "{\"id\":\"evt_m\",\"type\":\"checkout.session.completed\",\"data\":{\"object\":"
+             "{\"id\":\"cs_m\",\"payment_status\":\"paid\",\"metadata\":{\"shopsync_items\":\"%s\"}}}}",
+             big);
+    assert_int_equal(parse(body, &ev), 0);
+    assert_int_equal(ev.has_items, 0);
+    assert_non_null(strstr(ev.items_error, "longer than 500"));
+}
+
 static void test_event_errors(void **state)
 {
     (void)state;
@@ -551,6 +595,65 @@ static void test_lines_errors(void **state)
     assert_non_null(strstr(err, "No such checkout session"));
 }
 
+/* A pacer that spaces requests 20 ms apart and counts its calls. */
+static int pace_calls;
+static int pace_20ms(void *ctx, long long *wait_us)
+{
+    (void)ctx;
+    *wait_us = (long long)pace_calls++ * 20000;
+    return 0;
+}
+
+static int pace_none(void *ctx, long long *wait_us)
+{
+    (void)ctx;
+    *wait_us = 0;
+    return -1;
+}
+
+/* Several sessions at once give each the result a single fetch gives it,
+ * paginated ones included, with one pacer slot per request. */
+static void test_lines_many(void **state)
+{
+    (void)state;
+    const char *ids[] = {"cs_paged", "cs_boom", "cs_missing", "cs_empty", "cs_busy", "cs_../x", "cs_garbage"};
+    const int want[] = {STRIPE_FETCH_OK,        STRIPE_FETCH_RETRYABLE, STRIPE_FETCH_PERMANENT, STRIPE_FETCH_OK,
+                        STRIPE_FETCH_RETRYABLE, STRIPE_FETCH_PERMANENT, STRIPE_FETCH_PERMANENT};
+    const size_t n = sizeof(ids) / sizeof(ids[0]);
+    stripe_fetch_result_t res[7];
+    stripe_config_t cfg = {api_base, SECRET_KEY, 5000};
+    pace_calls = 0;
+    assert_int_equal(stripe_fetch_line_items_many(&cfg, ids, n, pace_20ms, NULL, res), 0);
+    for (size_t i = 0; i < n; i++) {
+        if (res[i].rc != want[i])
+            fail_msg("%s: rc %d, want %d (%s)", ids[i], res[i].rc, want[i], res[i].err);
+        if (res[i].rc != STRIPE_FETCH_OK) {
+            assert_null(res[i].lines);
+            assert_true(res[i].err[0] != '\0');
+            assert_null(strstr(res[i].err, SECRET_KEY));
+        }
+    }
+    assert_int_equal(res[0].n_lines, 4);
+    assert_string_equal(res[0].lines[2].sku, "MUG-GREEN");
+    assert_int_equal(res[3].n_lines, 0);
+    assert_non_null(strstr(res[2].err, "No such checkout session"));
+    /* Six valid ids, plus the second page of cs_paged. */
+    assert_int_equal(pace_calls, 7);
+    for (size_t i = 0; i < n; i++)
+        stripe_lines_free(res[i].lines, res[i].n_lines);
+
+    /* No slot: nothing is sent, the sessions are to be retried. */
+    assert_int_equal(stripe_fetch_line_items_many(&cfg, ids, 1, pace_none, NULL, res), 0);
+    assert_int_equal(res[0].rc, STRIPE_FETCH_RETRYABLE);
+    assert_non_null(strstr(res[0].err, "rate limit"));
+
+    /* A bad key fails every session alike. */
+    stripe_config_t bad = {api_base, "", 5000};
+    assert_int_equal(stripe_fetch_line_items_many(&bad, ids, 2, NULL, NULL, res), -1);
+    assert_int_equal(res[0].rc, STRIPE_FETCH_PERMANENT);
+    assert_int_equal(res[1].rc, STRIPE_FETCH_PERMANENT);
+}
+
 static void test_lines_network_error(void **state)
 {
     (void)state;
@@ -602,11 +705,13 @@ int main(void)
         cmocka_unit_test(test_event_vector),
         cmocka_unit_test(test_event_kinds),
         cmocka_unit_test(test_event_errors),
+        cmocka_unit_test(test_event_metadata_items),
     };
     const struct CMUnitTest http_tests[] = {
         cmocka_unit_test(test_lines_paginated),
         cmocka_unit_test(test_lines_empty),
         cmocka_unit_test(test_lines_errors),
+        cmocka_unit_test(test_lines_many),
         cmocka_unit_test(test_lines_network_error),
     };
     int failed = cmocka_run_group_tests_name("stripe_pure", sig_tests, NULL, NULL);

@@ -23,9 +23,14 @@
  * ARGV[1]: {"ts":ms,"items":[{"id","doc","old","skus":[{"sku","stock","k"}],
  * "drop":[{"sku","k"}]}]} where old is the product JSON the caller read ("" =
  * absent) so a concurrent change is detected instead of overwritten. */
+/* KEYS: 1 products, 2 sku_owner, 3..9 the shared keys (stock_shared_keys),
+ * then the stock and channel keys of every SKU named in ARGV[1] (by their
+ * k and c indexes). A SKU new to the store starts with a fresh channel
+ * state; a dropped one loses both. */
 static const redis_script_t store_script = {
     "catalog_store",
     LUA_STOCK_PRELUDE
+    "local S = shared_keys(3)\n"
     "local req = cjson.decode(ARGV[1])\n"
     "for _, it in ipairs(req.items) do\n"
     "  local cur = redis.call('HGET', KEYS[1], it.id)\n"
@@ -42,29 +47,35 @@ static const redis_script_t store_script = {
     "  redis.call('HSET', KEYS[1], it.id, it.doc)\n"
     "  for _, d in ipairs(it.drop) do\n"
     "    redis.call('HDEL', KEYS[2], d.sku)\n"
-    "    redis.call('DEL', KEYS[d.k])\n"
-    "    redis.call('HINCRBY', KEYS[5], d.sku, 1)\n"
+    "    redis.call('DEL', KEYS[d.k], KEYS[d.c])\n"
+    "    redis.call('SREM', S.ask, d.sku)\n"
+    "    redis.call('HINCRBY', S.dk, d.sku, 1)\n"
     "  end\n"
     "  for _, s in ipairs(it.skus) do\n"
     "    redis.call('HSET', KEYS[2], s.sku, it.id)\n"
     "    local sk = KEYS[s.k]\n"
     "    if redis.call('EXISTS', sk) == 0 then\n"
     "      redis.call('SET', sk, 0)\n"
-    "      redis.call('HINCRBY', KEYS[5], s.sku, 1)\n"
+    "      redis.call('DEL', KEYS[s.c])\n"
+    "      redis.call('HINCRBY', S.dk, s.sku, 1)\n"
     "    end\n"
-    "    if s.stock >= 0 and tonumber(redis.call('GET', sk)) ~= s.stock then\n"
-    "      stock_change(sk, s.sku, 'set', s.stock, 'import', it.id, req.ts, KEYS[3], KEYS[4], KEYS[5], KEYS[6])\n"
+    "    if s.stock >= 0 then\n"
+    "      local c = chan_load(KEYS[s.c])\n"
+    "      local have = c.alloc and c.onhand or tonumber(redis.call('GET', sk))\n"
+    "      if have ~= s.stock then\n"
+    "        stock_change(sk, KEYS[s.c], s.sku, 'set', s.stock, 'import', it.id, req.ts, S)\n"
+    "      end\n"
     "    end\n"
     "    n = n + 1\n"
     "  end\n"
     "end\n"
     "return n\n"};
 
-/* KEYS: 1 products, 2 sku_owner, 3 dirty, then stock keys. ARGV: id, old
- * doc, then the SKUs in the order of their stock keys. A removed SKU is
- * marked for a push, like one removed from a product by the store script:
- * a SKU on TikTok Shop that is no longer in the catalog is pushed as 0 so
- * it stops selling there. */
+/* KEYS: 1 products, 2 sku_owner, 3 dirty, 4 alloc:skus, then the stock and
+ * channel keys of each SKU, in pairs. ARGV: id, old doc, then the SKUs in
+ * the order of their keys. A removed SKU is marked for a push, like one
+ * removed from a product by the store script: a SKU on TikTok Shop that is
+ * no longer in the catalog is pushed as 0 so it stops selling there. */
 static const redis_script_t delete_script = {
     "catalog_delete",
     "local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
@@ -74,7 +85,8 @@ static const redis_script_t delete_script = {
     "for i = 3, #ARGV do\n"
     "  redis.call('HDEL', KEYS[2], ARGV[i])\n"
     "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1)\n"
-    "  redis.call('DEL', KEYS[i + 1])\n"
+    "  redis.call('SREM', KEYS[4], ARGV[i])\n"
+    "  redis.call('DEL', KEYS[2 * i - 1], KEYS[2 * i])\n"
     "end\n"
     "return 1\n"};
 
@@ -427,8 +439,9 @@ static char *stored_doc(const json_t *p)
 static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_skus,
                              char *err, size_t errlen)
 {
-    enum { FIXED_KEYS = 6 };
-    char fixed[FIXED_KEYS][128];
+    enum { FIXED_KEYS = 2 + STOCK_SHARED_KEYS };
+    char fixed[FIXED_KEYS][STOCK_KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
     const char **keys = NULL;
     char **stock_keys = NULL;
     size_t n_keys = 0, cap_keys = 0;
@@ -437,12 +450,14 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
     redisReply *rep = NULL, *old = NULL;
     catalog_rc rc = CATALOG_UNAVAILABLE;
     size_t n = json_array_size(products);
-    char k_products[128];
+    char k_products[STOCK_KEY_MAX];
 
-    if (redis_key(fixed[0], 128, "catalog:products") || redis_key(fixed[1], 128, "catalog:sku_owner") ||
-        redis_key(fixed[2], 128, "activity") || redis_key(fixed[3], 128, "oversells") ||
-        redis_key(fixed[4], 128, "push:dirty") || redis_key(fixed[5], 128, "stats"))
+    if (redis_key(fixed[0], STOCK_KEY_MAX, "catalog:products") ||
+        redis_key(fixed[1], STOCK_KEY_MAX, "catalog:sku_owner"))
         return CATALOG_INVALID;
+    stock_shared_keys(shared);
+    for (int i = 0; i < STOCK_SHARED_KEYS; i++)
+        memcpy(fixed[2 + i], shared[i], STOCK_KEY_MAX);
     snprintf(k_products, sizeof(k_products), "%s", fixed[0]);
 
     /* Read the current documents of every product in one round trip. */
@@ -502,7 +517,7 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
                     if (still)
                         continue;
                 }
-                if (n_keys == cap_keys) {
+                if (n_keys + 2 > cap_keys) {
                     cap_keys *= 2;
                     const char **nk = realloc(keys, cap_keys * sizeof(char *));
                     char **ns = realloc(stock_keys, cap_keys * sizeof(char *));
@@ -515,19 +530,24 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
                         goto out;
                     }
                 }
-                char sk[256];
+                char sk[STOCK_KEY_MAX], ck[STOCK_KEY_MAX];
                 stock_key(sk, sizeof(sk), sku);
+                stock_chan_key(ck, sizeof(ck), sku);
                 stock_keys[n_keys] = strdup(sk);
                 keys[n_keys] = stock_keys[n_keys];
-                n_keys++;
+                stock_keys[n_keys + 1] = strdup(ck);
+                keys[n_keys + 1] = stock_keys[n_keys + 1];
+                n_keys += 2;
                 json_t *st = json_object_get(s, "stock");
+                /* Lua indexes from 1: the stock key is KEYS[n_keys - 1]. */
                 if (pass == 0) {
-                    json_array_append_new(skus, json_pack("{s:s,s:I,s:I}", "sku", sku, "stock",
+                    json_array_append_new(skus, json_pack("{s:s,s:I,s:I,s:I}", "sku", sku, "stock",
                                                           (json_int_t)(json_is_integer(st) ? json_integer_value(st) : -1),
-                                                          "k", (json_int_t)n_keys));
+                                                          "k", (json_int_t)n_keys - 1, "c", (json_int_t)n_keys));
                     (*n_skus)++;
                 } else {
-                    json_array_append_new(drop, json_pack("{s:s,s:I}", "sku", sku, "k", (json_int_t)n_keys));
+                    json_array_append_new(drop, json_pack("{s:s,s:I,s:I}", "sku", sku, "k", (json_int_t)n_keys - 1,
+                                                          "c", (json_int_t)n_keys));
                 }
             }
         }
@@ -593,38 +613,29 @@ static catalog_rc attach_stock(redis_conn_t *r, json_t *arr)
     json_array_foreach(arr, i, p) total += json_array_size(json_object_get(p, "skus"));
     if (total == 0)
         return CATALOG_OK;
-    const char **argv = calloc(total + 1, sizeof(char *));
-    char (*keys)[300] = calloc(total, sizeof(*keys));
+    const char **skus = calloc(total, sizeof(char *));
+    stock_view_t *views = calloc(total, sizeof(*views));
     catalog_rc rc = CATALOG_UNAVAILABLE;
-    redisReply *rep = NULL;
-    if (!argv || !keys)
+    if (!skus || !views)
         goto out;
-    argv[0] = "MGET";
     json_array_foreach(arr, i, p) {
-        json_array_foreach(json_object_get(p, "skus"), j, s) {
-            stock_key(keys[k], sizeof(keys[k]), json_string_value(json_object_get(s, "sku")));
-            argv[1 + k] = keys[k];
-            k++;
-        }
+        json_array_foreach(json_object_get(p, "skus"), j, s) skus[k++] = json_string_value(json_object_get(s, "sku"));
     }
-    rep = redis_cmd_argv(r, (int)total + 1, argv, NULL);
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != total)
+    if (stock_view_many(r, skus, total, views) != STOCK_OK)
         goto out;
     k = 0;
     json_array_foreach(arr, i, p) {
         json_array_foreach(json_object_get(p, "skus"), j, s) {
-            redisReply *e = rep->element[k++];
-            json_object_set_new(s, "stock", e->type == REDIS_REPLY_STRING
-                                                ? json_integer(strtoll(e->str, NULL, 10))
-                                                : json_integer(0));
+            const stock_view_t *v = &views[k++];
+            /* "stock" is what the store holds, as it was imported. */
+            json_object_set_new(s, "stock", json_integer(v->on_hand));
+            stock_view_json(v, s);
         }
     }
     rc = CATALOG_OK;
 out:
-    free(keys);
-    free(argv);
-    if (rep)
-        freeReplyObject(rep);
+    free(skus);
+    free(views);
     return rc;
 }
 
@@ -703,10 +714,11 @@ catalog_rc catalog_get(redis_conn_t *r, const char *id, json_t **out)
 catalog_rc catalog_delete(redis_conn_t *r, const char *id, char *err, size_t errlen)
 {
     for (int attempt = 0; attempt < STORE_RETRIES; attempt++) {
-        char k_prod[128], k_owner[128], k_dirty[128], jerr[128];
+        char k_prod[128], k_owner[128], k_dirty[128], k_alloc[128], jerr[128];
         redis_key(k_prod, sizeof(k_prod), "catalog:products");
         redis_key(k_owner, sizeof(k_owner), "catalog:sku_owner");
         redis_key(k_dirty, sizeof(k_dirty), "push:dirty");
+        redis_key(k_alloc, sizeof(k_alloc), "alloc:skus");
         redisReply *cur = redis_cmd(r, "HGET %s %s", k_prod, id);
         if (!cur)
             return CATALOG_UNAVAILABLE;
@@ -717,23 +729,26 @@ catalog_rc catalog_delete(redis_conn_t *r, const char *id, char *err, size_t err
         json_t *doc = jsonx_loadb(cur->str, cur->len, jerr, sizeof(jerr));
         json_t *skus = json_object_get(doc, "skus");
         size_t n = json_array_size(skus);
-        const char **keys = calloc(n + 3, sizeof(char *));
+        const char **keys = calloc(2 * n + 4, sizeof(char *));
         const char **args = calloc(n + 2, sizeof(char *));
-        char (*sks)[256] = calloc(n + 1, 256);
+        char (*sks)[STOCK_KEY_MAX] = calloc(2 * n + 1, STOCK_KEY_MAX);
         catalog_rc rc = CATALOG_UNAVAILABLE;
         if (keys && args && sks) {
             keys[0] = k_prod;
             keys[1] = k_owner;
             keys[2] = k_dirty;
+            keys[3] = k_alloc;
             args[0] = id;
             args[1] = cur->str;
             for (size_t i = 0; i < n; i++) {
                 const char *sku = json_string_value(json_object_get(json_array_get(skus, i), "sku"));
-                stock_key(sks[i], 256, sku);
-                keys[3 + i] = sks[i];
+                stock_key(sks[2 * i], STOCK_KEY_MAX, sku);
+                stock_chan_key(sks[2 * i + 1], STOCK_KEY_MAX, sku);
+                keys[4 + 2 * i] = sks[2 * i];
+                keys[5 + 2 * i] = sks[2 * i + 1];
                 args[2 + i] = sku;
             }
-            redisReply *rep = redis_eval(r, &delete_script, (int)n + 3, keys, (int)n + 2, args, NULL);
+            redisReply *rep = redis_eval(r, &delete_script, 2 * (int)n + 4, keys, (int)n + 2, args, NULL);
             if (rep) {
                 if (rep->type == REDIS_REPLY_INTEGER)
                     rc = CATALOG_OK;

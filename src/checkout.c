@@ -17,22 +17,23 @@
 #define LEDGER_TTL_S (90 * 86400)
 #define MAX_SESSION_SKUS 200
 
-/* KEYS: 1 ledger, 2 activity, 3 oversells, 4 dirty, 5 stats, 6 unmatched,
- * 7.. stock keys for ARGV[3].units. ARGV: 1 session id, 2 ts, 3 JSON
- * {"units":[[sku,n]],"unmatched":[...]}, 4 ttl. */
+/* KEYS: 1 ledger, 2..8 the shared keys (stock_shared_keys), then per SKU
+ * of ARGV[3].units its stock and channel keys. ARGV: 1 session id, 2 ts,
+ * 3 JSON {"units":[[sku,n]],"unmatched":[...]}, 4 ttl. */
 static const redis_script_t apply_script = {
     "checkout_apply",
     LUA_STOCK_PRELUDE
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "local S = shared_keys(2)\n"
     "local req = cjson.decode(ARGV[3])\n"
     "local ts = tonumber(ARGV[2])\n"
     "for i, u in ipairs(req.units) do\n"
-    "  local r = stock_change(KEYS[6 + i], u[1], 'delta', -u[2], 'stripe_checkout', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "  local r = stock_change(KEYS[7 + 2 * i], KEYS[8 + 2 * i], u[1], 'delta', -u[2], 'stripe_checkout', ARGV[1], ts, S)\n"
     "  if not r then\n"
-    "    record_unmatched(KEYS[6], {source='stripe', ref=ARGV[1], sku=u[1], quantity=u[2]}, ts)\n"
+    "    record_unmatched(S, {source='stripe', ref=ARGV[1], sku=u[1], quantity=u[2]}, ts)\n"
     "  end\n"
     "end\n"
-    "for _, m in ipairs(req.unmatched) do record_unmatched(KEYS[6], m, ts) end\n"
+    "for _, m in ipairs(req.unmatched) do record_unmatched(S, m, ts) end\n"
     "redis.call('SET', KEYS[1], ts, 'EX', ARGV[4])\n"
     "return 1\n"};
 
@@ -41,7 +42,8 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
 {
     char ledger[STOCK_KEY_MAX];
     char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
-    char (*sk)[300] = NULL;
+    char (*sk)[STOCK_KEY_MAX] = NULL;
+    char (*ck)[STOCK_KEY_MAX] = NULL;
     const char **keys = NULL;
     const char **skus = NULL;
     long long *qty = NULL;
@@ -52,10 +54,11 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
 
     *applied = 0;
     sk = calloc(MAX_SESSION_SKUS, sizeof(*sk));
-    keys = calloc(6 + MAX_SESSION_SKUS, sizeof(char *));
+    ck = calloc(MAX_SESSION_SKUS, sizeof(*ck));
+    keys = calloc(1 + STOCK_SHARED_KEYS + 2 * MAX_SESSION_SKUS, sizeof(char *));
     skus = calloc(MAX_SESSION_SKUS, sizeof(char *));
     qty = calloc(MAX_SESSION_SKUS, sizeof(long long));
-    if (!sk || !keys || !skus || !qty)
+    if (!sk || !ck || !keys || !skus || !qty)
         goto out;
     for (size_t i = 0; i < n; i++) {
         const stripe_line_t *l = &lines[i];
@@ -86,8 +89,10 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
         keys[1 + i] = shared[i];
     for (size_t k = 0; k < m; k++) {
-        stock_key(sk[k], 300, skus[k]);
-        keys[6 + k] = sk[k];
+        stock_key(sk[k], STOCK_KEY_MAX, skus[k]);
+        stock_chan_key(ck[k], STOCK_KEY_MAX, skus[k]);
+        keys[1 + STOCK_SHARED_KEYS + 2 * k] = sk[k];
+        keys[2 + STOCK_SHARED_KEYS + 2 * k] = ck[k];
         json_array_append_new(units, json_pack("[s,I]", skus[k], (json_int_t)qty[k]));
     }
     req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
@@ -96,7 +101,7 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
     snprintf(ts, sizeof(ts), "%lld", stock_now_ms());
     snprintf(ttl, sizeof(ttl), "%d", LEDGER_TTL_S);
     const char *args[] = {session_id, ts, text ? text : "{}", ttl};
-    redisReply *rep = redis_eval(r, &apply_script, 6 + (int)m, keys, 4, args, NULL);
+    redisReply *rep = redis_eval(r, &apply_script, 1 + STOCK_SHARED_KEYS + 2 * (int)m, keys, 4, args, NULL);
     if (!rep)
         goto out;
     if (rep->type == REDIS_REPLY_INTEGER) {
@@ -109,6 +114,7 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
     freeReplyObject(rep);
 out:
     free(sk);
+    free(ck);
     free(keys);
     free(skus);
     free(qty);

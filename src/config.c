@@ -181,6 +181,10 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->workers = (int)n;
     else
         bad = 1;
+    if (get_int("SHOPSYNC_PUSH_WORKERS", 16, 1, 64, &n, err, errlen) == 0)
+        cfg->push_workers = (int)n;
+    else
+        bad = 1;
     if (get_int("SHOPSYNC_HTTP_THREADS", 32, 2, 256, &n, err, errlen) == 0)
         cfg->http_threads = (int)n;
     else
@@ -213,7 +217,7 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->stripe_read_rate_limit = (int)n;
     else
         bad = 1;
-    if (get_int("SHOPSYNC_LOW_STOCK_SECONDS", 60, 0, 86400, &n, err, errlen) == 0)
+    if (get_int("SHOPSYNC_LOW_STOCK_SECONDS", 10, 0, 86400, &n, err, errlen) == 0)
         cfg->low_stock_seconds = (int)n;
     else
         bad = 1;

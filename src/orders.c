@@ -17,8 +17,8 @@
 #define LEDGER_TTL_S (90 * 86400)
 #define MAX_ORDER_SKUS 100
 
-/* KEYS: 1 ledger, 2 activity, 3 oversells, 4 dirty, 5 stats, 6 unmatched,
- * 7.. stock keys in the order of ARGV[4].units.
+/* KEYS: 1 ledger, 2..8 the shared keys (stock_shared_keys), then per SKU
+ * of ARGV[4].units its stock and channel keys.
  * ARGV: 1 order id, 2 'cancelled' (the whole order) or 'active', 3 ts ms,
  * 4 JSON {"units":[[sku,active lines,cancelled lines],...],"unmatched":[...]},
  * 5 ledger ttl.
@@ -34,12 +34,15 @@
 static const redis_script_t apply_script = {
     "order_apply",
     LUA_STOCK_PRELUDE
+    "local S = shared_keys(2)\n"
     "local state = redis.call('HGET', KEYS[1], 'state')\n"
     "local req = cjson.decode(ARGV[4])\n"
     "local ts = tonumber(ARGV[3])\n"
     "local cancelled = ARGV[2] == 'cancelled'\n"
+    "local function sk(i) return KEYS[7 + 2 * i] end\n"
+    "local function ck(i) return KEYS[8 + 2 * i] end\n"
     "local function mark(i, sku)\n"
-    "  if redis.call('EXISTS', KEYS[6 + i]) == 1 then redis.call('HINCRBY', KEYS[4], sku, 1) end\n"
+    "  if redis.call('EXISTS', sk(i)) == 1 then redis.call('HINCRBY', S.dk, sku, 1) end\n"
     "end\n"
     "if not state and cancelled then\n"
     "  redis.call('HSET', KEYS[1], 'state', 'cancelled_first', 'ts', ts)\n"
@@ -54,15 +57,15 @@ static const redis_script_t apply_script = {
     "  local taken, cx = {}, {}\n"
     "  for i, u in ipairs(req.units) do\n"
     "    if u[2] > 0 then\n"
-    "      local r = stock_change(KEYS[6 + i], u[1], 'delta', -u[2], 'tiktok_order', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "      local r = stock_change(sk(i), ck(i), u[1], 'delta', -u[2], 'tiktok_order', ARGV[1], ts, S)\n"
     "      if r then taken[u[1]] = -r[2] else\n"
-    "        record_unmatched(KEYS[6], {source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}, ts)\n"
+    "        record_unmatched(S, {source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}, ts)\n"
     "      end\n"
     "    end\n"
     /* Lines cancelled before the order was first seen: as above. */
     "    if u[3] > 0 then cx[u[1]] = u[3]; mark(i, u[1]) end\n"
     "  end\n"
-    "  for _, m in ipairs(req.unmatched) do record_unmatched(KEYS[6], m, ts) end\n"
+    "  for _, m in ipairs(req.unmatched) do record_unmatched(S, m, ts) end\n"
     "  redis.call('HSET', KEYS[1], 'state', 'applied', 'ts', ts, 'taken', cjson.encode(taken), 'cx', cjson.encode(cx))\n"
     "  redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
     "  return 'applied'\n"
@@ -77,7 +80,7 @@ static const redis_script_t apply_script = {
     "  local keep = cancelled and 0 or math.min(t, u[2])\n"
     "  local d = t - keep - (back[u[1]] or 0)\n"
     "  if d > 0 then\n"
-    "    stock_change(KEYS[6 + i], u[1], 'delta', d, 'tiktok_cancel', ARGV[1], ts, KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "    stock_change(sk(i), ck(i), u[1], 'delta', d, 'tiktok_cancel', ARGV[1], ts, S)\n"
     "    back[u[1]] = (back[u[1]] or 0) + d\n"
     "    given = given + d\n"
     "  end\n"
@@ -102,8 +105,9 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
     char skus[MAX_ORDER_SKUS][TIKTOK_SKU_MAX];
     long long counts[MAX_ORDER_SKUS], cancelled_lines[MAX_ORDER_SKUS];
-    char sk[MAX_ORDER_SKUS][300];
-    const char *keys[6 + MAX_ORDER_SKUS];
+    char sk[MAX_ORDER_SKUS][STOCK_KEY_MAX];
+    char ck[MAX_ORDER_SKUS][STOCK_KEY_MAX];
+    const char *keys[1 + STOCK_SHARED_KEYS + 2 * MAX_ORDER_SKUS];
     size_t n = 0;
     json_t *units = json_array(), *unmatched = json_array(), *req = NULL;
     char *req_text = NULL;
@@ -176,7 +180,9 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
             counts[k] = 0;
         }
         stock_key(sk[k], sizeof(sk[k]), skus[k]);
-        keys[6 + k] = sk[k];
+        stock_chan_key(ck[k], sizeof(ck[k]), skus[k]);
+        keys[1 + STOCK_SHARED_KEYS + 2 * k] = sk[k];
+        keys[2 + STOCK_SHARED_KEYS + 2 * k] = ck[k];
         json_array_append_new(units, json_pack("[s,I,I]", skus[k], (json_int_t)counts[k],
                                                (json_int_t)cancelled_lines[k]));
     }
@@ -186,7 +192,7 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     snprintf(ts, sizeof(ts), "%lld", stock_now_ms());
     snprintf(ttl, sizeof(ttl), "%d", LEDGER_TTL_S);
     const char *args[] = {order->id, cancelled ? "cancelled" : "active", ts, req_text ? req_text : "{}", ttl};
-    redisReply *rep = redis_eval(r, &apply_script, 6 + (int)n, keys, 5, args, NULL);
+    redisReply *rep = redis_eval(r, &apply_script, 1 + STOCK_SHARED_KEYS + 2 * (int)n, keys, 5, args, NULL);
     if (!rep)
         goto out;
     if (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS) {

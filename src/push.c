@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lua_stock.h"
 #include "shopsync/instance.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
@@ -21,6 +22,11 @@
 #define LOCK_MS 40000
 #define MAX_WAREHOUSES 16
 #define PUSH_GROUP_MAX 32
+#define PUSH_GROUPS_PER_PASS 2
+
+/* KEYS and ARGV: see src/lua/push_plan.lua and push_commit.lua. */
+static const redis_script_t plan_script = {"push_plan", LUA_STOCK_PRELUDE LUA_SRC_PUSH_PLAN};
+static const redis_script_t commit_script = {"push_commit", LUA_STOCK_PRELUDE LUA_SRC_PUSH_COMMIT};
 
 /* KEYS: 1 dirty. ARGV: sku, version read before the push. */
 static const redis_script_t clear_script = {
@@ -32,6 +38,27 @@ static void ignore(redisReply *rep)
 {
     if (rep)
         freeReplyObject(rep);
+}
+
+int push_watch_allocated(redis_conn_t *r)
+{
+    char set[STOCK_KEY_MAX], dirty[STOCK_KEY_MAX];
+    redis_key(set, sizeof(set), "alloc:skus");
+    redis_key(dirty, sizeof(dirty), "push:dirty");
+    redisReply *rep = redis_cmd(r, "SMEMBERS %s", set);
+    if (!rep)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; i++) {
+        redisReply *m = redis_cmd(r, "HINCRBY %s %s 1", dirty, rep->element[i]->str);
+        if (!m) {
+            rc = -1;
+            break;
+        }
+        freeReplyObject(m);
+    }
+    freeReplyObject(rep);
+    return rc;
 }
 
 int push_mark(redis_conn_t *r, const char *sku)
@@ -59,10 +86,82 @@ typedef struct item {
     int locked;
     char version[32];
     skumap_entry_t map;
+    char kind[16];       /* the plan: "read", "set" kinds, "absent", "none" */
+    long long pend;      /* normal mode: the change from outside TikTok to add */
+    long long cap;       /* the most TikTok may show */
+    int send;            /* 1 when quantity goes out */
     long long quantity;
     tiktok_stock_t inv[MAX_WAREHOUSES];
     size_t n_inv;
 } item_t;
+
+/* The keys of the plan and commit scripts for sku into k (borrowed
+ * pointers into the caller's buffers). */
+typedef struct plan_keys {
+    char stock[STOCK_KEY_MAX], chan[STOCK_KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
+    const char *keys[2 + STOCK_SHARED_KEYS];
+} plan_keys_t;
+
+static void plan_keys(plan_keys_t *k, const char *sku)
+{
+    stock_key(k->stock, sizeof(k->stock), sku);
+    stock_chan_key(k->chan, sizeof(k->chan), sku);
+    stock_shared_keys(k->shared);
+    k->keys[0] = k->stock;
+    k->keys[1] = k->chan;
+    for (int i = 0; i < STOCK_SHARED_KEYS; i++)
+        k->keys[2 + i] = k->shared[i];
+}
+
+/* Decide what to send for it (see push_plan.lua). With force, a SKU in
+ * normal mode is sent its projection outright (reconciliation's repair).
+ * Returns 0 or -1 when Redis fails. */
+static int plan(redis_conn_t *r, item_t *it, int force)
+{
+    plan_keys_t k;
+    char now[32];
+    plan_keys(&k, it->sku);
+    snprintf(now, sizeof(now), "%lld", stock_now_ms());
+    const char *args[] = {it->sku, now, it->map.sku_id[0] ? "1" : "0"};
+    redisReply *rep = redis_eval(r, &plan_script, 2 + STOCK_SHARED_KEYS, k.keys, 3, args, NULL);
+    if (!rep)
+        return -1;
+    int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 5 && rep->element[0]->type == REDIS_REPLY_STRING;
+    if (ok) {
+        const char *action = rep->element[0]->str;
+        it->quantity = rep->element[1]->integer;
+        it->pend = rep->element[2]->integer;
+        it->cap = rep->element[3]->integer;
+        if (strcmp(action, "set") == 0)
+            snprintf(it->kind, sizeof(it->kind), "%s", rep->element[4]->str);
+        else
+            snprintf(it->kind, sizeof(it->kind), "%s", action);
+        it->send = strcmp(action, "none") != 0;
+        if (strcmp(action, "absent") == 0)
+            it->quantity = 0;
+        else if (strcmp(action, "read") == 0 && force)
+            it->quantity = it->cap; /* sent as it is, no read */
+    } else {
+        log_event(LOG_WARN, "push_plan_failed",
+                  json_pack("{s:s,s:s}", "sku", it->sku, "error", rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply"));
+    }
+    freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+/* Record a push TikTok applied (see push_commit.lua). */
+static void commit(redis_conn_t *r, const item_t *it)
+{
+    plan_keys_t k;
+    char value[32], pend[32], now[32];
+    plan_keys(&k, it->sku);
+    snprintf(value, sizeof(value), "%lld", it->quantity);
+    snprintf(pend, sizeof(pend), "%lld", it->pend);
+    snprintf(now, sizeof(now), "%lld", stock_now_ms());
+    const char *args[] = {it->sku, it->kind, value, pend, now};
+    ignore(redis_eval(r, &commit_script, 2 + STOCK_SHARED_KEYS, k.keys, 5, args, NULL));
+}
 
 /* Locks this thread may hold but could not release because Redis went
  * away mid-push (a restart, a stall): released by the thread's next push,
@@ -244,28 +343,98 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
         goto out;
     }
     const char *product_id = NULL;
+    int reads = 0;
     for (i = 0; i < n; i++) {
         item_t *it = &items[i];
         if (!it->locked)
             continue;
-        long long stock = 0;
-        stock_rc s = stock_get(r, it->sku, &stock);
-        /* Mapped on TikTok Shop but no longer in the catalog (its product
-         * was deleted or lost this SKU): it must stop selling there. */
-        if (s == STOCK_NOT_FOUND)
-            stock = 0;
-        else if (s != STOCK_OK) {
+        if (plan(r, it, force) != 0) {
             rc = PUSH_UNAVAILABLE;
             goto out;
         }
-        it->quantity = stock - cfg->stock_buffer < 0 ? 0 : stock - cfg->stock_buffer;
+        if (!it->send) {
+            /* Nothing TikTok needs now (an allocated SKU between its
+             * moves): the mark has done its work. */
+            clear_dirty(r, dirty, it->sku, it->version);
+            unlock_item(r, it);
+            continue;
+        }
+        reads += strcmp(it->kind, "read") == 0 && !force;
+    }
+    if (reads) {
+        /* TikTok's own quantity already counts its sales, even those whose
+         * webhooks are still on their way: the push adds only what changed
+         * outside TikTok, so it never gives TikTok back a unit it sold. */
+        const char *ids[PUSH_GROUP_MAX];
+        size_t m = 0;
+        for (i = 0; i < n; i++)
+            if (items[i].locked && items[i].send && strcmp(items[i].kind, "read") == 0)
+                ids[m++] = items[i].map.sku_id;
+        tiktok_inventories_t inv;
+        tiktok_result_t res;
+        memset(&inv, 0, sizeof(inv));
+        if (tiktok_inventory_search(connection_client(conn), ids, m, &inv, &res) != 0) {
+            int again = res.kind != TIKTOK_PERMANENT && res.kind != TIKTOK_REAUTH;
+            for (i = 0; i < n; i++) {
+                item_t *it = &items[i];
+                if (!it->locked || !it->send || strcmp(it->kind, "read") != 0)
+                    continue;
+                if (again) {
+                    metrics_add(M_PUSHES_RETRIED, 1);
+                    log_event(LOG_WARN, "push_retry", json_pack("{s:s,s:s}", "sku", it->sku, "error", res.message));
+                    continue;
+                }
+                char why[700];
+                snprintf(why, sizeof(why), "TikTok Shop refused the stock update: %s", res.message);
+                skumap_record_push(r, it->sku, 0, 0, why);
+                metrics_add(M_PUSHES_FAILED, 1);
+                log_event(LOG_WARN, "push_failed", json_pack("{s:s,s:s}", "sku", it->sku, "error", why));
+                /* As for a refused update: the mark stays only while the
+                 * shop needs re-authorization. */
+                if (res.kind == TIKTOK_PERMANENT)
+                    clear_dirty(r, dirty, it->sku, it->version);
+            }
+            tiktok_inventories_free(&inv);
+            tiktok_result_free(&res);
+            rc = again ? PUSH_RETRY : PUSH_FAILED;
+            goto out;
+        }
+        for (i = 0; i < n; i++) {
+            item_t *it = &items[i];
+            if (!it->locked || !it->send || strcmp(it->kind, "read") != 0)
+                continue;
+            long long q = -1;
+            for (size_t j = 0; j < inv.n; j++)
+                if (strcmp(inv.items[j].sku_id, it->map.sku_id) == 0)
+                    q = inv.items[j].total_available_quantity;
+            /* A SKU TikTok did not report gets its projection. */
+            it->quantity = q < 0 ? it->cap : q + it->pend;
+            if (it->quantity > it->cap)
+                it->quantity = it->cap;
+            if (it->quantity < 0)
+                it->quantity = 0;
+            if (q >= 0 && it->quantity == q) {
+                /* TikTok shows it already: writing it again could only
+                 * undo a sale made meanwhile. */
+                commit(r, it);
+                clear_dirty(r, dirty, it->sku, it->version);
+                unlock_item(r, it);
+            }
+        }
+        tiktok_inventories_free(&inv);
+        tiktok_result_free(&res);
+    }
+    for (i = 0; i < n; i++) {
+        item_t *it = &items[i];
+        if (!it->locked)
+            continue;
         /* TikTok Shop takes at most 99999 per warehouse; sync caps the same. */
         if (it->quantity > TIKTOK_MAX_QUANTITY)
             it->quantity = TIKTOK_MAX_QUANTITY;
         size_t n_wh = json_array_size(it->map.warehouses);
         for (size_t w = 0; w < n_wh && it->n_inv < MAX_WAREHOUSES; w++) {
             it->inv[it->n_inv].warehouse_id = json_string_value(json_array_get(it->map.warehouses, w));
-            /* The whole projection goes to the first warehouse; others are
+            /* The whole quantity goes to the first warehouse; others are
              * listed with 0 because Update Inventory wants every warehouse. */
             it->inv[it->n_inv].quantity = it->n_inv == 0 ? it->quantity : 0;
             it->n_inv++;
@@ -303,6 +472,7 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
         if (ok || (!retry && errs.n && !e)) {
             /* Applied: the call succeeded, or TikTok refused only other SKUs
              * of this product. */
+            commit(r, it);
             skumap_record_push(r, it->sku, 1, it->quantity, NULL);
             clear_dirty(r, dirty, it->sku, it->version);
             metrics_add(M_PUSHES_SENT, 1);
@@ -370,7 +540,8 @@ int push_pass(const config_t *cfg, redis_conn_t *r, connection_t *conn, int *sen
             goto out;
         }
     }
-    for (size_t i = 0; i < n; i++) {
+    int groups = 0;
+    for (size_t i = 0; i < n && groups < PUSH_GROUPS_PER_PASS; i++) {
         const char *group[PUSH_GROUP_MAX];
         size_t g = 0;
         if (done[i])
@@ -382,6 +553,10 @@ int push_pass(const config_t *cfg, redis_conn_t *r, connection_t *conn, int *sen
             }
         }
         push_rc p = push_group(cfg, r, conn, group, g, 0, sent);
+        /* A worker leaves the rest of the dirty SKUs to the other workers
+         * once it has made a few calls, so many calls are in flight. */
+        if (p != PUSH_NOTHING && p != PUSH_SKIPPED)
+            groups++;
         if (p == PUSH_NOT_CONNECTED)
             result = 1;
         else if (p == PUSH_UNAVAILABLE) {

@@ -6,6 +6,7 @@
 #define SHOPSYNC_ROUTES_H
 
 #include "http_server.h"
+#include "shopsync/stock.h"
 
 /* The whole route table (static, zero-terminated). */
 const route_t *routes_table(void);
@@ -14,7 +15,7 @@ const route_t *routes_table(void);
 
 /* Validate the {} SKU of rq and read its stock into *out. Returns 0, or the
  * HTTP status of the error already sent (400, 404, 503). */
-int routes_read_stock(req_t *rq, long long *out);
+int routes_read_stock(req_t *rq, stock_view_t *out);
 
 int route_healthz(req_t *rq);
 int route_readyz(req_t *rq);

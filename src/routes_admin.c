@@ -182,12 +182,14 @@ int route_products_import(req_t *rq)
 
 int route_stock_get(req_t *rq)
 {
-    long long n = 0;
-    int status = routes_read_stock(rq, &n);
+    stock_view_t v;
+    int status = routes_read_stock(rq, &v);
     if (status)
         return status;
-    return http_reply_json(rq, 200, json_pack("{s:s,s:I,s:o}", "sku", rq->params[0], "stock", (json_int_t)n,
-                                              "tiktok", skumap_describe(rq->redis, rq->params[0])));
+    json_t *body = json_pack("{s:s,s:I,s:o}", "sku", rq->params[0], "stock", (json_int_t)v.on_hand, "tiktok",
+                             skumap_describe(rq->redis, rq->params[0]));
+    stock_view_json(&v, body);
+    return http_reply_json(rq, 200, body);
 }
 
 /* 1-64 characters that are safe in a Redis key and a log line. */

@@ -28,12 +28,12 @@ int route_readyz(req_t *rq)
     return http_reply_json(rq, 200, json_pack("{s:s}", "status", "ready"));
 }
 
-int routes_read_stock(req_t *rq, long long *out)
+int routes_read_stock(req_t *rq, stock_view_t *out)
 {
     const char *sku = rq->params[0];
     if (!catalog_valid_id(sku))
         return http_reply_error(rq, 400, "invalid_sku", "SKU must be 1-50 characters of A-Z a-z 0-9 . _ -");
-    stock_rc rc = stock_get(rq->redis, sku, out);
+    stock_rc rc = stock_view(rq->redis, sku, out);
     if (rc == STOCK_UNAVAILABLE)
         return http_reply_redis_down(rq);
     if (rc == STOCK_NOT_FOUND)
@@ -43,11 +43,13 @@ int routes_read_stock(req_t *rq, long long *out)
 
 int route_public_stock(req_t *rq)
 {
-    long long n = 0;
-    int status = routes_read_stock(rq, &n);
+    stock_view_t v;
+    int status = routes_read_stock(rq, &v);
     if (status)
         return status;
-    return http_reply_json(rq, 200, json_pack("{s:s,s:I}", "sku", rq->params[0], "stock", (json_int_t)n));
+    /* What the website may sell now: on hand less TikTok's share of a
+     * low-stock SKU. */
+    return http_reply_json(rq, 200, json_pack("{s:s,s:I}", "sku", rq->params[0], "stock", (json_int_t)v.web));
 }
 
 int route_root(req_t *rq)

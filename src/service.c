@@ -25,9 +25,10 @@
 #include "shopsync/push.h"
 #include "shopsync/queue.h"
 #include "shopsync/reconcile.h"
+#include "shopsync/stock.h"
 
-#define MAX_THREADS 80
-#define PUSH_WORKERS 2
+#define MAX_THREADS 160
+#define WATCH_ALLOCATED_MS 500
 #define BATCH 50
 #define RECLAIM_IDLE_MS 5000
 #define HOUSEKEEPING_S 15
@@ -244,8 +245,15 @@ static void *push_worker(void *arg)
     app_t *app = w->app;
     redis_conn_t *r = redis_conn_new();
     connection_t *conn = r ? connection_open_for_push(app->cfg, r) : NULL;
+    /* One worker looks after the allocated SKUs for all. */
+    int watcher = w->index == app->cfg->workers;
+    long long last_watch = 0;
     while (conn && !atomic_load(&app->stopping)) {
         int sent = 0;
+        if (watcher && monotonic_ms() - last_watch >= WATCH_ALLOCATED_MS) {
+            push_watch_allocated(r);
+            last_watch = monotonic_ms();
+        }
         int rc = push_pass(app->cfg, r, conn, &sent);
         if (rc < 0)
             sleep_ms(500);
@@ -257,6 +265,20 @@ static void *push_worker(void *arg)
     connection_free(conn);
     redis_conn_free(r);
     return NULL;
+}
+
+/* The settings the stock scripts read (src/lua/stock.lua), written at
+ * start so they follow this instance's configuration. */
+static int write_settings(const config_t *cfg, redis_conn_t *r)
+{
+    char k[STOCK_KEY_MAX];
+    redis_key(k, sizeof(k), "settings");
+    redisReply *rep = redis_cmd(r, "HSET %s low_seconds %d settle_ms %d buffer %lld", k, cfg->low_stock_seconds,
+                                cfg->tiktok_settle_ms, cfg->stock_buffer);
+    int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
 }
 
 /* Token refresh ahead of expiry, the authorization-expiry warning, and the
@@ -331,7 +353,7 @@ int service_start(app_t *app, char *err, size_t errlen)
         return -1;
     }
     redis_conn_t *r = redis_conn_new();
-    int ok = r && queue_setup(r) == 0;
+    int ok = r && queue_setup(r) == 0 && write_settings(app->cfg, r) == 0;
     redis_conn_free(r);
     if (!ok) {
         snprintf(err, errlen, "Redis is not answering (cannot create the event consumer group)");
@@ -346,7 +368,7 @@ int service_start(app_t *app, char *err, size_t errlen)
     for (int i = 0; i < app->cfg->workers; i++)
         if (spawn(app, queue_worker, err, errlen) != 0)
             return -1;
-    for (int i = 0; i < PUSH_WORKERS; i++)
+    for (int i = 0; i < app->cfg->push_workers; i++)
         if (spawn(app, push_worker, err, errlen) != 0)
             return -1;
     return spawn(app, housekeeping, err, errlen);

@@ -12,32 +12,57 @@
 #include "lua_stock.h"
 #include "shopsync/jsonx.h"
 
+/* KEYS: 1 stock, 2 channel state, 3.. the shared keys (stock_shared_keys).
+ * ARGV: 1 sku, 2 mode, 3 n, 4 reason, 5 ref, 6 ts. */
 static const redis_script_t change_script = {
     "stock_change",
     LUA_STOCK_PRELUDE
-    "local r = stock_change(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
-    "                       tonumber(ARGV[6]), KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "local r = stock_change(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
+    "                       tonumber(ARGV[6]), shared_keys(3))\n"
     "if not r then return redis.error_reply('NOT_FOUND') end\n"
     "return r\n"};
 
-/* KEYS: the five of change_script, 6 idempotency record. ARGV: the six of
- * change_script, 7 record ttl, 8 fingerprint of the change. The record is
- * written in the same step as the change, so a timed-out call that ran
+/* KEYS: those of change_script, then the idempotency record. ARGV: the six
+ * of change_script, 7 record ttl, 8 fingerprint of the change. The record
+ * is written in the same step as the change, so a timed-out call that ran
  * anyway is found by its retry. */
 static const redis_script_t once_script = {
     "stock_change_once",
     LUA_STOCK_PRELUDE
-    "local prev = redis.call('GET', KEYS[6])\n"
+    "local prev = redis.call('GET', KEYS[#KEYS])\n"
     "if prev then\n"
     "  local p = cjson.decode(prev)\n"
     "  if p.fp ~= ARGV[8] then return redis.error_reply('KEY_REUSED') end\n"
     "  return {p.stock, p.applied, p.shortfall, 1}\n"
     "end\n"
-    "local r = stock_change(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
-    "                       tonumber(ARGV[6]), KEYS[2], KEYS[3], KEYS[4], KEYS[5])\n"
+    "local r = stock_change(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
+    "                       tonumber(ARGV[6]), shared_keys(3))\n"
     "if not r then return redis.error_reply('NOT_FOUND') end\n"
-    "redis.call('SET', KEYS[6], cjson.encode({fp=ARGV[8], stock=r[1], applied=r[2], shortfall=r[3]}), 'EX', ARGV[7])\n"
+    "redis.call('SET', KEYS[#KEYS], cjson.encode({fp=ARGV[8], stock=r[1], applied=r[2], shortfall=r[3]}), 'EX', ARGV[7])\n"
     "return {r[1], r[2], r[3], 0}\n"};
+
+/* KEYS: stock and channel keys of each SKU, in pairs. The store's view of
+ * each: six integers (web, on hand, allocated, TikTok's share, reserved,
+ * settle time), or -1 in the first when the SKU is unknown. */
+static const redis_script_t view_script = {
+    "stock_view",
+    "local out = {}\n"
+    "for i = 1, #KEYS, 2 do\n"
+    "  local w = redis.call('GET', KEYS[i])\n"
+    "  if not w then\n"
+    "    for _ = 1, 6 do out[#out + 1] = -1 end\n"
+    "  else\n"
+    "    local v = redis.call('HMGET', KEYS[i + 1], 'mode', 'onhand', 'tt', 'res', 'settle')\n"
+    "    local alloc = v[1] == 'alloc'\n"
+    "    out[#out + 1] = tonumber(w)\n"
+    "    out[#out + 1] = alloc and tonumber(v[2]) or tonumber(w)\n"
+    "    out[#out + 1] = alloc and 1 or 0\n"
+    "    out[#out + 1] = alloc and tonumber(v[3] or '0') or 0\n"
+    "    out[#out + 1] = alloc and tonumber(v[4] or '0') or 0\n"
+    "    out[#out + 1] = alloc and tonumber(v[5] or '0') or 0\n"
+    "  end\n"
+    "end\n"
+    "return out\n"};
 
 long long stock_now_ms(void)
 {
@@ -49,7 +74,7 @@ long long stock_now_ms(void)
 void stock_shared_keys(char keys[STOCK_SHARED_KEYS][STOCK_KEY_MAX])
 {
     static const char *const names[STOCK_SHARED_KEYS] = {"activity", "oversells", "push:dirty", "stats",
-                                                         "unmatched"};
+                                                         "unmatched", "settings", "alloc:skus"};
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
         redis_key(keys[i], STOCK_KEY_MAX, "%s", names[i]);
 }
@@ -59,30 +84,41 @@ int stock_key(char *out, size_t cap, const char *sku)
     return redis_key(out, cap, "stock:%s", sku);
 }
 
+int stock_chan_key(char *out, size_t cap, const char *sku)
+{
+    return redis_key(out, cap, "chan:%s", sku);
+}
+
 /* One change; with key (may be NULL) applied at most once per key, and
  * *replayed set when an earlier call with the key had applied it. */
 static stock_rc run_change(redis_conn_t *r, const char *sku, const char *mode,
                            long long n, const char *reason, const char *ref,
                            const char *key, stock_result_t *out, int *replayed)
 {
-    char k_stock[256], k_act[128], k_over[128], k_dirty[128], k_stats[128], k_once[160];
+    char k_stock[STOCK_KEY_MAX], k_chan[STOCK_KEY_MAX], k_once[STOCK_KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
+    const char *keys[3 + STOCK_SHARED_KEYS];
     char n_s[32], ts_s[32], ttl_s[16], fp[300];
+    int nk = 0;
 
     memset(out, 0, sizeof(*out));
-    if (stock_key(k_stock, sizeof(k_stock), sku) || redis_key(k_act, sizeof(k_act), "activity") ||
-        redis_key(k_over, sizeof(k_over), "oversells") ||
-        redis_key(k_dirty, sizeof(k_dirty), "push:dirty") ||
-        redis_key(k_stats, sizeof(k_stats), "stats") ||
+    if (stock_key(k_stock, sizeof(k_stock), sku) || stock_chan_key(k_chan, sizeof(k_chan), sku) ||
         (key && redis_key(k_once, sizeof(k_once), "idempotency:stock:%s", key)))
         return STOCK_INVALID;
+    stock_shared_keys(shared);
+    keys[nk++] = k_stock;
+    keys[nk++] = k_chan;
+    for (int i = 0; i < STOCK_SHARED_KEYS; i++)
+        keys[nk++] = shared[i];
+    if (key)
+        keys[nk++] = k_once;
     snprintf(n_s, sizeof(n_s), "%lld", n);
     snprintf(ts_s, sizeof(ts_s), "%lld", stock_now_ms());
     snprintf(ttl_s, sizeof(ttl_s), "%d", STOCK_IDEMPOTENCY_TTL_S);
     snprintf(fp, sizeof(fp), "%s %s %lld", sku, mode, n);
-    const char *keys[] = {k_stock, k_act, k_over, k_dirty, k_stats, k_once};
     const char *args[] = {sku, mode, n_s, reason, ref ? ref : "", ts_s, ttl_s, fp};
-    redisReply *rep = key ? redis_eval(r, &once_script, 6, keys, 8, args, NULL)
-                          : redis_eval(r, &change_script, 5, keys, 6, args, NULL);
+    redisReply *rep = key ? redis_eval(r, &once_script, nk, keys, 8, args, NULL)
+                          : redis_eval(r, &change_script, nk, keys, 6, args, NULL);
     if (!rep)
         return STOCK_UNAVAILABLE;
     stock_rc rc = STOCK_UNAVAILABLE;
@@ -156,22 +192,80 @@ stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long 
     return c != STOCK_OK ? c : run_change(r, sku, set ? "set" : "delta", n, reason, key, key, out, replayed);
 }
 
+#define VIEW_CHUNK 256
+
+stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, stock_view_t *out)
+{
+    char (*k)[STOCK_KEY_MAX] = NULL;
+    const char **keys = NULL;
+    stock_rc rc = STOCK_UNAVAILABLE;
+
+    memset(out, 0, n * sizeof(*out));
+    k = calloc(2 * VIEW_CHUNK, sizeof(*k));
+    keys = calloc(2 * VIEW_CHUNK, sizeof(*keys));
+    if (!k || !keys)
+        goto out;
+    for (size_t done = 0; done < n;) {
+        size_t m = n - done < VIEW_CHUNK ? n - done : VIEW_CHUNK;
+        for (size_t i = 0; i < m; i++) {
+            if (stock_key(k[2 * i], STOCK_KEY_MAX, skus[done + i]) ||
+                stock_chan_key(k[2 * i + 1], STOCK_KEY_MAX, skus[done + i])) {
+                rc = STOCK_INVALID;
+                goto out;
+            }
+            keys[2 * i] = k[2 * i];
+            keys[2 * i + 1] = k[2 * i + 1];
+        }
+        redisReply *rep = redis_eval(r, &view_script, 2 * (int)m, keys, 0, NULL, NULL);
+        if (!rep)
+            goto out;
+        int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 6 * m;
+        for (size_t i = 0; ok && i < m; i++) {
+            redisReply **e = rep->element + 6 * i;
+            stock_view_t *v = &out[done + i];
+            v->found = e[0]->integer >= 0;
+            if (!v->found)
+                continue;
+            v->web = e[0]->integer;
+            v->on_hand = e[1]->integer;
+            v->allocated = e[2]->integer == 1;
+            v->tiktok_share = e[3]->integer;
+            v->reserved = e[4]->integer;
+            v->settle_until_ms = e[5]->integer;
+        }
+        freeReplyObject(rep);
+        if (!ok)
+            goto out;
+        done += m;
+    }
+    rc = STOCK_OK;
+out:
+    free(k);
+    free(keys);
+    return rc;
+}
+
+stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out)
+{
+    stock_rc rc = stock_view_many(r, &sku, 1, out);
+    return rc == STOCK_OK && !out->found ? STOCK_NOT_FOUND : rc;
+}
+
+void stock_view_json(const stock_view_t *v, json_t *obj)
+{
+    json_object_set_new(obj, "on_hand", json_integer(v->on_hand));
+    json_object_set_new(obj, "available_web", json_integer(v->web));
+    json_object_set_new(obj, "tiktok_share", v->allocated ? json_integer(v->tiktok_share) : json_null());
+    json_object_set_new(obj, "reserved", json_integer(v->reserved));
+    json_object_set_new(obj, "mode", json_string(v->allocated ? "allocated" : "normal"));
+}
+
 stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out)
 {
-    char k[256];
-    if (stock_key(k, sizeof(k), sku))
-        return STOCK_INVALID;
-    redisReply *rep = redis_cmd(r, "GET %s", k);
-    if (!rep)
-        return STOCK_UNAVAILABLE;
-    stock_rc rc = STOCK_UNAVAILABLE;
-    if (rep->type == REDIS_REPLY_NIL) {
-        rc = STOCK_NOT_FOUND;
-    } else if (rep->type == REDIS_REPLY_STRING) {
-        *out = strtoll(rep->str, NULL, 10);
-        rc = STOCK_OK;
-    }
-    freeReplyObject(rep);
+    stock_view_t v;
+    stock_rc rc = stock_view(r, sku, &v);
+    if (rc == STOCK_OK)
+        *out = v.on_hand;
     return rc;
 }
 

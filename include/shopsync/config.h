@@ -19,6 +19,7 @@ typedef struct config {
     char data_dir[CONFIG_STR];     /* SHOPSYNC_DATA_DIR, made absolute */
     char web_dir[CONFIG_STR];      /* SHOPSYNC_WEB_DIR */
     int workers;                   /* SHOPSYNC_WORKERS */
+    int push_workers;              /* SHOPSYNC_PUSH_WORKERS */
     int http_threads;              /* SHOPSYNC_HTTP_THREADS */
     int http_keepalive_ms;         /* SHOPSYNC_HTTP_KEEPALIVE_MS */
     long long stock_buffer;        /* SHOPSYNC_STOCK_BUFFER */

@@ -1,11 +1,17 @@
 /*
  * push — store stock to TikTok Shop. Every stock change marks its SKU dirty
- * (a version counter in P push:dirty); a push reads the stock current at send
- * time, sends the projection max(0, stock - SHOPSYNC_STOCK_BUFFER) with Update
- * Inventory for every warehouse of the SKU, and clears the mark only if no
- * change happened meanwhile. One push per SKU at a time (a lock), at most one
- * per SHOPSYNC_PUSH_INTERVAL_MS per SKU, so bursts collapse into few calls.
- * A SKU on TikTok Shop that is no longer in the catalog is pushed as 0.
+ * (a version counter in P push:dirty); a push plans what to send from the
+ * SKU's channel state (src/lua/push_plan.lua), sends it with Update
+ * Inventory for every warehouse of the SKU, records it
+ * (src/lua/push_commit.lua) and clears the mark only if no change happened
+ * meanwhile. In normal mode TikTok's current quantity is read first and
+ * only the change from outside TikTok is added to it, at most the
+ * projection max(0, stock - SHOPSYNC_STOCK_BUFFER): TikTok's own sales,
+ * seen or not yet, are never given back. An allocated SKU is pushed only to
+ * 0 (taking TikTok's share back) or, once TikTok is known to be at 0, to a
+ * new share. One push per SKU at a time (a lock), at most one per
+ * SHOPSYNC_PUSH_INTERVAL_MS per SKU, so bursts collapse into few calls. A
+ * SKU on TikTok Shop that is no longer in the catalog is pushed as 0.
  */
 #ifndef SHOPSYNC_PUSH_H
 #define SHOPSYNC_PUSH_H
@@ -30,6 +36,10 @@ push_rc push_sku(const config_t *cfg, redis_conn_t *r, connection_t *conn, const
 /* One pass over the dirty SKUs. *sent receives the pushes made. Returns 0,
  * 1 when the shop is not connected, -1 when Redis is unavailable. */
 int push_pass(const config_t *cfg, redis_conn_t *r, connection_t *conn, int *sent);
+
+/* Mark every allocated SKU dirty, so its plan runs again (a settle ends,
+ * rates fall and it leaves allocation). Returns 0 or -1. */
+int push_watch_allocated(redis_conn_t *r);
 
 /* Mark sku dirty so the push workers send it. */
 int push_mark(redis_conn_t *r, const char *sku);

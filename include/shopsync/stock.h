@@ -2,7 +2,9 @@
  * stock — store stock per SKU in Redis, the single source of truth. Every
  * change is one atomic script: decrement with a floor at 0 (the shortfall is
  * an oversell), increment, set; each appends to the bounded activity log and
- * marks the SKU dirty for a push to TikTok Shop.
+ * marks the SKU dirty for a push to TikTok Shop. A SKU whose stock runs low
+ * while both channels sell is allocated (src/lua/stock.lua): TikTok holds a
+ * share only it can sell, and the stock key says what the website may sell.
  */
 #ifndef SHOPSYNC_STOCK_H
 #define SHOPSYNC_STOCK_H
@@ -46,7 +48,29 @@ stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
 stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long n, const char *reason,
                            const char *key, stock_result_t *out, int *replayed);
 
-/* Read sku's stock into *out. */
+/* One SKU as the store sees it. */
+typedef struct stock_view {
+    int found;                 /* 0: no such SKU (the rest is 0) */
+    long long web;             /* what the website may sell now (the stock key) */
+    long long on_hand;         /* units in the store */
+    int allocated;             /* 1 in low-stock allocation mode */
+    long long tiktok_share;    /* allocated: units only TikTok may sell */
+    long long reserved;        /* allocated: units held while TikTok's sales settle */
+    long long settle_until_ms; /* allocated: when they are released, 0 when none */
+} stock_view_t;
+
+/* Read sku's view into *out; STOCK_NOT_FOUND for an unknown SKU. */
+stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out);
+
+/* Read the views of n SKUs (borrowed) into out (caller's array of n), a few
+ * hundred per round trip; an unknown SKU has found 0. */
+stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, stock_view_t *out);
+
+/* The view as JSON fields added to obj (borrowed): on_hand, available_web,
+ * tiktok_share, reserved, mode ("normal" or "allocated"). */
+void stock_view_json(const stock_view_t *v, json_t *obj);
+
+/* Read sku's on-hand stock into *out. */
 stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out);
 
 /* The newest entries of a capped list (activity, oversells, unmatched) as a
@@ -57,13 +81,19 @@ stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **
 long long stock_now_ms(void);
 
 #define STOCK_KEY_MAX 300
-#define STOCK_SHARED_KEYS 5
+#define STOCK_SHARED_KEYS 7
 
-/* The keys a sale script passes to stock_change after its ledger key, in
- * KEYS order: activity, oversells, push:dirty, stats, unmatched. */
+/* The keys a sale script passes to stock_change (Lua shared_keys), in KEYS
+ * order: activity, oversells, push:dirty, stats, unmatched, settings,
+ * alloc:skus. */
 void stock_shared_keys(char keys[STOCK_SHARED_KEYS][STOCK_KEY_MAX]);
 
-/* Redis key of sku's stock into out. Returns 0 or -1. */
+/* Redis key of sku's stock (what the website may sell) into out. Returns
+ * 0 or -1. */
 int stock_key(char *out, size_t cap, const char *sku);
+
+/* Redis key of sku's channel state (src/lua/stock.lua) into out. Returns 0
+ * or -1. */
+int stock_chan_key(char *out, size_t cap, const char *sku);
 
 #endif

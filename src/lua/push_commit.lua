@@ -1,0 +1,31 @@
+-- push_commit: record a push TikTok applied (prepended with stock.lua).
+-- KEYS: as push_plan. ARGV: 1 sku, 2 kind ('read', 'takeback', 'grant',
+-- 'absent'), 3 value sent, 4 pend the push covered, 5 now in ms.
+-- Changes that arrived during the push stay for the next one.
+local sk, ck = KEYS[1], KEYS[2]
+local S = shared_keys(3)
+local cur = redis.call('GET', sk)
+if not cur then return 0 end
+local c = chan_load(ck)
+local st = settings(S.setk)
+local kind, value, ts = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
+if kind == 'read' then
+  if not c.alloc then c.pend = c.pend - tonumber(ARGV[4]) end
+elseif c.alloc and kind == 'takeback' then
+  -- TikTok shows 0: its share waits for the sales made before that.
+  c.res, c.tt, c.tb = c.res + c.tt, 0, 0
+  c.settle = ts + st.settle
+elseif c.alloc and kind == 'grant' then
+  c.tt = c.tt + value
+  if c.onhand - c.tt - c.res < 0 then
+    -- The website sold part of it meanwhile.
+    c.tb = 1
+    redis.call('HINCRBY', S.dk, ARGV[1], 1)
+  end
+end
+chan_save(ck, c)
+if c.alloc then
+  local w = web_share(c)
+  if tostring(w) ~= cur then redis.call('SET', sk, w) end
+end
+return 1

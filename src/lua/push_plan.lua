@@ -1,0 +1,73 @@
+-- push_plan: what a push of one SKU sends (prepended with stock.lua).
+-- KEYS: 1 stock, 2 channel state, 3.. the shared keys (stock_shared_keys).
+-- ARGV: 1 sku, 2 now in ms, 3 '1' when the SKU is on TikTok Shop.
+-- Returns {action, value, pend, cap, kind}:
+--   'absent'  the SKU left the catalog: TikTok must show 0
+--   'read'    normal mode: TikTok's own quantity plus pend, at most cap
+--             (read TikTok first: its own sales are already in it)
+--   'set'     allocated: send value (kind 'takeback' = 0, or 'grant')
+--   'none'    nothing to send
+-- Allocation decisions that need no push (a settle ending, leaving the
+-- mode) are made and saved here.
+local sk, ck = KEYS[1], KEYS[2]
+local S = shared_keys(3)
+local sku, ts = ARGV[1], tonumber(ARGV[2])
+local cur = redis.call('GET', sk)
+if not cur then return {'absent', 0, 0, 0, ''} end
+local c = chan_load(ck)
+local st = settings(S.setk)
+local function cap_of(onhand)
+  local x = onhand - st.buffer
+  if x < 0 then x = 0 end
+  return x
+end
+if not c.alloc then return {'read', 0, c.pend, cap_of(tonumber(cur)), ''} end
+
+local function finish(action, value, kind)
+  chan_save(ck, c)
+  local w = c.alloc and web_share(c) or c.onhand
+  if tostring(w) ~= cur then redis.call('SET', sk, w) end
+  return {action, value, c.pend, cap_of(c.onhand), kind}
+end
+
+rates_at(c, ts)
+if ARGV[3] ~= '1' then
+  -- Not on TikTok Shop: there is no share to hold.
+  chan_leave(sk, ck, S.ask, sku, c, st)
+  return finish('read', 0, '')
+end
+if c.settle > 0 and ts >= c.settle then
+  -- TikTok's earlier sales have all arrived: what was set aside for them
+  -- and not sold is the store's again.
+  c.res, c.settle = 0, 0
+end
+local settling = c.settle > 0
+if settling then
+  -- TikTok is at 0 already.
+  c.tb = 0
+  return finish('none', 0, '')
+end
+if c.tb == 1 then return finish('set', 0, 'takeback') end
+local low = st.low > 0 and (c.rt >= RATE_MIN / 2 or c.rw >= RATE_MIN / 2) and
+            c.onhand <= 2 * st.low * (c.rt + c.rw)
+if not low then
+  chan_leave(sk, ck, S.ask, sku, c, st)
+  return finish('read', 0, '')
+end
+if c.tt == 0 then
+  -- TikTok is at 0 and every sale of its share is known: give it a share
+  -- in proportion to its recent sales.
+  local wt, ww = c.rt, c.rw
+  if wt + ww <= 0 then wt, ww = 1, 1 end
+  local a = math.floor((c.onhand - c.res) * wt / (wt + ww))
+  local cap = cap_of(c.onhand) - c.res
+  if a > cap then a = cap end
+  if a > 0 then return finish('set', a, 'grant') end
+  return finish('none', 0, '')
+end
+if web_share(c) == 0 and c.rw >= RATE_MIN and c.tt > c.rt * st.settle / 1000 then
+  -- The website's buyers wait while TikTok's would take longer than a
+  -- settle to sell its share: take the share back.
+  return finish('set', 0, 'takeback')
+end
+return finish('none', 0, '')

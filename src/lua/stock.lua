@@ -1,0 +1,177 @@
+-- stock: the functions every stock-changing script shares (prepended to
+-- each of them), so a change from an admin edit, an import, a TikTok order
+-- or a Stripe checkout follows the same rules: floor at 0, shortfall
+-- recorded as an oversell, one activity entry, the SKU marked for a push,
+-- and TikTok's share of a low-stock SKU kept exact.
+--
+-- Per SKU: stock:{sku} (string) is what the website may sell now; its
+-- channel state chan:{sku} (hash) holds the rest:
+--   mode      'normal' or 'alloc'
+--   onhand    units in the store, while allocated (normal: the stock key)
+--   tt        TikTok's share: what TikTok's own counter may still sell
+--   res       units set aside while TikTok's earlier sales settle
+--   settle    ms until which they settle (after TikTok was set to 0)
+--   tb        1 when TikTok's share must be taken back (set it to 0)
+--   pend      normal mode: net change from outside TikTok not yet pushed
+--   rt, rw    recent sales per second on TikTok and the website (decaying)
+--   rts       ms of the last rate update
+-- In normal mode the store and TikTok sell from one pool and a push applies
+-- pend to TikTok's own current quantity. When stock runs low relative to
+-- the sales rate of both channels, the SKU is allocated: TikTok holds tt,
+-- which only TikTok can sell (its counter enforces it), the website sells
+-- onhand - tt - res, and TikTok's share grows only when it is known to be
+-- 0 and shrinks only by setting TikTok to 0 and letting its sales settle.
+--
+-- Functions take the keys they touch as arguments; callers pass them from
+-- KEYS so every script declares all of its keys.
+
+local RATE_TAU_MS = 10000
+local RATE_MIN = 0.05
+local DEFAULT_LOW_SECONDS = 10
+local ACTIVITY_MAX = 1000
+
+local function num(x)
+  return tonumber(x) or 0
+end
+
+local function chan_load(ck)
+  local v = redis.call('HMGET', ck, 'mode', 'onhand', 'tt', 'res', 'settle', 'tb', 'pend', 'rt', 'rw', 'rts')
+  return {alloc = v[1] == 'alloc', onhand = num(v[2]), tt = num(v[3]), res = num(v[4]),
+          settle = num(v[5]), tb = num(v[6]), pend = num(v[7]), rt = num(v[8]), rw = num(v[9]),
+          rts = num(v[10])}
+end
+
+local function chan_save(ck, c)
+  redis.call('HSET', ck, 'mode', c.alloc and 'alloc' or 'normal', 'onhand', c.onhand, 'tt', c.tt,
+             'res', c.res, 'settle', c.settle, 'tb', c.tb, 'pend', c.pend,
+             'rt', string.format('%.6f', c.rt), 'rw', string.format('%.6f', c.rw), 'rts', c.rts)
+end
+
+-- Settings written by `shopsync serve` at start (defaults when absent).
+local function settings(setk)
+  local v = redis.call('HMGET', setk, 'low_seconds', 'settle_ms', 'buffer')
+  return {low = tonumber(v[1]) or DEFAULT_LOW_SECONDS, settle = tonumber(v[2]) or 4000, buffer = tonumber(v[3]) or 0}
+end
+
+-- Decay both rates to ts.
+local function rates_at(c, ts)
+  if c.rts > 0 and ts > c.rts then
+    local f = math.exp(-(ts - c.rts) / RATE_TAU_MS)
+    c.rt = c.rt * f
+    c.rw = c.rw * f
+  end
+  if ts > c.rts then c.rts = ts end
+end
+
+local function web_share(c, stock)
+  if not c.alloc then return stock end
+  local w = c.onhand - c.tt - c.res
+  if w < 0 then w = 0 end
+  return w
+end
+
+-- Both channels selling, and the stock would last less than low seconds.
+local function is_low(c, onhand, st)
+  return st.low > 0 and c.rt >= RATE_MIN and c.rw >= RATE_MIN and onhand <= st.low * (c.rt + c.rw)
+end
+
+-- Leave allocation: the store's stock key is on hand again, and the next
+-- push raises TikTok by what the store holds beyond TikTok's share.
+local function chan_leave(sk, ck, ask, sku, c, st)
+  local target = c.onhand - st.buffer
+  if target < 0 then target = 0 end
+  c.pend = target - c.tt - c.res
+  c.alloc, c.tt, c.res, c.settle, c.tb = false, 0, 0, 0, 0
+  redis.call('SET', sk, c.onhand)
+  redis.call('SREM', ask, sku)
+end
+
+-- The keys every sale script passes after its own, from KEYS[first] on:
+-- activity, oversells, push:dirty, stats, unmatched, settings, alloc:skus
+-- (stock_shared_keys in C).
+local function shared_keys(first)
+  return {ak = KEYS[first], ok = KEYS[first + 1], dk = KEYS[first + 2], stk = KEYS[first + 3],
+          uk = KEYS[first + 4], setk = KEYS[first + 5], ask = KEYS[first + 6]}
+end
+
+-- stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
+-- mode 'set' sets on hand to n, 'delta' adds n (negative n decrements with
+-- a floor at 0). Returns nil for an unknown SKU, else
+-- {on_hand, applied, shortfall}.
+local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
+  local cur = redis.call('GET', sk)
+  if not cur then return nil end
+  local c = chan_load(ck)
+  local st = settings(S.setk)
+  local old = c.alloc and c.onhand or tonumber(cur)
+  local new, shortfall = old, 0
+  if mode == 'set' then
+    new = n
+  else
+    new = old + n
+    if new < 0 then shortfall = -new; new = 0 end
+  end
+  local applied = new - old
+  local push = applied ~= 0 or reason == 'admin'
+  rates_at(c, ts)
+  if mode ~= 'set' and n < 0 then
+    if reason == 'tiktok_order' then c.rt = c.rt - n * 1000 / RATE_TAU_MS
+    elseif reason == 'stripe_checkout' then c.rw = c.rw - n * 1000 / RATE_TAU_MS end
+  end
+  if c.alloc then
+    push = reason == 'admin' or reason == 'import'
+    if reason == 'tiktok_order' then
+      -- TikTok's counter sold these: first from what was set aside while
+      -- its earlier sales settle, then from its share.
+      local u = mode ~= 'set' and -n or 0
+      local r = math.min(u, c.res)
+      c.res = c.res - r
+      local t = math.min(u - r, c.tt)
+      c.tt = c.tt - t
+      -- Every unit of its share seen sold: TikTok is at 0, known, and may
+      -- be given more.
+      if t > 0 and c.tt == 0 then push = true end
+    elseif reason == 'tiktok_cancel' then
+      -- TikTok put the units back on its own counter.
+      if c.settle > 0 then c.res = c.res + applied else c.tt = c.tt + applied end
+      push = true
+    end
+    c.onhand = new
+    if new - c.tt - c.res < 0 and c.tt > 0 then
+      -- The website (or an edit) took units of TikTok's share.
+      c.tb = 1
+      push = true
+    end
+  elseif reason ~= 'tiktok_order' and reason ~= 'tiktok_cancel' then
+    c.pend = c.pend + applied
+  end
+  if not c.alloc and is_low(c, new, st) then
+    -- TikTok goes to 0 first; until its sales in flight have settled, the
+    -- website sells nothing it may have sold.
+    c.alloc, c.onhand, c.tt, c.res, c.tb, c.settle = true, new, 0, new, 1, 0
+    redis.call('SADD', S.ask, sku)
+    push = true
+  end
+  local stock = c.alloc and web_share(c) or new
+  if tostring(stock) ~= cur then redis.call('SET', sk, stock) end
+  chan_save(ck, c)
+  redis.call('LPUSH', S.ak, cjson.encode({ts = ts, sku = sku, delta = applied, stock = new, reason = reason, ref = ref}))
+  redis.call('LTRIM', S.ak, 0, ACTIVITY_MAX - 1)
+  if shortfall > 0 then
+    redis.call('LPUSH', S.ok, cjson.encode({ts = ts, sku = sku, requested = -n, applied = -applied,
+                                          shortfall = shortfall, reason = reason, ref = ref}))
+    redis.call('LTRIM', S.ok, 0, ACTIVITY_MAX - 1)
+    redis.call('HINCRBY', S.stk, 'oversold_units', shortfall)
+    redis.call('HINCRBY', S.stk, 'oversells', 1)
+  end
+  if push then redis.call('HINCRBY', S.dk, sku, 1) end
+  return {new, applied, shortfall}
+end
+
+-- record_unmatched(S, entry, ts) logs a sale line whose SKU the store does
+-- not know.
+local function record_unmatched(S, entry, ts)
+  entry.ts = ts
+  redis.call('LPUSH', S.uk, cjson.encode(entry))
+  redis.call('LTRIM', S.uk, 0, ACTIVITY_MAX - 1)
+end

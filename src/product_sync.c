@@ -268,6 +268,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         tiktok_sku_spec_t specs[CATALOG_MAX_SKUS];
         tiktok_stock_t stock[CATALOG_MAX_SKUS];
         long long have[CATALOG_MAX_SKUS]; /* store stock the quantity came from */
+        long long pending[CATALOG_MAX_SKUS]; /* the change it covers (stock_absorb_pending) */
         tiktok_attr_t attrs[CATALOG_MAX_SKUS][3];
         char sku_ids[CATALOG_MAX_SKUS][64];
     } *w = calloc(1, sizeof(*w));
@@ -294,9 +295,18 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     for (i = 0; i < n_skus; i++) {
         const json_t *x = json_array_get(skus, i);
         const char *sku = json_string_value(json_object_get(x, "sku"));
-        long long have = json_integer_value(json_object_get(x, "stock"));
-        long long q = have - cfg->stock_buffer;
+        stock_view_t v;
+        /* Read now, with what TikTok has not been sent yet, so the push
+         * that follows adds only later changes. An allocated SKU keeps
+         * TikTok's share. */
+        if (stock_view(s->r, sku, &v) != STOCK_OK) {
+            snprintf(err, errlen, "Redis is not answering");
+            goto out;
+        }
+        long long have = v.on_hand;
+        long long q = v.allocated ? v.tiktok_share : have - cfg->stock_buffer;
         w->have[i] = have;
+        w->pending[i] = v.pending;
         w->stock[i].warehouse_id = primary;
         w->stock[i].quantity = q < 0 ? 0 : q > TIKTOK_MAX_QUANTITY ? TIKTOK_MAX_QUANTITY : q;
         memset(&w->specs[i], 0, sizeof(w->specs[i]));
@@ -397,6 +407,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
                 continue;
             skumap_set(s->r, w->specs[i].seller_sku, ref.product_id, ref.skus[k].id, wh);
             skumap_record_push(s->r, w->specs[i].seller_sku, 1, w->stock[i].quantity, NULL);
+            stock_absorb_pending(s->r, w->specs[i].seller_sku, w->pending[i]);
             /* The quantity sent was read when the job began. If the stock
              * is different now, the call may have overwritten a newer push:
              * mark the SKU so the current value goes out. If it is the

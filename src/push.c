@@ -98,10 +98,12 @@ typedef struct item {
 /* The keys of the plan and commit scripts for sku into k (borrowed
  * pointers into the caller's buffers). */
 typedef struct plan_keys {
-    char stock[STOCK_KEY_MAX], chan[STOCK_KEY_MAX];
+    char stock[STOCK_KEY_MAX], chan[STOCK_KEY_MAX], events[STOCK_KEY_MAX];
     char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
-    const char *keys[2 + STOCK_SHARED_KEYS];
+    const char *keys[3 + STOCK_SHARED_KEYS];
 } plan_keys_t;
+
+#define PLAN_KEYS (3 + STOCK_SHARED_KEYS)
 
 static void plan_keys(plan_keys_t *k, const char *sku)
 {
@@ -112,6 +114,8 @@ static void plan_keys(plan_keys_t *k, const char *sku)
     k->keys[1] = k->chan;
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
         k->keys[2 + i] = k->shared[i];
+    redis_key(k->events, sizeof(k->events), "stream:events");
+    k->keys[2 + STOCK_SHARED_KEYS] = k->events;
 }
 
 /* Decide what to send for it (see push_plan.lua). With force, a SKU in
@@ -124,7 +128,7 @@ static int plan(redis_conn_t *r, item_t *it, int force)
     plan_keys(&k, it->sku);
     snprintf(now, sizeof(now), "%lld", stock_now_ms());
     const char *args[] = {it->sku, now, it->map.sku_id[0] ? "1" : "0"};
-    redisReply *rep = redis_eval(r, &plan_script, 2 + STOCK_SHARED_KEYS, k.keys, 3, args, NULL);
+    redisReply *rep = redis_eval(r, &plan_script, PLAN_KEYS, k.keys, 3, args, NULL);
     if (!rep)
         return -1;
     int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 5 && rep->element[0]->type == REDIS_REPLY_STRING;
@@ -160,7 +164,7 @@ static void commit(redis_conn_t *r, const item_t *it)
     snprintf(pend, sizeof(pend), "%lld", it->pend);
     snprintf(now, sizeof(now), "%lld", stock_now_ms());
     const char *args[] = {it->sku, it->kind, value, pend, now};
-    ignore(redis_eval(r, &commit_script, 2 + STOCK_SHARED_KEYS, k.keys, 5, args, NULL));
+    ignore(redis_eval(r, &commit_script, PLAN_KEYS, k.keys, 5, args, NULL));
 }
 
 /* Locks this thread may hold but could not release because Redis went

@@ -42,17 +42,17 @@ static const redis_script_t once_script = {
     "return {r[1], r[2], r[3], 0}\n"};
 
 /* KEYS: stock and channel keys of each SKU, in pairs. The store's view of
- * each: six integers (web, on hand, allocated, TikTok's share, reserved,
- * settle time), or -1 in the first when the SKU is unknown. */
+ * each: seven integers (web, on hand, allocated, TikTok's share, reserved,
+ * settle time, pending), or -1 in the first when the SKU is unknown. */
 static const redis_script_t view_script = {
     "stock_view",
     "local out = {}\n"
     "for i = 1, #KEYS, 2 do\n"
     "  local w = redis.call('GET', KEYS[i])\n"
     "  if not w then\n"
-    "    for _ = 1, 6 do out[#out + 1] = -1 end\n"
+    "    for _ = 1, 7 do out[#out + 1] = -1 end\n"
     "  else\n"
-    "    local v = redis.call('HMGET', KEYS[i + 1], 'mode', 'onhand', 'tt', 'res', 'settle')\n"
+    "    local v = redis.call('HMGET', KEYS[i + 1], 'mode', 'onhand', 'tt', 'res', 'settle', 'pend')\n"
     "    local alloc = v[1] == 'alloc'\n"
     "    out[#out + 1] = tonumber(w)\n"
     "    out[#out + 1] = alloc and tonumber(v[2]) or tonumber(w)\n"
@@ -60,6 +60,7 @@ static const redis_script_t view_script = {
     "    out[#out + 1] = alloc and tonumber(v[3] or '0') or 0\n"
     "    out[#out + 1] = alloc and tonumber(v[4] or '0') or 0\n"
     "    out[#out + 1] = alloc and tonumber(v[5] or '0') or 0\n"
+    "    out[#out + 1] = alloc and 0 or tonumber(v[6] or '0')\n"
     "  end\n"
     "end\n"
     "return out\n"};
@@ -219,9 +220,9 @@ stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, sto
         redisReply *rep = redis_eval(r, &view_script, 2 * (int)m, keys, 0, NULL, NULL);
         if (!rep)
             goto out;
-        int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 6 * m;
+        int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 7 * m;
         for (size_t i = 0; ok && i < m; i++) {
-            redisReply **e = rep->element + 6 * i;
+            redisReply **e = rep->element + 7 * i;
             stock_view_t *v = &out[done + i];
             v->found = e[0]->integer >= 0;
             if (!v->found)
@@ -232,6 +233,7 @@ stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, sto
             v->tiktok_share = e[3]->integer;
             v->reserved = e[4]->integer;
             v->settle_until_ms = e[5]->integer;
+            v->pending = e[6]->integer;
         }
         freeReplyObject(rep);
         if (!ok)
@@ -249,6 +251,20 @@ stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out)
 {
     stock_rc rc = stock_view_many(r, &sku, 1, out);
     return rc == STOCK_OK && !out->found ? STOCK_NOT_FOUND : rc;
+}
+
+int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending)
+{
+    char c[STOCK_KEY_MAX];
+    if (pending == 0)
+        return 0;
+    if (stock_chan_key(c, sizeof(c), sku))
+        return -1;
+    redisReply *rep = redis_cmd(r, "HINCRBY %s pend %lld", c, -pending);
+    int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
 }
 
 void stock_view_json(const stock_view_t *v, json_t *obj)

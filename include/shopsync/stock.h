@@ -57,6 +57,7 @@ typedef struct stock_view {
     long long tiktok_share;    /* allocated: units only TikTok may sell */
     long long reserved;        /* allocated: units held while TikTok's sales settle */
     long long settle_until_ms; /* allocated: when they are released, 0 when none */
+    long long pending;         /* normal: change from outside TikTok not yet on TikTok */
 } stock_view_t;
 
 /* Read sku's view into *out; STOCK_NOT_FOUND for an unknown SKU. */
@@ -65,6 +66,11 @@ stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out);
 /* Read the views of n SKUs (borrowed) into out (caller's array of n), a few
  * hundred per round trip; an unknown SKU has found 0. */
 stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, stock_view_t *out);
+
+/* Record that TikTok was set outright to the projection of a view whose
+ * pending change was pending (product sync): later pushes add only what
+ * changed since. Returns 0 or -1. */
+int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending);
 
 /* The view as JSON fields added to obj (borrowed): on_hand, available_web,
  * tiktok_share, reserved, mode ("normal" or "allocated"). */

@@ -16,7 +16,7 @@ elseif c.alloc and kind == 'takeback' then
   c.res, c.tt, c.tb = c.res + c.tt, 0, 0
   c.settle = ts + st.settle
 elseif c.alloc and kind == 'grant' then
-  c.tt = c.tt + value
+  c.tt, c.pg = c.tt + c.pg, 0
   if c.onhand - c.tt - c.res < 0 then
     -- The website sold part of it meanwhile.
     c.tb = 1

@@ -1,5 +1,6 @@
 -- push_plan: what a push of one SKU sends (prepended with stock.lua).
--- KEYS: 1 stock, 2 channel state, 3.. the shared keys (stock_shared_keys).
+-- KEYS: 1 stock, 2 channel state, 3..9 the shared keys (stock_shared_keys),
+-- 10 the inbound event stream.
 -- ARGV: 1 sku, 2 now in ms, 3 '1' when the SKU is on TikTok Shop.
 -- Returns {action, value, pend, cap, kind}:
 --   'absent'  the SKU left the catalog: TikTok must show 0
@@ -31,15 +32,28 @@ local function finish(action, value, kind)
 end
 
 rates_at(c, ts)
+if c.pg > 0 then
+  -- A grant went out and was never recorded (the push failed or its
+  -- instance died): TikTok may hold it. Count it as TikTok's, and take it
+  -- back to know for sure.
+  c.tt, c.pg, c.tb = c.tt + c.pg, 0, 1
+end
 if ARGV[3] ~= '1' then
   -- Not on TikTok Shop: there is no share to hold.
   chan_leave(sk, ck, S.ask, sku, c, st)
   return finish('read', 0, '')
 end
 if c.settle > 0 and ts >= c.settle then
-  -- TikTok's earlier sales have all arrived: what was set aside for them
-  -- and not sold is the store's again.
-  c.res, c.settle = 0, 0
+  -- TikTok's earlier sales have all arrived, unless an event received
+  -- before TikTok went to 0 is still waiting to be applied (its worker
+  -- died, Redis stalled): acknowledged events leave the stream, so its
+  -- first entry is the oldest not yet applied.
+  local first = redis.call('XRANGE', KEYS[10], '-', '+', 'COUNT', 1)[1]
+  local since = c.settle - st.settle
+  if not first or tonumber(string.match(first[1], '^(%d+)')) >= since then
+    -- What was set aside for them and not sold is the store's again.
+    c.res, c.settle = 0, 0
+  end
 end
 local settling = c.settle > 0
 if settling then
@@ -62,7 +76,10 @@ if c.tt == 0 then
   local a = math.floor((c.onhand - c.res) * wt / (wt + ww))
   local cap = cap_of(c.onhand) - c.res
   if a > cap then a = cap end
-  if a > 0 then return finish('set', a, 'grant') end
+  if a > 0 then
+    c.pg = a
+    return finish('set', a, 'grant')
+  end
   return finish('none', 0, '')
 end
 if web_share(c) == 0 and c.rw >= RATE_MIN and c.tt > c.rt * st.settle / 1000 then

@@ -12,6 +12,7 @@
 --   res       units set aside while TikTok's earlier sales settle
 --   settle    ms until which they settle (after TikTok was set to 0)
 --   tb        1 when TikTok's share must be taken back (set it to 0)
+--   pg        a share being granted: sent, or about to be, not yet recorded
 --   pend      normal mode: net change from outside TikTok not yet pushed
 --   rt, rw    recent sales per second on TikTok and the website (decaying)
 --   rts       ms of the last rate update
@@ -35,15 +36,15 @@ local function num(x)
 end
 
 local function chan_load(ck)
-  local v = redis.call('HMGET', ck, 'mode', 'onhand', 'tt', 'res', 'settle', 'tb', 'pend', 'rt', 'rw', 'rts')
+  local v = redis.call('HMGET', ck, 'mode', 'onhand', 'tt', 'res', 'settle', 'tb', 'pend', 'rt', 'rw', 'rts', 'pg')
   return {alloc = v[1] == 'alloc', onhand = num(v[2]), tt = num(v[3]), res = num(v[4]),
           settle = num(v[5]), tb = num(v[6]), pend = num(v[7]), rt = num(v[8]), rw = num(v[9]),
-          rts = num(v[10])}
+          rts = num(v[10]), pg = num(v[11])}
 end
 
 local function chan_save(ck, c)
   redis.call('HSET', ck, 'mode', c.alloc and 'alloc' or 'normal', 'onhand', c.onhand, 'tt', c.tt,
-             'res', c.res, 'settle', c.settle, 'tb', c.tb, 'pend', c.pend,
+             'res', c.res, 'settle', c.settle, 'tb', c.tb, 'pend', c.pend, 'pg', c.pg,
              'rt', string.format('%.6f', c.rt), 'rw', string.format('%.6f', c.rw), 'rts', c.rts)
 end
 
@@ -81,7 +82,7 @@ local function chan_leave(sk, ck, ask, sku, c, st)
   local target = c.onhand - st.buffer
   if target < 0 then target = 0 end
   c.pend = target - c.tt - c.res
-  c.alloc, c.tt, c.res, c.settle, c.tb = false, 0, 0, 0, 0
+  c.alloc, c.tt, c.res, c.settle, c.tb, c.pg = false, 0, 0, 0, 0, 0
   redis.call('SET', sk, c.onhand)
   redis.call('SREM', ask, sku)
 end

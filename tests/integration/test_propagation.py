@@ -384,13 +384,11 @@ def burst(s):
     checks.eq(s.tiktok_qty()[sku], 300, "6: TikTok quantity equals the projection at the end")
     updates = s.counters()["inventory_updates"] - upd0
     elapsed = time.time() - t0
-    # At most one push per SKU per SHOPSYNC_PUSH_INTERVAL_MS (100 ms) however
-    # many orders arrive, so the bound follows how long the burst took here.
-    bound = min(199, int(elapsed / 0.1) + 3)
-    print("# burst: 200 orders in %.1f s -> %d Update Inventory calls (bound %d)" % (elapsed, updates, bound),
-          flush=True)
-    checks.ok(1 <= updates <= bound, "6: pushes coalesced: %d Update Inventory calls for 200 orders in %.1f s"
-              % (updates, elapsed))
+    # TikTok counted its own sales: a push adds only what changed outside
+    # TikTok, so 200 TikTok orders need no Update Inventory call at all
+    # (each one could only give back a sale made meanwhile).
+    print("# burst: 200 orders in %.1f s -> %d Update Inventory calls" % (elapsed, updates), flush=True)
+    checks.eq(updates, 0, "6: no Update Inventory call for 200 TikTok orders in %.1f s" % elapsed)
     checks.eq(s.admin("GET", "/api/admin/dlq")[1]["total"], 0, "6: nothing dead-lettered")
 
 

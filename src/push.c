@@ -411,10 +411,12 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
             for (size_t j = 0; j < inv.n; j++)
                 if (strcmp(inv.items[j].sku_id, it->map.sku_id) == 0)
                     q = inv.items[j].total_available_quantity;
-            /* A SKU TikTok did not report gets its projection. */
+            /* A SKU TikTok did not report gets its projection. No cap at
+             * the projection otherwise: TikTok above the store's count
+             * is TikTok knowing first of a cancellation (its own restock),
+             * and lowering it would take that unit back for good. Drift
+             * from elsewhere is for reconciliation. */
             it->quantity = q < 0 ? it->cap : q + it->pend;
-            if (it->quantity > it->cap)
-                it->quantity = it->cap;
             if (it->quantity < 0)
                 it->quantity = 0;
             if (q >= 0 && it->quantity == q) {
@@ -477,6 +479,9 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
             /* Applied: the call succeeded, or TikTok refused only other SKUs
              * of this product. */
             commit(r, it);
+            log_event(LOG_DEBUG, "push_sent", json_pack("{s:s,s:s,s:I,s:I}", "sku", it->sku, "kind", it->kind,
+                                                        "quantity", (json_int_t)it->quantity, "pending",
+                                                        (json_int_t)it->pend));
             skumap_record_push(r, it->sku, 1, it->quantity, NULL);
             clear_dirty(r, dirty, it->sku, it->version);
             metrics_add(M_PUSHES_SENT, 1);

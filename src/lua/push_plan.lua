@@ -4,8 +4,9 @@
 -- ARGV: 1 sku, 2 now in ms, 3 '1' when the SKU is on TikTok Shop.
 -- Returns {action, value, pend, cap, kind}:
 --   'absent'  the SKU left the catalog: TikTok must show 0
---   'read'    normal mode: TikTok's own quantity plus pend, at most cap
---             (read TikTok first: its own sales are already in it)
+--   'read'    normal mode: TikTok's own quantity plus pend (read TikTok
+--             first: its own sales and restocks are already in it); cap is
+--             the projection, sent when TikTok does not report the SKU
 --   'set'     allocated: send value (kind 'takeback' = 0, or 'grant')
 --   'none'    nothing to send
 -- Allocation decisions that need no push (a settle ending, leaving the

@@ -29,6 +29,7 @@ typedef struct config {
     int max_attempts;              /* SHOPSYNC_MAX_ATTEMPTS before dead letter */
     int push_interval_ms;          /* SHOPSYNC_PUSH_INTERVAL_MS per-SKU coalescing */
     int tiktok_rate_limit;         /* SHOPSYNC_TIKTOK_RATE_LIMIT requests/s per API */
+    int sync_concurrency;          /* SHOPSYNC_SYNC_CONCURRENCY products synced at once */
 
     char package_weight[32];       /* SHOPSYNC_PACKAGE_WEIGHT */
     char package_weight_unit[16];  /* SHOPSYNC_PACKAGE_WEIGHT_UNIT */

@@ -8,7 +8,7 @@ ends with exact counts and the broken product's reason; an image shared by
 the products under way is uploaded once. SIGTERM in the middle of a
 concurrent sync lets the products under way end whole, starts no other,
 ends the job as failed, interrupted after exactly the products finished,
-and frees the lock.
+and frees the lock; a job whose lock changed hands stops the same way.
 """
 import collections
 import http.server
@@ -251,6 +251,36 @@ def interrupted_sync(ss, sb, gate, redis):
     checks.eq(redis.cli("EXISTS", LOCK).strip(), "0", "the lock is free after the sync")
 
 
+def lost_lock(ss, sb, gate, redis):
+    """e00..e39, each with a new held image: while 16 are under way the lock
+    changes hands (as when it expired and another sync took it). No product
+    starts after that, and the job ends saying so, leaving the other's lock
+    alone."""
+    gate.hold()
+    st, doc = ss.admin("POST", "/api/admin/products/import",
+                       {"products": [product("e%02d" % i, [gate.base + "/held/e%02d.png" % i]) for i in range(40)]})
+    checks.eq((st, doc), (200, {"imported": 40, "skus": 40}), "40 more products imported")
+    st, doc = ss.admin("POST", "/api/admin/tiktok/sync")
+    checks.eq(st, 202, "third sync started")
+    job_id = doc["job_id"]
+    H.wait_until(lambda: len(gate.waiting_names("e")) == 16, timeout=30, what="16 e products under way")
+    redis.cli("SET", LOCK, "another-sync")
+    gate.release()
+    # A running job without its lock reads as interrupted at once; its own
+    # end comes when the products under way are done.
+    j = H.wait_until(lambda: job(ss, job_id)["finished_at"] is not None and job(ss, job_id), timeout=30,
+                     what="the job that lost its lock ends")
+    checks.eq((j["state"], j["done"], j["total"], j["created"]), ("failed", 80 + 16, 120, 16),
+              "the job that lost its lock ended after the products under way, starting no other")
+    checks.ok((j["error"] or "").startswith("interrupted: the sync lost its lock after 96 of 120 products"),
+              "its error says it lost its lock: %r" % j["error"])
+    consistent(j, "sync that lost its lock")
+    checks.eq(redis.cli("GET", LOCK).strip(), "another-sync", "the other holder's lock is left alone")
+    redis.cli("DEL", LOCK)
+    st, j = ss.admin("POST", "/api/admin/tiktok/sync?wait=1")
+    checks.eq((st, j["state"], j["created"], j["failed"]), (200, "done", 24, 1), "the next sync creates the rest")
+
+
 def main():
     tmp = H.TempDir()
     redis = sb = ss = None
@@ -264,6 +294,7 @@ def main():
         checks.eq((st, h.get("location")), (302, "/admin/tiktok-shop?connected=1"), "shop connected")
         concurrent_sync(ss, sb, gate)
         interrupted_sync(ss, sb, gate, redis)
+        lost_lock(ss, sb, gate, redis)
     finally:
         gate.close()
         for p in (ss, sb):

@@ -3,13 +3,13 @@
 
 Starts its own redis-server, TikTok Shop sandbox and shopsync on free ports
 (tests/integration/harness.py), connects the shop through the sandbox's OAuth
-pages, imports a catalog of N products (one SKU each; --images images of
-its own, default 1, and one shared by every product, all served by shopsync
-at /static/),
-sets the sandbox's latency fault and times `POST /api/admin/tiktok/sync?wait=1`
-twice: the first sync searches, uploads every image and creates every
-product; the second finds the mappings and the cached images and edits.
-It reports products/s for both and asserts nothing.
+pages, imports a catalog of N products (one SKU each; --images images of its
+own, default 1, and one shared by every product, all served by shopsync at
+/static/), sets the sandbox's latency fault (every signed TikTok call answers
+that much later) and times `POST /api/admin/tiktok/sync?wait=1` twice: the
+first sync searches, uploads every image and creates every product; the
+second finds the mappings and the cached images and edits. It reports
+products/s for both and asserts nothing.
 
     python3 bench/sync_speed.py [--products 200] [--latency-ms 200]
         [--images 1] [--concurrency N] [--build build] [--keep]

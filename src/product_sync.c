@@ -3,6 +3,7 @@
  */
 #include "shopsync/product_sync.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,10 @@
  * frees it this long after its last step. */
 #define LOCK_TTL_S 300
 #define IMAGE_MAX (5 * 1024 * 1024)
+/* TikTok Shop takes at most this many main images per product. */
+#define IMAGES_MAX 9
+#define URI_MAX 512
+#define ERR_MAX 1024
 #define INTERRUPTED "interrupted: the shopsync instance running this sync stopped; run Sync All Products again"
 
 /* KEYS: 1 job hash, 2 lock. ARGV: lock owner, state, finished_at, error. The
@@ -42,28 +47,88 @@ static const redis_script_t finish_script = {
     "if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end\n"
     "return 1\n"};
 
+/* KEYS: 1 job hash, 2 results list. ARGV: result row, its status. A
+ * product's row and its counts are one step, so with several products
+ * ending at once a reader still sees done == created + updated + failed ==
+ * the number of rows. */
+static const redis_script_t record_script = {
+    "sync_record",
+    "redis.call('RPUSH', KEYS[2], ARGV[1])\n"
+    "redis.call('HINCRBY', KEYS[1], ARGV[2], 1)\n"
+    "redis.call('HINCRBY', KEYS[1], 'done', 1)\n"
+    "return 1\n"};
+
+/* Why a job stopped starting products. */
+typedef enum { HALT_NONE = 0, HALT_STOPPING = 1, HALT_LOST_LOCK = 2 } halt_t;
+
+/* One image of a product to upload, queued for any idle thread of the job:
+ * its URL (borrowed), and where its uri or error goes. It lives in the
+ * product's memory, which its product keeps until the task is done. */
+typedef enum { TASK_QUEUED, TASK_RUNNING, TASK_DONE } task_state_t;
+typedef struct image_task {
+    const char *url;
+    char *uri;                 /* borrowed, URI_MAX bytes */
+    char err[ERR_MAX];
+    int todo;                  /* not cached when the product started */
+    int rc;
+    task_state_t state;        /* guarded by the job's mu */
+    struct image_task *next;   /* in the job's queue */
+} image_task_t;
+
+/* What the threads of one job share. Everything below mu is guarded by it. */
+typedef struct sync_job {
+    const config_t *cfg;         /* borrowed */
+    const atomic_int *stop;      /* borrowed, may be NULL */
+    const json_t *products;      /* borrowed: only read while threads run */
+    const json_t *warehouses;    /* borrowed: sales warehouse ids, primary first */
+    product_sync_progress_fn fn; /* may be NULL */
+    void *fn_ctx;
+    char jk[128], rk[128], lock[128];
+    char owner[INSTANCE_OWNER_MAX];
+    atomic_int halt;             /* a halt_t; once set no product starts */
+    pthread_mutex_t mu;
+    pthread_cond_t moved;        /* a product or task ended or was queued, or the job halted */
+    pthread_cond_t uploaded;     /* an upload in flight ended */
+    image_task_t *queue;         /* images waiting for an idle thread */
+    size_t next, total;          /* next product to start, of total */
+    size_t in_flight, window, max_window;
+    long long done;
+    char (*uploading)[65];       /* owned: sha256 hex of the URLs being uploaded */
+    size_t n_uploading, cap_uploading;
+} sync_job_t;
+
+/* One thread's handles: a Redis connection and a TikTok client (whose
+ * libcurl handle is the thread's own) are never shared between threads. */
 typedef struct sync_ctx {
-    const config_t *cfg;
+    sync_job_t *job;     /* borrowed */
     redis_conn_t *r;
     connection_t *conn;
-    json_t *warehouses; /* owned: sales warehouse ids, primary first */
-    const char *job_id;      /* borrowed */
-    const atomic_int *stop;  /* borrowed, may be NULL */
-    char lock[128];
-    char owner[INSTANCE_OWNER_MAX];
 } sync_ctx_t;
 
+/* From now on no product starts; the first reason is kept. */
+static void halt(sync_job_t *j, halt_t why)
+{
+    int none = HALT_NONE;
+    pthread_mutex_lock(&j->mu);
+    atomic_compare_exchange_strong(&j->halt, &none, (int)why);
+    pthread_cond_broadcast(&j->moved);
+    pthread_mutex_unlock(&j->mu);
+}
+
 /* Renew the lock. 0 when it is no longer ours (it expired and another job
- * may have started: going on could create products twice), else 1 (also
- * when Redis did not answer: the next step finds out). */
+ * may have started: going on could create products twice; the job halts),
+ * else 1 (also when Redis did not answer: the next step finds out). */
 static int keep_lock(sync_ctx_t *s)
 {
-    return redis_lock_extend(s->r, s->lock, s->owner, (long long)LOCK_TTL_S * 1000) != 0;
+    if (redis_lock_extend(s->r, s->job->lock, s->job->owner, (long long)LOCK_TTL_S * 1000) != 0)
+        return 1;
+    halt(s->job, HALT_LOST_LOCK);
+    return 0;
 }
 
 static int stopping(const sync_ctx_t *s)
 {
-    return s->stop && atomic_load(s->stop);
+    return (s->job->stop && atomic_load(s->job->stop)) || atomic_load(&s->job->halt) != HALT_NONE;
 }
 
 static void job_key(char *out, size_t cap, const char *id, const char *suffix)
@@ -155,31 +220,94 @@ static int download_image(const char *url, buf_t *b, char *content_type, size_t 
     return 0;
 }
 
-/* TikTok image uri for url, uploading it unless cached. */
-static int image_uri(sync_ctx_t *s, const char *url, char *uri, size_t cap, char *err, size_t errlen)
+/* The cached TikTok uri of the image whose URL hashes to hex, into uri.
+ * Returns 1 when cached, else 0 (Redis not answering included: the upload
+ * is then tried). */
+static int image_cached(redis_conn_t *r, const char *hex, char *uri, size_t cap)
+{
+    char k[160];
+    redis_key(k, sizeof(k), "tiktok:image:%s", hex);
+    redisReply *rep = redis_cmd(r, "GET %s", k);
+    int hit = rep && rep->type == REDIS_REPLY_STRING;
+    if (hit)
+        snprintf(uri, cap, "%s", rep->str);
+    cmd_ignore(rep);
+    return hit;
+}
+
+static void url_hash(const char *url, char *hex)
 {
     unsigned char h[32];
-    char hex[65], k[160];
     crypto_sha256(url, strlen(url), h);
     crypto_hex(h, sizeof(h), hex);
-    redis_key(k, sizeof(k), "tiktok:image:%s", hex);
-    redisReply *rep = redis_cmd(s->r, "GET %s", k);
-    if (rep && rep->type == REDIS_REPLY_STRING) {
-        snprintf(uri, cap, "%s", rep->str);
-        freeReplyObject(rep);
-        return 0;
+}
+
+/* Become the one thread of the job uploading the image whose URL hashes to
+ * hex (borrowed, 65 bytes). When another thread is uploading it, wait for
+ * that upload to end and return 0: look in the cache again. Else return 1
+ * with *held set when hex was registered, to be released with
+ * image_release (the registry has a place for every thread, so it always
+ * is; a full one would only mean a second upload). */
+static int image_claim(sync_job_t *j, const char *hex, int *held)
+{
+    int waited = 0;
+    *held = 0;
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        size_t i = 0;
+        while (i < j->n_uploading && strcmp(j->uploading[i], hex) != 0)
+            i++;
+        if (i == j->n_uploading)
+            break;
+        waited = 1;
+        pthread_cond_wait(&j->uploaded, &j->mu);
     }
-    cmd_ignore(rep);
-    /* Between uploads too: a product with many new images can take
-     * minutes, and an upload already made is cached by URL. */
-    if (stopping(s) || !keep_lock(s)) {
-        snprintf(err, errlen, "interrupted before image %s was uploaded", url);
-        return -1;
+    if (!waited && j->n_uploading < j->cap_uploading) {
+        memcpy(j->uploading[j->n_uploading++], hex, 65);
+        *held = 1;
+    }
+    pthread_mutex_unlock(&j->mu);
+    return !waited;
+}
+
+/* The upload of hex (borrowed) ended, whatever its outcome. */
+static void image_release(sync_job_t *j, const char *hex)
+{
+    pthread_mutex_lock(&j->mu);
+    for (size_t i = 0; i < j->n_uploading; i++) {
+        if (strcmp(j->uploading[i], hex) == 0) {
+            memcpy(j->uploading[i], j->uploading[--j->n_uploading], 65);
+            break;
+        }
+    }
+    pthread_cond_broadcast(&j->uploaded);
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* TikTok image uri for url (borrowed) into uri, uploading it unless cached.
+ * Products that share an image and are synced at once upload it once: the
+ * others wait for that upload and take its uri from the cache. */
+static int image_uri(sync_ctx_t *s, const char *url, char *uri, size_t cap, char *err, size_t errlen)
+{
+    char hex[65], k[160];
+    int held = 0;
+    url_hash(url, hex);
+    for (;;) {
+        if (image_cached(s->r, hex, uri, cap))
+            return 0;
+        if (image_claim(s->job, hex, &held))
+            break;
     }
     buf_t img;
     buf_init(&img, IMAGE_MAX);
     char ct[128];
     int rc = -1;
+    /* Between uploads too: a product with many new images can take
+     * minutes, and an upload already made is cached by URL. */
+    if (stopping(s) || !keep_lock(s)) {
+        snprintf(err, errlen, "interrupted before image %s was uploaded", url);
+        goto out;
+    }
     if (download_image(url, &img, ct, sizeof(ct), err, errlen) != 0)
         goto out;
     const char *slash = strrchr(url, '/');
@@ -193,11 +321,96 @@ static int image_uri(sync_ctx_t *s, const char *url, char *uri, size_t cap, char
     }
     tiktok_result_free(&res);
     snprintf(uri, cap, "%s", out.uri);
+    redis_key(k, sizeof(k), "tiktok:image:%s", hex);
     cmd_ignore(redis_cmd(s->r, "SET %s %s", k, out.uri));
     rc = 0;
 out:
+    if (held)
+        image_release(s->job, hex);
     buf_free(&img);
     return rc;
+}
+
+/* Run task t (borrowed) on this thread's handles. */
+static void run_task(sync_ctx_t *s, image_task_t *t)
+{
+    t->rc = image_uri(s, t->url, t->uri, URI_MAX, t->err, sizeof(t->err));
+    pthread_mutex_lock(&s->job->mu);
+    t->state = TASK_DONE;
+    pthread_cond_broadcast(&s->job->moved);
+    pthread_mutex_unlock(&s->job->mu);
+}
+
+/* Take t (borrowed) off the job's queue if it is still there; the job's mu
+ * is held. Returns 1 when taken. */
+static int unqueue(sync_job_t *j, image_task_t *t)
+{
+    for (image_task_t **q = &j->queue; *q; q = &(*q)->next) {
+        if (*q == t) {
+            *q = t->next;
+            t->state = TASK_RUNNING;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The TikTok uris of the first n images (borrowed) into uris, with t
+ * (borrowed, n tasks) as the images' tasks. The images
+ * not cached yet beyond the first are queued for the job's idle threads
+ * (waiting for the window, or out of products), each with its own handles,
+ * so a product with several new images waits for one upload instead of
+ * each in turn; what no idle thread takes, this thread uploads itself, so
+ * a busy job makes no extra calls at once. On failure err names the first
+ * image, in the product's order, that failed. Returns 0 or -1. */
+static int product_images(sync_ctx_t *s, const json_t *images, size_t n, char (*uris)[URI_MAX],
+                          image_task_t *t, char *err, size_t errlen)
+{
+    sync_job_t *j = s->job;
+    char hex[65];
+    size_t i, first = n;
+    for (i = 0; i < n; i++) {
+        memset(&t[i], 0, sizeof(t[i]));
+        t[i].url = json_string_value(json_array_get(images, i));
+        t[i].uri = uris[i];
+        url_hash(t[i].url, hex);
+        t[i].todo = !image_cached(s->r, hex, uris[i], URI_MAX);
+        if (t[i].todo && first == n)
+            first = i;
+    }
+    pthread_mutex_lock(&j->mu);
+    for (i = n; i-- > first + 1;) {
+        if (t[i].todo) {
+            t[i].state = TASK_QUEUED;
+            t[i].next = j->queue;
+            j->queue = &t[i];
+        }
+    }
+    pthread_cond_broadcast(&j->moved);
+    pthread_mutex_unlock(&j->mu);
+    for (i = first; i < n; i++) {
+        if (!t[i].todo)
+            continue;
+        pthread_mutex_lock(&j->mu);
+        int mine = i == first || unqueue(j, &t[i]);
+        pthread_mutex_unlock(&j->mu);
+        if (mine)
+            run_task(s, &t[i]);
+    }
+    /* The tasks idle threads took must end before this memory goes. */
+    pthread_mutex_lock(&j->mu);
+    for (i = first; i < n; i++) {
+        while (t[i].todo && t[i].state != TASK_DONE)
+            pthread_cond_wait(&j->moved, &j->mu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    for (i = 0; i < n; i++) {
+        if (t[i].todo && t[i].rc != 0) {
+            snprintf(err, errlen, "%s", t[i].err);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 /* TikTok product id that already holds any of p's SKUs, via Search Products. */
@@ -250,7 +463,7 @@ static void describe_failure(const tiktok_result_t *res, const char *what, char 
 /* Sync one product. Returns "created", "updated" or NULL with err. */
 static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t errlen)
 {
-    const config_t *cfg = s->cfg;
+    const config_t *cfg = s->job->cfg;
     const json_t *skus = json_object_get(p, "skus");
     const json_t *images = json_object_get(p, "images");
     size_t n_skus = json_array_size(skus), n_img = json_array_size(images), i;
@@ -263,8 +476,9 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     /* The request's arrays live on the heap: with ?wait=1 this runs on a
      * civetweb thread, whose stack is small. */
     struct sync_scratch {
-        char uris[9][512];
-        const char *uri_ptrs[9];
+        char uris[IMAGES_MAX][URI_MAX];
+        const char *uri_ptrs[IMAGES_MAX];
+        image_task_t images[IMAGES_MAX];
         tiktok_sku_spec_t specs[CATALOG_MAX_SKUS];
         tiktok_stock_t stock[CATALOG_MAX_SKUS];
         long long have[CATALOG_MAX_SKUS]; /* store stock the quantity came from */
@@ -286,12 +500,12 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         snprintf(err, errlen, "TikTok Shop needs at least one product image: add an image URL to the product");
         goto out;
     }
-    for (i = 0; i < n_img && i < 9; i++) {
-        if (image_uri(s, json_string_value(json_array_get(images, i)), w->uris[i], sizeof(w->uris[i]), err, errlen) != 0)
-            goto out;
+    size_t n_main = n_img < IMAGES_MAX ? n_img : IMAGES_MAX;
+    if (product_images(s, images, n_main, w->uris, w->images, err, errlen) != 0)
+        goto out;
+    for (i = 0; i < n_main; i++)
         w->uri_ptrs[i] = w->uris[i];
-    }
-    const char *primary = json_string_value(json_array_get(s->warehouses, 0));
+    const char *primary = json_string_value(json_array_get(s->job->warehouses, 0));
     for (i = 0; i < n_skus; i++) {
         const json_t *x = json_array_get(skus, i);
         const char *sku = json_string_value(json_object_get(x, "sku"));
@@ -341,7 +555,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     spec.description = str_or(p, "description", spec.title);
     spec.category_id = category;
     spec.main_image_uris = w->uri_ptrs;
-    spec.n_main_images = n_img < 9 ? n_img : 9;
+    spec.n_main_images = n_main;
     spec.weight_value = str_or(pkg, "weight", cfg->package_weight);
     spec.weight_unit = str_or(pkg, "weight_unit", cfg->package_weight_unit);
     spec.length = str_or(pkg, "length", length);
@@ -446,18 +660,135 @@ void product_sync_abort(redis_conn_t *r, const char *job_id, const char *why)
     finish(r, job_id, "failed", why);
 }
 
+/* Store product p's result (p, status and err borrowed; status NULL:
+ * failed, with err). */
+static void record(sync_ctx_t *s, const json_t *p, const char *status, const char *err)
+{
+    const char *id = json_string_value(json_object_get(p, "id"));
+    json_t *row = json_pack("{s:s,s:s,s:s,s:o}", "id", id, "title", json_string_value(json_object_get(p, "title")),
+                            "status", status ? status : "failed", "error", status ? json_null() : json_string(err));
+    char *text = jsonx_dump(row);
+    json_decref(row);
+    const char *keys[] = {s->job->jk, s->job->rk};
+    const char *args[] = {text ? text : "{}", status ? status : "failed"};
+    cmd_ignore(redis_eval(s->r, &record_script, 2, keys, 2, args, NULL));
+    free(text);
+    if (!status)
+        log_event(LOG_WARN, "product_sync_failed", json_pack("{s:s,s:s}", "product", id, "error", err));
+}
+
+/* Take products and sync them until none is left or the job halts, and
+ * upload other products' queued images while no product may start. Every
+ * thread of the job runs this with its own handles. */
+static void run_products(sync_ctx_t *s)
+{
+    sync_job_t *j = s->job;
+    char err[ERR_MAX];
+    for (;;) {
+        const json_t *p = NULL;
+        image_task_t *t = NULL;
+        pthread_mutex_lock(&j->mu);
+        for (;;) {
+            int more = atomic_load(&j->halt) == HALT_NONE && j->next < j->total;
+            if (j->queue) {
+                t = j->queue;
+                j->queue = t->next;
+                t->state = TASK_RUNNING;
+                break;
+            }
+            if (more && j->in_flight < j->window) {
+                p = json_array_get(j->products, j->next++);
+                j->in_flight++;
+                break;
+            }
+            if (!more && j->in_flight == 0)
+                break;
+            pthread_cond_wait(&j->moved, &j->mu);
+        }
+        pthread_mutex_unlock(&j->mu);
+        if (t) {
+            run_task(s, t);
+            continue;
+        }
+        if (!p)
+            return;
+
+        const char *status = NULL;
+        int synced = 0;
+        /* Between products, never inside one: a product is created or
+         * edited whole. keep_lock halts the job when the lock is lost. */
+        if (j->stop && atomic_load(j->stop)) {
+            halt(j, HALT_STOPPING);
+        } else if (keep_lock(s)) {
+            err[0] = '\0';
+            status = sync_one(s, p, err, sizeof(err));
+            record(s, p, status, err);
+            synced = 1;
+        }
+
+        pthread_mutex_lock(&j->mu);
+        j->in_flight--;
+        if (synced) {
+            j->done++;
+            /* The first product goes alone and each one that ends lets one
+             * more start, so the number in flight doubles every round trip
+             * up to SHOPSYNC_SYNC_CONCURRENCY: an expired token or a shop
+             * that refuses every call meets one call, not a burst, and a
+             * stop soon after the start leaves most of the catalog as it
+             * was. */
+            if (j->window < j->max_window)
+                j->window++;
+            /* Under the lock: the callback sees done rise one by one. */
+            if (j->fn)
+                j->fn(j->fn_ctx, j->done, (long long)j->total, json_string_value(json_object_get(p, "id")),
+                      status ? status : "failed");
+        }
+        pthread_cond_broadcast(&j->moved);
+        pthread_mutex_unlock(&j->mu);
+    }
+}
+
+/* A worker thread of the job (arg: its sync_ctx_t, borrowed): its own Redis
+ * connection and TikTok client. A thread that cannot get them leaves the
+ * products to the others. */
+static void *worker_thread(void *arg)
+{
+    sync_ctx_t *s = arg;
+    s->r = redis_conn_new();
+    if (s->r)
+        s->conn = connection_open(s->job->cfg, s->r);
+    if (s->conn)
+        run_products(s);
+    connection_free(s->conn);
+    redis_conn_free(s->r);
+    return NULL;
+}
+
 int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop,
                               product_sync_progress_fn fn, void *fn_ctx)
 {
-    char jk[128], rk[128], err[1024];
-    json_t *products = NULL;
-    sync_ctx_t s = {cfg, r, NULL, NULL, job_id, stop, "", ""};
+    char err[ERR_MAX];
+    json_t *products = NULL, *warehouses = NULL;
+    sync_ctx_t *workers = NULL;
+    pthread_t *threads = NULL;
+    size_t n_threads = 0, i;
+    sync_job_t j;
+    sync_ctx_t s = {&j, r, NULL};
     int rc = -1;
 
-    job_key(jk, sizeof(jk), job_id, "");
-    job_key(rk, sizeof(rk), job_id, ":results");
-    redis_key(s.lock, sizeof(s.lock), "sync:lock");
-    instance_owner_named(s.owner, job_id);
+    memset(&j, 0, sizeof(j));
+    j.cfg = cfg;
+    j.stop = stop;
+    j.fn = fn;
+    j.fn_ctx = fn_ctx;
+    atomic_init(&j.halt, HALT_NONE);
+    pthread_mutex_init(&j.mu, NULL);
+    pthread_cond_init(&j.moved, NULL);
+    pthread_cond_init(&j.uploaded, NULL);
+    job_key(j.jk, sizeof(j.jk), job_id, "");
+    job_key(j.rk, sizeof(j.rk), job_id, ":results");
+    redis_key(j.lock, sizeof(j.lock), "sync:lock");
+    instance_owner_named(j.owner, job_id);
     s.conn = connection_open(cfg, r);
     if (!s.conn) {
         snprintf(err, sizeof(err), "out of memory");
@@ -467,44 +798,49 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
         snprintf(err, sizeof(err), "Redis is not answering");
         goto fail;
     }
-    cmd_ignore(redis_cmd(r, "HSET %s total %lld", jk, (long long)json_array_size(products)));
-    if (connection_warehouses(s.conn, &s.warehouses, err, sizeof(err)) != 0)
+    j.products = products;
+    j.total = json_array_size(products);
+    cmd_ignore(redis_cmd(r, "HSET %s total %lld", j.jk, (long long)j.total));
+    if (connection_warehouses(s.conn, &warehouses, err, sizeof(err)) != 0)
         goto fail;
-    size_t i;
-    json_t *p;
-    long long done = 0, total = (long long)json_array_size(products);
-    json_array_foreach(products, i, p) {
-        const char *id = json_string_value(json_object_get(p, "id"));
-        /* Between products, never inside one: a product is created or
-         * edited whole. */
-        if (stopping(&s)) {
-            snprintf(err, sizeof(err),
-                     "interrupted: shopsync was stopping after %lld of %lld products; run Sync All Products again",
-                     done, total);
-            goto fail;
-        }
-        if (!keep_lock(&s)) {
-            snprintf(err, sizeof(err),
-                     "interrupted: the sync lost its lock after %lld of %lld products (another sync may have "
-                     "started); run Sync All Products again", done, total);
-            goto fail;
-        }
-        err[0] = '\0';
-        const char *status = sync_one(&s, p, err, sizeof(err));
-        json_t *row = json_pack("{s:s,s:s,s:s,s:o}", "id", id, "title",
-                                json_string_value(json_object_get(p, "title")), "status", status ? status : "failed",
-                                "error", status ? json_null() : json_string(err));
-        char *text = jsonx_dump(row);
-        json_decref(row);
-        cmd_ignore(redis_cmd(r, "RPUSH %s %s", rk, text ? text : "{}"));
-        free(text);
-        cmd_ignore(redis_cmd(r, "HINCRBY %s %s 1", jk, status ? status : "failed"));
-        cmd_ignore(redis_cmd(r, "HINCRBY %s done 1", jk));
-        if (!status)
-            log_event(LOG_WARN, "product_sync_failed", json_pack("{s:s,s:s}", "product", id, "error", err));
-        done++;
-        if (fn)
-            fn(fn_ctx, done, total, id, status ? status : "failed");
+    j.warehouses = warehouses;
+
+    size_t n = j.total < (size_t)cfg->sync_concurrency ? j.total : (size_t)cfg->sync_concurrency;
+    if (n < 1)
+        n = 1;
+    j.window = 1;
+    j.max_window = n;
+    /* Each thread uploads at most one image at a time. */
+    j.cap_uploading = n;
+    j.uploading = calloc(j.cap_uploading, sizeof(*j.uploading));
+    workers = calloc(n, sizeof(*workers));
+    threads = calloc(n, sizeof(*threads));
+    if (!j.uploading || !workers || !threads) {
+        snprintf(err, sizeof(err), "out of memory");
+        goto fail;
+    }
+    /* This thread is one of the workers; a thread that does not start only
+     * lowers the concurrency. */
+    for (i = 1; i < n; i++) {
+        workers[n_threads].job = &j;
+        if (pthread_create(&threads[n_threads], NULL, worker_thread, &workers[n_threads]) == 0)
+            n_threads++;
+    }
+    run_products(&s);
+    for (i = 0; i < n_threads; i++)
+        pthread_join(threads[i], NULL);
+
+    if (atomic_load(&j.halt) == HALT_STOPPING) {
+        snprintf(err, sizeof(err),
+                 "interrupted: shopsync was stopping after %lld of %lld products; run Sync All Products again", j.done,
+                 (long long)j.total);
+        goto fail;
+    }
+    if (atomic_load(&j.halt) == HALT_LOST_LOCK) {
+        snprintf(err, sizeof(err),
+                 "interrupted: the sync lost its lock after %lld of %lld products (another sync may have "
+                 "started); run Sync All Products again", j.done, (long long)j.total);
+        goto fail;
     }
     finish(r, job_id, "done", "");
     rc = 0;
@@ -513,10 +849,16 @@ fail:
     finish(r, job_id, "failed", err);
     log_msg(LOG_WARN, "product_sync_job_failed", "%s", err);
 out:
-    cmd_ignore(redis_cmd(r, "EXPIRE %s %d", rk, JOB_TTL_S));
+    cmd_ignore(redis_cmd(r, "EXPIRE %s %d", j.rk, JOB_TTL_S));
+    free(threads);
+    free(workers);
+    free(j.uploading);
     json_decref(products);
-    json_decref(s.warehouses);
+    json_decref(warehouses);
     connection_free(s.conn);
+    pthread_cond_destroy(&j.uploaded);
+    pthread_cond_destroy(&j.moved);
+    pthread_mutex_destroy(&j.mu);
     return rc;
 }
 

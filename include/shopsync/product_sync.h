@@ -6,6 +6,11 @@
  * stored. One failing product never stops the others, and its result says
  * why in plain words.
  *
+ * Up to SHOPSYNC_SYNC_CONCURRENCY products are synced at once, each thread
+ * with its own Redis connection and TikTok client; the shared rate limiter
+ * paces their calls. A product's new images are uploaded at once by the
+ * job's idle threads. Results are stored in the order products end.
+ *
  * Redis: P sync:job:<id> (hash), P sync:job:<id>:results (list), P sync:last,
  * P sync:lock (one job at a time across instances), P tiktok:image:<hash>.
  */
@@ -32,9 +37,11 @@ typedef enum {
  * PRODUCT_SYNC_JOB_ID_HEX+1 bytes. */
 product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *job_id);
 
-/* Run job job_id to the end on this thread (r borrowed), then release the
- * lock. stop (borrowed, may be NULL) is read between products: once set,
- * the job ends as failed, saying it was interrupted. Returns 0, or -1 when
+/* Run job job_id to the end (r borrowed), on this thread and the job's own
+ * threads, which have ended when it returns; then release the lock. stop
+ * (borrowed, may be NULL) is read between products: once set, no product
+ * starts, the products under way end whole, and the job ends as failed,
+ * saying it was interrupted after how many products. Returns 0, or -1 when
  * the job failed as a whole. */
 int product_sync_run(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop);
 
@@ -54,7 +61,9 @@ int product_sync_last(redis_conn_t *r, json_t **out);
 typedef void (*product_sync_progress_fn)(void *ctx, long long done, long long total,
                                          const char *id, const char *status);
 
-/* As product_sync_run, reporting progress (fn may be NULL). */
+/* As product_sync_run, reporting progress (fn may be NULL; ctx borrowed):
+ * fn is called from the job's threads, one call at a time, with done
+ * rising by one each call. */
 int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *job_id, const atomic_int *stop,
                               product_sync_progress_fn fn, void *ctx);
 

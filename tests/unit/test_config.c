@@ -101,6 +101,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->max_attempts, 8); /* README: SHOPSYNC_MAX_ATTEMPTS default 8 */
     assert_int_equal(cfg->push_interval_ms, 100);
     assert_int_equal(cfg->tiktok_rate_limit, 50);
+    assert_int_equal(cfg->sync_concurrency, 16); /* README: SHOPSYNC_SYNC_CONCURRENCY default 16 */
     assert_string_equal(cfg->package_weight, "1");
     assert_string_equal(cfg->package_weight_unit, "POUND");
     assert_string_equal(cfg->package_dimensions, "10x10x10");
@@ -129,6 +130,7 @@ static void test_values_from_environment(void **state)
     setenv("SHOPSYNC_SECRET_KEY", GOOD_KEY, 1);
     setenv("SHOPSYNC_DATA_DIR", "/srv/shopsync", 1);
     setenv("SHOPSYNC_WORKERS", "64", 1);
+    setenv("SHOPSYNC_SYNC_CONCURRENCY", "1", 1);
     setenv("SHOPSYNC_STOCK_BUFFER", "3", 1);
     setenv("REDIS_URL", "redis://:pw@10.0.0.5:6380/2", 1);
     setenv("TIKTOK_SHOP_APP_KEY", "k", 1);
@@ -145,6 +147,7 @@ static void test_values_from_environment(void **state)
     assert_int_equal(cfg->secret_key[31], 0xff);
     assert_string_equal(cfg->data_dir, "/srv/shopsync");
     assert_int_equal(cfg->workers, 64);
+    assert_int_equal(cfg->sync_concurrency, 1);
     assert_int_equal(cfg->stock_buffer, 3);
     assert_string_equal(cfg->redis_url, "redis://:pw@10.0.0.5:6380/2");
     assert_string_equal(cfg->tiktok_api_base, "http://127.0.0.1:1234");
@@ -191,6 +194,16 @@ static void test_bad_other_integers(void **state)
     unsetenv("SHOPSYNC_HTTP_KEEPALIVE_MS");
     setenv("SHOPSYNC_MAX_ATTEMPTS", "many", 1);
     load_fails_naming("SHOPSYNC_MAX_ATTEMPTS", NULL);
+    unsetenv("SHOPSYNC_MAX_ATTEMPTS");
+    static const char *const bad_concurrency[] = {"0", "65", "many", NULL};
+    for (int i = 0; bad_concurrency[i]; i++) {
+        setenv("SHOPSYNC_SYNC_CONCURRENCY", bad_concurrency[i], 1);
+        load_fails_naming("SHOPSYNC_SYNC_CONCURRENCY", "from 1 to 64", NULL);
+    }
+    setenv("SHOPSYNC_SYNC_CONCURRENCY", "64", 1);
+    cfg = load_ok();
+    assert_int_equal(cfg->sync_concurrency, 64);
+    free(cfg);
 }
 
 static void test_bad_secret_key(void **state)

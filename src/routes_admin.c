@@ -9,6 +9,7 @@
 
 #include "routes.h"
 #include "shopsync/catalog.h"
+#include "shopsync/connection.h"
 #include "shopsync/crypto.h"
 #include "shopsync/httpx.h"
 #include "shopsync/jsonx.h"
@@ -91,14 +92,26 @@ static int catalog_status(req_t *rq, catalog_rc rc, const char *err)
     }
 }
 
-/* Add each SKU's TikTok state (ids, last push, status) for the admin page. */
+/* Add each SKU's TikTok state (ids, last push, status) for the admin page.
+ * While no shop is connected (disconnected, or the app not configured) a
+ * SKU is "not_connected", whatever its last push said: nothing reaches
+ * TikTok Shop then. A shop waiting for re-authorization keeps the push
+ * errors, which say why. */
 static void attach_tiktok(req_t *rq, json_t *products)
 {
     size_t i, j;
-    json_t *p, *s;
+    json_t *p, *s, *st = NULL;
+    connection_t *c = connection_open(rq->app->cfg, rq->redis);
+    int away = c && connection_status(c, &st) == CONN_OK && !json_is_true(json_object_get(st, "connected")) &&
+               !json_is_true(json_object_get(st, "needs_reauth"));
+    json_decref(st);
+    connection_free(c);
     json_array_foreach(products, i, p) {
         json_array_foreach(json_object_get(p, "skus"), j, s) {
-            json_object_set_new(s, "tiktok", skumap_describe(rq->redis, json_string_value(json_object_get(s, "sku"))));
+            json_t *tk = skumap_describe(rq->redis, json_string_value(json_object_get(s, "sku")));
+            if (away && tk)
+                json_object_set_new(tk, "status", json_string("not_connected"));
+            json_object_set_new(s, "tiktok", tk);
         }
     }
 }

@@ -27,6 +27,7 @@
 #include "shopsync/redis.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
+#include "shopsync/stock_admin.h"
 
 #define CLI_MAX_FILE (64 * 1024 * 1024)
 
@@ -193,25 +194,30 @@ static int cmd_stock(const config_t *cfg, int argc, char **argv)
     int delta = argc == 3 && strcmp(argv[1], "--delta") == 0;
     if (cli_redis(cfg, &r, &child) != 0)
         goto out;
-    if (argc == 1 || (delta && n < 0)) {
+    if (argc == 1) {
         src = stock_get(r, argv[0], &cur);
         res.stock = cur;
     } else if (!delta) {
         src = stock_set(r, argv[0], n, "admin", "cli", &res);
+    } else if (n < 0 && n >= -STOCK_MAX) {
+        int replayed = 0;
+        stock_admin_rc arc = stock_admin_decrement(r, argv[0], n, NULL, "cli", &res, &replayed, &cur);
+        if (arc == STOCK_ADMIN_SHORT) {
+            /* Oversells are sales that asked for more than there was; an
+             * edit that would go below 0 is a mistake to point out. */
+            fprintf(stderr,
+                    "shopsync stock: %s has %lld in stock; --delta %lld would take it below 0 (nothing was changed; "
+                    "--set 0 empties it)\n",
+                    argv[0], cur, n);
+            goto out;
+        }
+        src = arc == STOCK_ADMIN_OK          ? STOCK_OK
+              : arc == STOCK_ADMIN_NOT_FOUND ? STOCK_NOT_FOUND
+              : arc == STOCK_ADMIN_INVALID   ? STOCK_INVALID
+                                             : STOCK_UNAVAILABLE;
     } else {
-        src = STOCK_OK; /* an increment: applied below */
-    }
-    if (src == STOCK_OK && delta && n < 0 && cur + n < 0) {
-        /* Oversells are sales that asked for more than there was; an edit
-         * that would go below 0 is a mistake to point out, not one. */
-        fprintf(stderr,
-                "shopsync stock: %s has %lld in stock; --delta %lld would take it below 0 (nothing was changed; "
-                "--set 0 empties it)\n",
-                argv[0], cur, n);
-        goto out;
-    }
-    if (src == STOCK_OK && delta)
         src = stock_adjust(r, argv[0], n, "admin", "cli", &res);
+    }
     if (src == STOCK_NOT_FOUND) {
         fprintf(stderr, "shopsync stock: unknown SKU %s\n", argv[0]);
         goto out;
@@ -225,8 +231,6 @@ static int cmd_stock(const config_t *cfg, int argc, char **argv)
         goto out;
     }
     printf("%s %lld\n", argv[0], res.stock);
-    if (res.shortfall)
-        printf("oversold by %lld\n", res.shortfall);
     rc = 0;
 out:
     redis_conn_free(r);

@@ -17,6 +17,7 @@
 #include "shopsync/session.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
+#include "shopsync/stock_admin.h"
 
 int route_login(req_t *rq)
 {
@@ -64,18 +65,45 @@ int route_logout(req_t *rq)
     return 200;
 }
 
+/* The session of the request's cookie: 0 with its CSRF token in csrf, 1
+ * when there is no cookie (*expired 0) or it names no live session
+ * (*expired 1), -1 when Redis does not answer. */
+static int cookie_session(req_t *rq, char *csrf, size_t cap, int *expired)
+{
+    char sid[SESSION_ID_HEX + 8];
+    const char *h = mg_get_header(rq->conn, "Cookie");
+    *expired = 0;
+    if (!h || mg_get_cookie(h, SESSION_COOKIE, sid, sizeof(sid)) <= 0)
+        return 1;
+    int rc = session_lookup(rq->redis, sid, csrf, cap);
+    *expired = rc > 0;
+    return rc < 0 ? -1 : rc > 0 ? 1 : 0;
+}
+
 int route_session(req_t *rq)
 {
-    char sid[SESSION_ID_HEX + 8], csrf[SESSION_ID_HEX + 8];
-    const char *h = mg_get_header(rq->conn, "Cookie");
-    if (!h || mg_get_cookie(h, SESSION_COOKIE, sid, sizeof(sid)) <= 0)
-        return http_reply_error(rq, 401, "unauthorized", "not signed in");
-    int rc = session_lookup(rq->redis, sid, csrf, sizeof(csrf));
+    char csrf[SESSION_ID_HEX + 8];
+    int expired = 0;
+    int rc = cookie_session(rq, csrf, sizeof(csrf), &expired);
     if (rc < 0)
         return http_reply_redis_down(rq);
     if (rc > 0)
-        return http_reply_error(rq, 401, "unauthorized", "your session expired; sign in again");
+        return http_reply_error(rq, 401, "unauthorized", expired ? "your session expired; sign in again" : "not signed in");
     return http_reply_json(rq, 200, json_pack("{s:b,s:s}", "authenticated", 1, "csrf", csrf));
+}
+
+int route_session_check(req_t *rq)
+{
+    char csrf[SESSION_ID_HEX + 8];
+    int expired = 0;
+    int rc = cookie_session(rq, csrf, sizeof(csrf), &expired);
+    if (rc < 0)
+        return http_reply_redis_down(rq);
+    /* Not being signed in is an answer here, not an error: the page asks
+     * on every first visit, and a 401 would be a console error. */
+    if (rc > 0)
+        return http_reply_json(rq, 200, json_pack("{s:b,s:b}", "signed_in", 0, "expired", expired));
+    return http_reply_json(rq, 200, json_pack("{s:b,s:b,s:s}", "signed_in", 1, "authenticated", 1, "csrf", csrf));
 }
 
 static int catalog_status(req_t *rq, catalog_rc rc, const char *err)
@@ -239,7 +267,22 @@ int route_stock_post(req_t *rq)
     if (key && !idempotency_key_ok(key))
         return http_reply_error(rq, 400, "invalid_idempotency_key",
                                 "Idempotency-Key must be 1-64 characters of A-Z a-z 0-9 . _ : -");
-    if (key)
+    if (delta && n < 0 && n >= -STOCK_MAX) {
+        /* Never below 0: an oversell is a sale asking for more than there
+         * was, not an edit. */
+        long long available = 0;
+        stock_admin_rc arc = stock_admin_decrement(rq->redis, sku, n, key, "", &res, &replayed, &available);
+        if (arc == STOCK_ADMIN_SHORT)
+            return http_reply_error(rq, 409, "insufficient_stock",
+                                    "delta: %s has %lld in stock; removing %lld would take it below 0 (nothing was "
+                                    "changed; set it to 0 to empty it)",
+                                    sku, available, -n);
+        rc = arc == STOCK_ADMIN_OK           ? STOCK_OK
+             : arc == STOCK_ADMIN_NOT_FOUND  ? STOCK_NOT_FOUND
+             : arc == STOCK_ADMIN_KEY_REUSED ? STOCK_KEY_REUSED
+             : arc == STOCK_ADMIN_INVALID    ? STOCK_INVALID
+                                             : STOCK_UNAVAILABLE;
+    } else if (key)
         rc = stock_change_once(rq->redis, sku, set != NULL, n, "admin", key, &res, &replayed);
     else if (set)
         rc = stock_set(rq->redis, sku, n, "admin", "", &res);

@@ -130,8 +130,14 @@ int route_tiktok_callback(req_t *rq)
 int route_tiktok_status(req_t *rq)
 {
     json_t *st = NULL;
-    if (service_status(rq->app->cfg, rq->redis, &st) != 0)
+    queue_stats_t qs;
+    if (service_status(rq->app->cfg, rq->redis, &st) != 0 || queue_stats(rq->redis, &qs) != 0) {
+        json_decref(st);
         return http_reply_redis_down(rq);
+    }
+    /* TikTok orders kept until the shop is connected again: the page says
+     * so while disconnected. */
+    json_object_set_new(st, "parked_orders", json_integer(qs.parked));
     return http_reply_json(rq, 200, st);
 }
 

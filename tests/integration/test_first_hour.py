@@ -15,7 +15,8 @@ import sys
 import time
 
 from harness import (ADMIN_TOKEN, SECRET_KEY, SHOPSYNC_BIN, SANDBOX_BIN, SOURCE_DIR, STRIPE_SECRET, Checks,
-                     Redis, TempDir, free_port, jrequest, request, stripe_signature_header, wait_until)
+                     Redis, Shopsync, TempDir, free_port, jrequest, request, stripe_signature_header, teardown,
+                     wait_until)
 
 BIN = os.path.abspath(SHOPSYNC_BIN)
 
@@ -390,6 +391,60 @@ def disconnected_orders(c):
         tmp.cleanup()
 
 
+def admin_api(c):
+    """What the admin page relies on: a session probe that answers 200
+    signed in or not, /favicon.ico, an admin decrement below 0 refused
+    (not an oversell), and an import clash named by its field path."""
+    tmp = TempDir()
+    redis = Redis(tmp.path).start()
+    ss = None
+    try:
+        ss = Shopsync(tmp.path, redis.url).start()
+        st, doc = jrequest("GET", ss.base + "/api/admin/session/check")
+        c.eq((st, doc), (200, {"signed_in": False, "expired": False}), "session check when signed out: 200")
+        st, doc = jrequest("GET", ss.base + "/api/admin/session/check",
+                           headers={"Cookie": "shopsync_session=" + "0" * 64})
+        c.eq((st, doc), (200, {"signed_in": False, "expired": True}), "... with a stale cookie: 200, expired")
+        st, h, body = request("POST", ss.base + "/api/admin/login", {"token": ADMIN_TOKEN})
+        cookie = h.get("set-cookie", "").split(";")[0]
+        st, doc = jrequest("GET", ss.base + "/api/admin/session/check", headers={"Cookie": cookie})
+        c.ok(st == 200 and doc.get("signed_in") is True and doc.get("csrf") == json.loads(body)["csrf"],
+             "... signed in: the session's CSRF token: %r" % doc)
+        st, _ = jrequest("GET", ss.base + "/api/admin/session")
+        c.eq(st, 401, "the older session route still answers 401 when signed out")
+
+        st, h, body = request("GET", ss.base + "/favicon.ico")
+        c.ok(st == 200 and h.get("content-type") == "image/svg+xml" and b"<svg" in body,
+             "/favicon.ico serves the page's icon (%d %s)" % (st, h.get("content-type")))
+
+        st, doc = ss.admin("POST", "/api/admin/products/import",
+                           {"products": [{"id": "p1", "title": "One",
+                                          "skus": [{"sku": "S-1", "price": "1.00", "stock": 5}]}]})
+        c.eq(st, 200, "import")
+        st, doc = ss.admin("POST", "/api/admin/products/import",
+                           {"products": [{"id": "p0", "title": "Zero", "skus": [{"sku": "S-0", "price": "1.00"}]},
+                                         {"id": "p2", "title": "Two", "skus": [{"sku": "S-2", "price": "1.00"},
+                                                                               {"sku": "S-1", "price": "1.00"}]}]})
+        c.ok(st == 409 and doc["error"]["message"].startswith("products[1] (product p2).skus[1].sku: S-1")
+             and "p1" in doc["error"]["message"], "an import clash is named by its field path: %r" % doc)
+
+        st, doc = ss.admin("POST", "/api/admin/stock/S-1", {"delta": -20})
+        c.ok(st == 409 and doc["error"]["code"] == "insufficient_stock" and "has 5 in stock" in doc["error"]["message"],
+             "an admin delta below 0 is refused: %r" % doc)
+        c.eq((ss.admin("GET", "/api/admin/stock/S-1")[1]["stock"], ss.admin("GET", "/api/admin/oversells")[1]),
+             (5, {"oversells": []}), "... stock unchanged, no oversell listed")
+        key = {"Idempotency-Key": "first-hour-1"}
+        st, doc = ss.admin("POST", "/api/admin/stock/S-1", {"delta": -4}, key)
+        c.eq((st, doc.get("stock")), (200, 1), "a keyed decrement within stock is applied")
+        ss.admin("POST", "/api/admin/stock/S-1", {"set": 0})
+        st, doc = ss.admin("POST", "/api/admin/stock/S-1", {"delta": -4}, key)
+        c.eq((st, doc.get("stock")), (200, 1), "its repeat is answered from its record, not refused")
+        st, doc = ss.admin("POST", "/api/admin/stock/NOPE", {"delta": -1})
+        c.eq(st, 404, "a decrement of an unknown SKU is 404")
+    finally:
+        teardown(c, ss, redis, tmp)
+
+
 SECTIONS = {
     "default_data_dir": default_data_dir,
     "missing_redis_server": missing_redis_server,
@@ -398,6 +453,7 @@ SECTIONS = {
     "status_summary": status_summary,
     "startup_config": startup_config,
     "disconnected_orders": disconnected_orders,
+    "admin_api": admin_api,
 }
 
 

@@ -445,6 +445,22 @@ def admin_api(c):
         teardown(c, ss, redis, tmp)
 
 
+def docker_settings(c):
+    """The settings docker/sandbox.env gives the compose sandbox profile pass
+    the check its shopsync-config service runs; no settings fail it, naming
+    what is missing, with exit 2 (no Docker engine needed)."""
+    tmp = TempDir()
+    try:
+        r = run([BIN, "--env-file", os.path.join(SOURCE_DIR, "docker", "sandbox.env"), "check-config"], tmp.path,
+                bare_env())
+        c.eq(r.returncode, 0, "docker/sandbox.env passes check-config: %s" % r.stderr.strip())
+        r = run([BIN, "check-config"], tmp.path, bare_env())
+        c.ok(r.returncode == 2 and "SHOPSYNC_ADMIN_TOKEN" in r.stderr and "SHOPSYNC_SECRET_KEY" in r.stderr,
+             "without settings check-config exits 2 naming them: %r" % r.stderr.strip())
+    finally:
+        tmp.cleanup()
+
+
 SECTIONS = {
     "default_data_dir": default_data_dir,
     "missing_redis_server": missing_redis_server,
@@ -454,6 +470,7 @@ SECTIONS = {
     "startup_config": startup_config,
     "disconnected_orders": disconnected_orders,
     "admin_api": admin_api,
+    "docker_settings": docker_settings,
 }
 
 

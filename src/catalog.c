@@ -32,13 +32,13 @@ static const redis_script_t store_script = {
     LUA_STOCK_PRELUDE
     "local S = shared_keys(3)\n"
     "local req = cjson.decode(ARGV[1])\n"
-    "for _, it in ipairs(req.items) do\n"
+    "for i, it in ipairs(req.items) do\n"
     "  local cur = redis.call('HGET', KEYS[1], it.id)\n"
     "  if (cur or '') ~= it.old then return redis.error_reply('RETRY ' .. it.id) end\n"
-    "  for _, s in ipairs(it.skus) do\n"
+    "  for j, s in ipairs(it.skus) do\n"
     "    local owner = redis.call('HGET', KEYS[2], s.sku)\n"
     "    if owner and owner ~= it.id then\n"
-    "      return redis.error_reply('CONFLICT sku ' .. s.sku .. ' already belongs to product ' .. owner)\n"
+    "      return redis.error_reply('CONFLICT ' .. (i - 1) .. ' ' .. (j - 1) .. ' ' .. owner)\n"
     "    end\n"
     "  end\n"
     "end\n"
@@ -563,7 +563,21 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
         goto out;
     if (rep->type == REDIS_REPLY_ERROR) {
         if (redis_error_is(rep, "CONFLICT")) {
-            snprintf(err, errlen, "%s", redis_error_text(rep));
+            /* Named like a validation error: products[i] (product id).skus[j].sku.
+             * The script's indexes follow the input, as the SKUs of each item
+             * do. */
+            size_t pi = 0, sj = 0;
+            char owner[CATALOG_ID_MAX + 1] = "";
+            const json_t *p = NULL;
+            if (sscanf(redis_error_text(rep), "%zu %zu %50s", &pi, &sj, owner) == 3 &&
+                (p = json_array_get(products, pi)) != NULL) {
+                const json_t *s = json_array_get(json_object_get(p, "skus"), sj);
+                snprintf(err, errlen, "products[%zu] (product %s).skus[%zu].sku: %s already belongs to product %s",
+                         pi, json_string_value(json_object_get(p, "id")), sj,
+                         json_string_value(json_object_get(s, "sku")), owner);
+            } else {
+                snprintf(err, errlen, "a SKU already belongs to another product: %s", redis_error_text(rep));
+            }
             rc = CATALOG_CONFLICT;
         } else if (redis_error_is(rep, "RETRY")) {
             snprintf(err, errlen, "RETRY");

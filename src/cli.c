@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -21,7 +23,9 @@
 #include "shopsync/config.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
+#include "shopsync/queue.h"
 #include "shopsync/redis.h"
+#include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 
 #define CLI_MAX_FILE (64 * 1024 * 1024)
@@ -35,10 +39,11 @@ static const char usage[] =
     "  serve                       run the service (default)\n"
     "  import FILE                 import a catalog JSON file (- for stdin)\n"
     "  stock SKU [--set N|--delta N]  show or change a SKU's stock\n"
-    "  status                      show Redis, catalog and TikTok connection status\n"
+    "  status [--json]             shop, tokens, queue, pushes, dead letters, catalog\n"
     "  sync                        push every product to TikTok Shop\n"
     "  reconcile [--repair]        compare TikTok quantities with store stock\n"
     "  dlq list | dlq replay ID|--all   dead-lettered events\n"
+    "  check-config                check the settings serve needs, then exit\n"
     "  --help, --version\n"
     "\n"
     "Configuration comes from the environment; see README.md.\n";
@@ -136,7 +141,10 @@ static int cmd_import(const config_t *cfg, int argc, char **argv)
         goto out;
     catalog_rc crc = catalog_store(r, products, &n_skus, err, sizeof(err));
     if (crc != CATALOG_OK) {
-        fprintf(stderr, "shopsync import: %s\n", crc == CATALOG_UNAVAILABLE ? "Redis is not answering" : err);
+        if (crc == CATALOG_UNAVAILABLE)
+            fprintf(stderr, "shopsync import: Redis is not answering\n");
+        else
+            fprintf(stderr, "shopsync import: %s: %s\n", argv[0], err);
         goto out;
     }
     printf("imported %zu products, %zu SKUs\n", json_array_size(products), n_skus);
@@ -167,7 +175,7 @@ static int cmd_stock(const config_t *cfg, int argc, char **argv)
     pid_t child = 0;
     int rc = 1;
     long long n = 0, cur = 0;
-    stock_result_t res;
+    stock_result_t res = {0, 0, 0};
     stock_rc src;
 
     if (!(argc == 1 || (argc == 3 && (strcmp(argv[1], "--set") == 0 || strcmp(argv[1], "--delta") == 0)))) {
@@ -182,14 +190,26 @@ static int cmd_stock(const config_t *cfg, int argc, char **argv)
         fprintf(stderr, "shopsync stock: %s needs a whole number\n", argv[1]);
         return 2;
     }
+    int delta = argc == 3 && strcmp(argv[1], "--delta") == 0;
     if (cli_redis(cfg, &r, &child) != 0)
         goto out;
     if (argc == 1) {
         src = stock_get(r, argv[0], &cur);
         res.stock = cur;
-        res.shortfall = 0;
-    } else if (strcmp(argv[1], "--set") == 0) {
+    } else if (!delta) {
         src = stock_set(r, argv[0], n, "admin", "cli", &res);
+    } else if (n < 0 && n >= -STOCK_MAX) {
+        int replayed = 0;
+        src = stock_take(r, argv[0], n, NULL, "cli", &res, &replayed, &cur);
+        if (src == STOCK_SHORT) {
+            /* Oversells are sales that asked for more than there was; an
+             * edit that would go below 0 is a mistake to point out. */
+            fprintf(stderr,
+                    "shopsync stock: %s has %lld in stock; --delta %lld would take it below 0 (nothing was changed; "
+                    "--set 0 empties it)\n",
+                    argv[0], cur, n);
+            goto out;
+        }
     } else {
         src = stock_adjust(r, argv[0], n, "admin", "cli", &res);
     }
@@ -206,8 +226,6 @@ static int cmd_stock(const config_t *cfg, int argc, char **argv)
         goto out;
     }
     printf("%s %lld\n", argv[0], res.stock);
-    if (res.shortfall)
-        printf("oversold by %lld\n", res.shortfall);
     rc = 0;
 out:
     redis_conn_free(r);
@@ -215,28 +233,147 @@ out:
     return rc;
 }
 
-static int cmd_status(const config_t *cfg)
+/* Unix time t as "2025-01-31 14:05 UTC" into out, or "unknown" for 0. */
+static void utc_time(long long t, char *out, size_t cap)
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (t <= 0 || !gmtime_r(&tt, &tm) || strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+        snprintf(out, cap, "unknown");
+}
+
+/* One "Label:  value" line of the status summary. */
+static void status_line(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void status_line(const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    printf("%-15s ", label);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+/* The TikTok part of the status summary from the connection status st
+ * (borrowed, as GET /api/admin/tiktok/sync answers it). */
+static void status_tiktok(const config_t *cfg, const json_t *st)
+{
+    char missing[256], when[64];
+    const json_t *shop = json_object_get(st, "shop");
+    const char *name = json_string_value(json_object_get(shop, "name"));
+    const char *id = json_string_value(json_object_get(shop, "id"));
+    const char *region = json_string_value(json_object_get(shop, "region"));
+    if (config_tiktok_missing(cfg, missing, sizeof(missing)))
+        status_line("TikTok Shop:", "not configured: set %s%s%s%s", missing, name ? " (" : "", name ? name : "",
+                    name ? " stays stored)" : "");
+    else if (json_is_true(json_object_get(st, "connected")))
+        status_line("TikTok Shop:", "connected to %s (%s%s%s)", name ? name : "your shop", region ? region : "",
+                    region ? ", shop " : "shop ", id ? id : "?");
+    else if (json_is_true(json_object_get(st, "needs_reauth")))
+        status_line("TikTok Shop:", "%s needs re-authorization: %s; reconnect on %s/admin/tiktok-shop",
+                    name ? name : "the shop", json_string_value(json_object_get(st, "reauth_reason")),
+                    cfg->public_url);
+    else
+        status_line("TikTok Shop:", "not connected: use Connect TikTok Shop on %s/admin/tiktok-shop", cfg->public_url);
+    if (json_is_object(shop)) {
+        utc_time(json_integer_value(json_object_get(st, "access_token_expires_at")), when, sizeof(when));
+        status_line("Access token:", "expires %s (renewed automatically)", when);
+        utc_time(json_integer_value(json_object_get(st, "refresh_token_expires_at")), when, sizeof(when));
+        status_line("Authorization:", "expires %s (reconnect before then)", when);
+    }
+    const char *warning = json_string_value(json_object_get(st, "warning"));
+    if (warning)
+        status_line("Warning:", "%s", warning);
+    const json_t *job = json_object_get(st, "last_sync");
+    if (json_is_object(job)) {
+        const json_t *t = json_object_get(job, "finished_at");
+        utc_time(json_integer_value(t ? t : json_object_get(job, "started_at")), when, sizeof(when));
+        status_line("Last sync:", "%s, %s: %lld created, %lld updated, %lld failed",
+                    json_string_value(json_object_get(job, "state")), when,
+                    (long long)json_integer_value(json_object_get(job, "created")),
+                    (long long)json_integer_value(json_object_get(job, "updated")),
+                    (long long)json_integer_value(json_object_get(job, "failed")));
+    } else {
+        status_line("Last sync:", "never");
+    }
+}
+
+/* Today's form, kept for scripts: two text lines and the TikTok status as
+ * raw JSON. */
+static void status_json(const config_t *cfg, size_t n_products, size_t n_skus, const json_t *st)
+{
+    printf("redis: ok (%s)\n", cfg->redis_url[0] ? "REDIS_URL" : "embedded");
+    printf("catalog: %zu products, %zu SKUs\n", n_products, n_skus);
+    if (st) {
+        char *text = json_dumps(st, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        printf("tiktok: %s\n", text ? text : "{}");
+        free(text);
+    }
+}
+
+static int cmd_status(const config_t *cfg, int argc, char **argv)
 {
     redis_conn_t *r = NULL;
     pid_t child = 0;
     json_t *products = NULL, *status = NULL;
     int rc = 1;
+    queue_stats_t qs;
+    char when[64];
 
+    if (argc > 1 || (argc == 1 && strcmp(argv[0], "--json") != 0)) {
+        fprintf(stderr, "usage: shopsync status [--json]\n");
+        return 2;
+    }
+    int json = argc == 1;
     if (cli_redis(cfg, &r, &child) != 0)
         goto out;
     if (catalog_list(r, &products) != CATALOG_OK) {
         fprintf(stderr, "shopsync status: Redis is not answering\n");
         goto out;
     }
-    size_t skus = 0, i;
-    json_t *p;
+    size_t skus = 0, i, j;
+    json_t *p, *s;
     json_array_foreach(products, i, p) skus += json_array_size(json_object_get(p, "skus"));
-    printf("redis: ok (%s)\n", cfg->redis_url[0] ? "REDIS_URL" : "embedded");
-    printf("catalog: %zu products, %zu SKUs\n", json_array_size(products), skus);
-    if (service_status(cfg, r, &status) == 0) {
-        char *text = json_dumps(status, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        printf("tiktok: %s\n", text ? text : "{}");
-        free(text);
+    int have_status = service_status(cfg, r, &status) == 0;
+    if (json) {
+        status_json(cfg, json_array_size(products), skus, status);
+        rc = 0;
+        goto out;
+    }
+    if (cfg->redis_url[0])
+        status_line("Redis:", "ok (REDIS_URL)");
+    else
+        status_line("Redis:", "ok (embedded, %s)", cfg->data_dir);
+    status_line("Catalog:", "%zu products, %zu SKUs", json_array_size(products), skus);
+    if (have_status)
+        status_tiktok(cfg, status);
+    /* The newest push of any SKU. */
+    long long last_at = 0, last_qty = 0;
+    const char *last_sku = NULL;
+    json_array_foreach(products, i, p) {
+        json_array_foreach(json_object_get(p, "skus"), j, s) {
+            skumap_entry_t e;
+            const char *sku = json_string_value(json_object_get(s, "sku"));
+            if (sku && skumap_get(r, sku, &e) == 0 && e.last_pushed_at > last_at) {
+                last_at = e.last_pushed_at;
+                last_qty = e.last_pushed_quantity;
+                last_sku = sku;
+            }
+            if (sku)
+                skumap_entry_free(&e);
+        }
+    }
+    utc_time(last_at, when, sizeof(when));
+    if (last_sku)
+        status_line("Last push:", "%s (%s set to %lld on TikTok Shop)", when, last_sku, last_qty);
+    else
+        status_line("Last push:", "none yet");
+    if (queue_stats(r, &qs) == 0) {
+        status_line("Queue:", "%lld event(s) waiting, %lld SKU(s) waiting for a push", qs.depth, qs.dirty);
+        if (qs.parked)
+            status_line("Parked:", "%lld TikTok order event(s) kept until TikTok Shop is connected again", qs.parked);
+        status_line("Dead letters:", "%lld%s", qs.dead, qs.dead ? " (shopsync dlq list)" : "");
     }
     rc = 0;
 out:
@@ -258,10 +395,15 @@ static int cmd_serve(const config_t *cfg)
 
     if (log_parse_level(cfg->log_level, &lvl) == 0)
         log_set_level(lvl);
-    if (config_check_serve(cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "shopsync: configuration problems:\n%s\n", err);
-        return 2;
-    }
+    char missing[256];
+    /* Said once here rather than by every thread that opens a TikTok
+     * client: the service runs without TikTok Shop. */
+    if (config_tiktok_missing(cfg, missing, sizeof(missing)))
+        log_event(LOG_WARN, "tiktok_not_configured",
+                  json_pack("{s:s,s:s}", "missing", missing, "msg",
+                            "TikTok Shop is not configured: orders and stock are not exchanged with it until "
+                            "these variables are set (from your app in the TikTok Shop Partner Center) and "
+                            "shopsync is restarted; the admin page, imports and Stripe checkouts work"));
     if (cfg->redis_url[0]) {
         if (redis_setup(cfg->redis_url, cfg->redis_prefix, err, sizeof(err)) != 0) {
             fprintf(stderr, "shopsync: %s\n", err);
@@ -312,9 +454,11 @@ static int cmd_serve(const config_t *cfg)
         fprintf(stderr, "shopsync: %s\n", err);
         goto stop_service;
     }
-    log_event(LOG_INFO, "listening", json_pack("{s:s,s:s}", "listen", cfg->listen, "admin_page", ""));
-    fprintf(stderr, "shopsync %s listening on http://%s — admin page: %s/admin/tiktok-shop\n", SHOPSYNC_VERSION,
-            cfg->listen, cfg->public_url);
+    char admin_page[CONFIG_STR + 32];
+    snprintf(admin_page, sizeof(admin_page), "%s/admin/tiktok-shop", cfg->public_url);
+    log_event(LOG_INFO, "listening", json_pack("{s:s,s:s}", "listen", cfg->listen, "admin_page", admin_page));
+    fprintf(stderr, "shopsync %s listening on http://%s — admin page: %s\n", SHOPSYNC_VERSION, cfg->listen,
+            admin_page);
     int sig = 0;
     while (sigwait(&stop_signals, &sig) != 0)
         ;
@@ -334,8 +478,38 @@ stop_service:
     return rc;
 }
 
+/* `shopsync check-config`: the checks of serve, without serving. */
+static int cmd_check_config(const config_t *cfg, int argc)
+{
+    char missing[256];
+    if (argc) {
+        fprintf(stderr, "usage: shopsync check-config\n");
+        return 2;
+    }
+    printf("shopsync: the configuration is complete (admin page: %s/admin/tiktok-shop)\n", cfg->public_url);
+    if (config_tiktok_missing(cfg, missing, sizeof(missing)))
+        printf("note: TikTok Shop is not configured (%s not set): shopsync runs, but exchanges nothing with it\n",
+               missing);
+    return 0;
+}
+
+/* Commands that talk to TikTok Shop cannot run without the app
+ * credentials; say which are missing instead of failing later. */
+static int needs_tiktok(const config_t *cfg, const char *cmd)
+{
+    char missing[256];
+    if (!config_tiktok_missing(cfg, missing, sizeof(missing)))
+        return 0;
+    fprintf(stderr,
+            "shopsync %s: TikTok Shop is not configured: set %s (from your app in the TikTok Shop Partner Center)\n",
+            cmd, missing);
+    return 1;
+}
+
 int cli_main(int argc, char **argv)
 {
+    static const char *const commands[] = {"serve", "import", "stock", "status", "sync",
+                                           "reconcile", "dlq", "check-config", NULL};
     config_t *cfg = NULL;
     char err[4096];
     int i = 1, rc = 2;
@@ -359,25 +533,39 @@ int cli_main(int argc, char **argv)
         }
         i += 2;
     }
-    cfg = calloc(1, sizeof(*cfg));
-    if (!cfg)
-        return 1;
-    if (config_load(cfg, err, sizeof(err)) != 0) {
-        fprintf(stderr, "shopsync: configuration problems:\n%s\n", err);
-        goto out;
-    }
     const char *cmd = i < argc ? argv[i++] : "serve";
     int n = argc - i;
     char **rest = argv + i;
+    int known = 0;
+    for (int k = 0; commands[k]; k++)
+        known |= strcmp(cmd, commands[k]) == 0;
+    if (!known) {
+        fprintf(stderr, "shopsync: unknown command '%s'\n\n%s", cmd, usage);
+        return 2;
+    }
+    cfg = calloc(1, sizeof(*cfg));
+    if (!cfg)
+        return 1;
+    /* Serving needs more settings than the other commands; they are all
+     * named in one message. */
+    int serving = strcmp(cmd, "serve") == 0 || strcmp(cmd, "check-config") == 0;
+    if ((serving ? config_load_serve(cfg, err, sizeof(err)) : config_load(cfg, err, sizeof(err))) != 0) {
+        fprintf(stderr, "shopsync: configuration problems:\n%s\n", err);
+        goto out;
+    }
     if (strcmp(cmd, "serve") == 0)
         rc = cmd_serve(cfg);
+    else if (strcmp(cmd, "check-config") == 0)
+        rc = cmd_check_config(cfg, n);
     else if (strcmp(cmd, "import") == 0)
         rc = cmd_import(cfg, n, rest);
     else if (strcmp(cmd, "stock") == 0)
         rc = cmd_stock(cfg, n, rest);
     else if (strcmp(cmd, "status") == 0)
-        rc = cmd_status(cfg);
-    else if (strcmp(cmd, "sync") == 0 || strcmp(cmd, "reconcile") == 0 || strcmp(cmd, "dlq") == 0) {
+        rc = cmd_status(cfg, n, rest);
+    else if ((strcmp(cmd, "sync") == 0 || strcmp(cmd, "reconcile") == 0) && needs_tiktok(cfg, cmd))
+        rc = 2;
+    else {
         pid_t child = 0;
         redis_conn_t *r = NULL;
         rc = 1;
@@ -385,9 +573,6 @@ int cli_main(int argc, char **argv)
             rc = service_command(cfg, r, cmd, n, rest);
         redis_conn_free(r);
         redis_embedded_stop(child);
-    } else {
-        fprintf(stderr, "shopsync: unknown command '%s'\n\n%s", cmd, usage);
-        rc = 2;
     }
 out:
     free(cfg);

@@ -12,6 +12,7 @@
 
 #include "shopsync/buf.h"
 #include "shopsync/crypto.h"
+#include "shopsync/log.h"
 
 #ifndef SHOPSYNC_DEFAULT_WEB_DIR
 #define SHOPSYNC_DEFAULT_WEB_DIR "web"
@@ -25,6 +26,17 @@ static void add_problem(char *err, size_t errlen, const char *fmt, const char *n
     if (used + 1 >= errlen)
         return;
     snprintf(err + used, errlen - used, fmt, name, detail);
+}
+
+/* 1 when err already has a line about variable name ("NAME: ..."). */
+static int named(const char *err, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *line = err; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, name, n) == 0 && line[n] == ':')
+            return 1;
+    }
+    return 0;
 }
 
 static int get_str(const char *name, const char *def, char *out, size_t cap,
@@ -152,7 +164,11 @@ int config_load(config_t *cfg, char *err, size_t errlen)
     memset(cfg, 0, sizeof(*cfg));
     err[0] = '\0';
     bad |= get_str("SHOPSYNC_LISTEN", "127.0.0.1:8080", cfg->listen, sizeof(cfg->listen), err, errlen);
-    bad |= get_str("SHOPSYNC_PUBLIC_URL", "http://localhost:8080", cfg->public_url, sizeof(cfg->public_url), err, errlen);
+    /* Unset or empty: derived from SHOPSYNC_LISTEN's port below. */
+    const char *public_url = getenv("SHOPSYNC_PUBLIC_URL");
+    int public_default = !public_url || !*public_url;
+    if (!public_default)
+        bad |= get_str("SHOPSYNC_PUBLIC_URL", "", cfg->public_url, sizeof(cfg->public_url), err, errlen);
     bad |= get_str("SHOPSYNC_ADMIN_TOKEN", "", cfg->admin_token, sizeof(cfg->admin_token), err, errlen);
     if (get_str("SHOPSYNC_DATA_DIR", "./var", cfg->data_dir, sizeof(cfg->data_dir), err, errlen) != 0 ||
         absolute_path("SHOPSYNC_DATA_DIR", cfg->data_dir, sizeof(cfg->data_dir), err, errlen) != 0)
@@ -246,9 +262,35 @@ int config_load(config_t *cfg, char *err, size_t errlen)
     if (!colon || colon == cfg->listen || !colon[1] || *port_end || port < 1 || port > 65535) {
         add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_LISTEN", "must be host:port, e.g. 127.0.0.1:8080");
         bad = 1;
+        port = 8080;
     }
-    if (strncmp(cfg->public_url, "http://", 7) != 0 && strncmp(cfg->public_url, "https://", 8) != 0) {
-        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_PUBLIC_URL", "must start with http:// or https://");
+    /* The address a browser on this machine reaches the listener at; the
+     * listen host may be 0.0.0.0, which a browser cannot open. */
+    if (public_default)
+        snprintf(cfg->public_url, sizeof(cfg->public_url), "http://localhost:%ld", port);
+    static const struct {
+        const char *name;
+        size_t offset;
+    } urls[] = {
+        {"SHOPSYNC_PUBLIC_URL", offsetof(config_t, public_url)},
+        {"TIKTOK_SHOP_AUTHORIZE_URL", offsetof(config_t, tiktok_authorize_url)},
+        {"TIKTOK_SHOP_AUTH_BASE", offsetof(config_t, tiktok_auth_base)},
+        {"TIKTOK_SHOP_API_BASE", offsetof(config_t, tiktok_api_base)},
+        {"STRIPE_API_BASE", offsetof(config_t, stripe_api_base)},
+    };
+    for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+        const char *u = (const char *)cfg + urls[i].offset;
+        /* A value that was too long is already named. */
+        if (named(err, urls[i].name))
+            continue;
+        if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0) {
+            add_problem(err, errlen, "%s: %s\n", urls[i].name, "must start with http:// or https://");
+            bad = 1;
+        }
+    }
+    log_level_t level;
+    if (log_parse_level(cfg->log_level, &level) != 0) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_LOG_LEVEL", "must be one of debug, info, warn, error");
         bad = 1;
     }
     if (cfg->redis_url[0] && strncmp(cfg->redis_url, "redis://", 8) != 0 &&
@@ -311,7 +353,55 @@ int config_stripe_read_rate(const config_t *cfg)
     return strncmp(k, "sk_live_", 8) == 0 || strncmp(k, "rk_live_", 8) == 0 ? 100 : 25;
 }
 
+int config_load_serve(config_t *cfg, char *err, size_t errlen)
+{
+    char serve[1024];
+    int bad = config_load(cfg, err, errlen) != 0;
+    if (config_check_serve(cfg, serve, sizeof(serve)) != 0) {
+        for (char *line = serve; *line;) {
+            char *nl = strchr(line, '\n');
+            if (nl)
+                *nl = '\0';
+            char *colon = strchr(line, ':');
+            char name[64];
+            snprintf(name, sizeof(name), "%.*s", colon ? (int)(colon - line) : 0, line);
+            /* A variable config_load found malformed is named once. */
+            if (!named(err, name)) {
+                size_t used = strlen(err);
+                if (used + 1 < errlen)
+                    snprintf(err + used, errlen - used, "%s%s", used ? "\n" : "", line);
+                bad = 1;
+            }
+            if (!nl)
+                break;
+            line = nl + 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
 int config_tiktok_configured(const config_t *cfg)
 {
     return cfg->tiktok_app_key[0] && cfg->tiktok_app_secret[0] && cfg->tiktok_service_id[0];
+}
+
+int config_tiktok_missing(const config_t *cfg, char *out, size_t cap)
+{
+    const struct {
+        const char *name;
+        const char *value;
+    } vars[] = {{"TIKTOK_SHOP_APP_KEY", cfg->tiktok_app_key},
+                {"TIKTOK_SHOP_APP_SECRET", cfg->tiktok_app_secret},
+                {"TIKTOK_SHOP_SERVICE_ID", cfg->tiktok_service_id}};
+    int n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        if (vars[i].value[0])
+            continue;
+        size_t used = strlen(out);
+        if (used + 1 < cap)
+            snprintf(out + used, cap - used, "%s%s", n ? ", " : "", vars[i].name);
+        n++;
+    }
+    return n;
 }

@@ -491,11 +491,14 @@ connection_rc connection_status(connection_t *c, json_t **out)
     redisReply **e = rep->element;
     int has_shop = e[0]->type == REDIS_REPLY_STRING && e[9]->type == REDIS_REPLY_STRING;
     int reauth = e[5]->type == REDIS_REPLY_STRING && strcmp(e[5]->str, "1") == 0;
+    /* Without the app credentials no call can be signed: a stored shop is
+     * shown, but nothing is sent to it or fetched from it. */
+    int configured = config_tiktok_configured(c->cfg);
     json_t *shop = has_shop ? json_pack("{s:o,s:o,s:o}", "id", field_str(e[0]), "name", field_str(e[1]),
                                         "region", field_str(e[2]))
                             : json_null();
-    *out = json_pack("{s:b,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o}", "configured", config_tiktok_configured(c->cfg),
-                     "connected", has_shop && !reauth, "needs_reauth", has_shop && reauth, "reauth_reason",
+    *out = json_pack("{s:b,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o}", "configured", configured,
+                     "connected", has_shop && !reauth && configured, "needs_reauth", has_shop && reauth, "reauth_reason",
                      reauth ? field_str(e[6]) : json_null(), "shop", shop, "access_token_expires_at",
                      has_shop ? field_int(e[3]) : json_null(), "refresh_token_expires_at",
                      has_shop ? field_int(e[4]) : json_null(), "warning", field_str(e[7]), "connected_at",

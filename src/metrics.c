@@ -155,6 +155,7 @@ int metrics_render(buf_t *out, redis_conn_t *r)
                           qs.oldest_pending_age_ms / 1000.0);
         rc |= buf_appendf(out, "# TYPE shopsync_dlq_size gauge\nshopsync_dlq_size %lld\n", qs.dead);
         rc |= buf_appendf(out, "# TYPE shopsync_push_dirty_skus gauge\nshopsync_push_dirty_skus %lld\n", qs.dirty);
+        rc |= buf_appendf(out, "# TYPE shopsync_events_parked gauge\nshopsync_events_parked %lld\n", qs.parked);
     }
     rc |= buf_appendf(out, "# TYPE shopsync_oversells_total counter\nshopsync_oversells_total %lld\n",
                       hget_ll(r, "stats", "oversells"));

@@ -315,6 +315,14 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
             snprintf(err, errlen, "type %lld webhook without data.order_id: %s", t, jerr);
             goto out;
         }
+        /* Disconnected (or waiting for re-authorization): the order cannot
+         * be fetched, and that is no failure of the event. It waits, and is
+         * applied once the seller connects again. */
+        if (!connection_is_connected(conn)) {
+            snprintf(err, errlen, "TikTok Shop is not connected: order %s waits until it is", order_id);
+            rc = EVENT_PARKED;
+            goto out;
+        }
         for (size_t i = 0; prefetched && i < prefetched->n; i++) {
             if (strcmp(prefetched->items[i].id, order_id) == 0) {
                 order_outcome_t outcome;
@@ -332,6 +340,9 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
         if (tiktok_get_orders(connection_client(conn), ids, 1, &orders, &res) != 0) {
             snprintf(err, errlen, "Get Order Detail for %s failed: %s", order_id, res.message);
             rc = kind_to_rc(res.kind);
+            /* The authorization was lost during this call. */
+            if (res.kind == TIKTOK_REAUTH && !connection_is_connected(conn))
+                rc = EVENT_PARKED;
             tiktok_orders_free(&orders);
             tiktok_result_free(&res);
             goto out;

@@ -13,12 +13,14 @@
 
 #define GROUP "workers"
 
-/* KEYS: 1 dedupe marker, 2 stream. ARGV: ttl, provider, event_id, body, ts,
- * max backlog. The marker and the entry are written together or not at all. */
+/* KEYS: 1 dedupe marker, 2 stream, 3 parked stream. ARGV: ttl, provider,
+ * event_id, body, ts, max backlog. The marker and the entry are written
+ * together or not at all; parked entries count towards the backlog, so a
+ * long disconnection cannot grow Redis without bound. */
 static const redis_script_t enqueue_script = {
     "queue_enqueue",
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[6]) then return 2 end\n"
+    "if redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[6]) then return 2 end\n"
     "redis.call('XADD', KEYS[2], '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4], 'received_at', ARGV[5])\n"
     "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])\n"
     "return 1\n"};
@@ -45,6 +47,32 @@ static const redis_script_t fail_script = {
     "redis.call('HDEL', KEYS[2], ARGV[1])\n"
     "return 1\n"};
 
+/* KEYS: 1 stream, 2 attempts, 3 parked stream. ARGV: id, provider,
+ * event_id, body, received_at, reason, ts. Moving the entry is one step:
+ * it is in exactly one of the two streams. Its failed attempts are
+ * forgotten: waiting for the shop is not a failure. */
+static const redis_script_t park_script = {
+    "queue_park",
+    "redis.call('XADD', KEYS[3], '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4],\n"
+    "           'received_at', ARGV[5], 'reason', ARGV[6], 'parked_at', ARGV[7], 'original_id', ARGV[1])\n"
+    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
+    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
+    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
+    "return 1\n"};
+
+/* KEYS: 1 parked stream, 2 events stream. ARGV: max entries. Oldest first,
+ * so orders are applied in the order they arrived. */
+static const redis_script_t unpark_script = {
+    "queue_unpark",
+    "local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[1]))\n"
+    "for _, e in ipairs(entries) do\n"
+    "  local f = {}\n"
+    "  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end\n"
+    "  redis.call('XADD', KEYS[2], '*', 'provider', f.provider, 'event_id', f.event_id, 'body', f.body, 'received_at', f.received_at)\n"
+    "  redis.call('XDEL', KEYS[1], e[1])\n"
+    "end\n"
+    "return #entries\n"};
+
 /* KEYS: 1 dead stream, 2 events stream. ARGV: id or '' for all. */
 static const redis_script_t replay_script = {
     "queue_replay",
@@ -70,6 +98,24 @@ static void keys(char *stream, char *attempts, char *dead)
         redis_key(dead, 128, "stream:dead");
 }
 
+static void parked_key(char *out)
+{
+    redis_key(out, 128, "stream:parked");
+}
+
+/* 1 when id has the form of a stream entry id (ms or ms-seq); anything else
+ * would make XRANGE fail, which is not "Redis is not answering". */
+static int stream_id_ok(const char *id)
+{
+    size_t ms = strspn(id, "0123456789");
+    if (ms == 0 || ms > 20)
+        return 0;
+    if (id[ms] == '\0')
+        return 1;
+    size_t seq = id[ms] == '-' ? strspn(id + ms + 1, "0123456789") : 0;
+    return seq > 0 && seq <= 20 && id[ms + 1 + seq] == '\0';
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -92,17 +138,18 @@ int queue_setup(redis_conn_t *r)
 queue_rc queue_enqueue(redis_conn_t *r, const char *provider, const char *event_id,
                        const void *body, size_t len, int ttl_s)
 {
-    char stream[128], dedupe[600], ttl[16], ts[32], max[32];
+    char stream[128], parked[128], dedupe[600], ttl[16], ts[32], max[32];
     keys(stream, NULL, NULL);
+    parked_key(parked);
     if (redis_key(dedupe, sizeof(dedupe), "dedupe:%s:%s", provider, event_id))
         return QUEUE_UNAVAILABLE;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
     snprintf(ts, sizeof(ts), "%lld", now_ms());
     snprintf(max, sizeof(max), "%d", QUEUE_MAX_BACKLOG);
-    const char *k[] = {dedupe, stream};
+    const char *k[] = {dedupe, stream, parked};
     const char *a[] = {ttl, provider, event_id, body, ts, max};
     size_t lens[] = {strlen(ttl), strlen(provider), strlen(event_id), len, strlen(ts), strlen(max)};
-    redisReply *rep = redis_eval(r, &enqueue_script, 2, k, 6, a, lens);
+    redisReply *rep = redis_eval(r, &enqueue_script, 3, k, 6, a, lens);
     if (!rep)
         return QUEUE_UNAVAILABLE;
     queue_rc rc = QUEUE_UNAVAILABLE;
@@ -266,6 +313,56 @@ int queue_dead_letter(redis_conn_t *r, const queue_entry_t *e, const char *error
     return fail_with(r, e, error, 0) == 1 ? 0 : -1;
 }
 
+int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason)
+{
+    char stream[128], attempts[128], parked[128], ra[32], ts[32];
+    keys(stream, attempts, NULL);
+    parked_key(parked);
+    snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
+    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    const char *k[] = {stream, attempts, parked};
+    const char *a[] = {e->id, e->provider, e->event_id, e->body, ra, reason, ts};
+    size_t lens[] = {strlen(e->id), strlen(e->provider), strlen(e->event_id), e->len, strlen(ra), strlen(reason),
+                     strlen(ts)};
+    redisReply *rep = redis_eval(r, &park_script, 3, k, 7, a, lens);
+    int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+    if (rep)
+        freeReplyObject(rep);
+    if (ok)
+        log_event(LOG_INFO, "event_parked", json_pack("{s:s,s:s,s:s}", "provider", e->provider, "event_id",
+                                                      e->event_id, "reason", reason));
+    return ok ? 0 : -1;
+}
+
+int queue_unpark(redis_conn_t *r, long long *n)
+{
+    char parked[128], stream[128], count[16];
+    keys(stream, NULL, NULL);
+    parked_key(parked);
+    snprintf(count, sizeof(count), "%d", QUEUE_UNPARK_BATCH);
+    const char *k[] = {parked, stream};
+    const char *a[] = {count};
+    *n = 0;
+    /* In batches, so one script never holds Redis for long; never more
+     * rounds than the backlog allows entries. */
+    for (int round = 0; round <= QUEUE_MAX_BACKLOG / QUEUE_UNPARK_BATCH; round++) {
+        redisReply *rep = redis_eval(r, &unpark_script, 2, k, 1, a, NULL);
+        if (!rep || rep->type != REDIS_REPLY_INTEGER) {
+            if (rep)
+                freeReplyObject(rep);
+            return -1;
+        }
+        long long moved = rep->integer;
+        freeReplyObject(rep);
+        *n += moved;
+        if (moved < QUEUE_UNPARK_BATCH)
+            break;
+    }
+    if (*n)
+        log_event(LOG_INFO, "events_unparked", json_pack("{s:I}", "events", (json_int_t)*n));
+    return 0;
+}
+
 void queue_entry_free(queue_entry_t *e)
 {
     free(e->body);
@@ -318,6 +415,8 @@ int queue_dlq_replay(redis_conn_t *r, const char *id, long long *n)
     const char *k[] = {dead, stream};
     const char *a[] = {id ? id : ""};
     *n = 0;
+    if (id && !stream_id_ok(id))
+        return 1;
     redisReply *rep = redis_eval(r, &replay_script, 2, k, 1, a, NULL);
     if (!rep)
         return -1;
@@ -363,6 +462,12 @@ int queue_stats(redis_conn_t *r, queue_stats_t *out)
         freeReplyObject(rep);
     rep = redis_cmd(r, "HLEN %s", dirty);
     out->dirty = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep)
+        freeReplyObject(rep);
+    char parked[128];
+    parked_key(parked);
+    rep = redis_cmd(r, "XLEN %s", parked);
+    out->parked = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
     if (rep)
         freeReplyObject(rep);
     return 0;

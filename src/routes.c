@@ -11,11 +11,13 @@ static const route_t table[] = {
     {"GET", "/", ROUTE_PUBLIC, route_root},
     {"GET", "/admin/tiktok-shop", ROUTE_PUBLIC, route_admin_page},
     {"GET", "/static/{}", ROUTE_PUBLIC, route_static},
+    {"GET", "/favicon.ico", ROUTE_PUBLIC, route_favicon},
     {"GET", "/api/stock/{}", ROUTE_PUBLIC, route_public_stock},
 
     {"POST", "/api/admin/login", ROUTE_JSON_BODY, route_login},
     {"POST", "/api/admin/logout", ROUTE_PUBLIC, route_logout},
     {"GET", "/api/admin/session", ROUTE_PUBLIC, route_session},
+    {"GET", "/api/admin/session/check", ROUTE_PUBLIC, route_session_check},
 
     {"GET", "/api/admin/products", ROUTE_ADMIN, route_products_list},
     {"POST", "/api/admin/products/import", ROUTE_ADMIN | ROUTE_JSON_BODY, route_products_import},

@@ -23,11 +23,13 @@ int route_public_stock(req_t *rq);
 int route_root(req_t *rq);
 int route_admin_page(req_t *rq);
 int route_static(req_t *rq);
+int route_favicon(req_t *rq);
 
 /* routes_admin.c */
 int route_login(req_t *rq);
 int route_logout(req_t *rq);
 int route_session(req_t *rq);
+int route_session_check(req_t *rq);
 int route_products_list(req_t *rq);
 int route_product_get(req_t *rq);
 int route_product_put(req_t *rq);

@@ -9,6 +9,7 @@
 
 #include "routes.h"
 #include "shopsync/catalog.h"
+#include "shopsync/connection.h"
 #include "shopsync/crypto.h"
 #include "shopsync/httpx.h"
 #include "shopsync/jsonx.h"
@@ -63,18 +64,45 @@ int route_logout(req_t *rq)
     return 200;
 }
 
+/* The session of the request's cookie: 0 with its CSRF token in csrf, 1
+ * when there is no cookie (*expired 0) or it names no live session
+ * (*expired 1), -1 when Redis does not answer. */
+static int cookie_session(req_t *rq, char *csrf, size_t cap, int *expired)
+{
+    char sid[SESSION_ID_HEX + 8];
+    const char *h = mg_get_header(rq->conn, "Cookie");
+    *expired = 0;
+    if (!h || mg_get_cookie(h, SESSION_COOKIE, sid, sizeof(sid)) <= 0)
+        return 1;
+    int rc = session_lookup(rq->redis, sid, csrf, cap);
+    *expired = rc > 0;
+    return rc < 0 ? -1 : rc > 0 ? 1 : 0;
+}
+
 int route_session(req_t *rq)
 {
-    char sid[SESSION_ID_HEX + 8], csrf[SESSION_ID_HEX + 8];
-    const char *h = mg_get_header(rq->conn, "Cookie");
-    if (!h || mg_get_cookie(h, SESSION_COOKIE, sid, sizeof(sid)) <= 0)
-        return http_reply_error(rq, 401, "unauthorized", "not signed in");
-    int rc = session_lookup(rq->redis, sid, csrf, sizeof(csrf));
+    char csrf[SESSION_ID_HEX + 8];
+    int expired = 0;
+    int rc = cookie_session(rq, csrf, sizeof(csrf), &expired);
     if (rc < 0)
         return http_reply_redis_down(rq);
     if (rc > 0)
-        return http_reply_error(rq, 401, "unauthorized", "your session expired; sign in again");
+        return http_reply_error(rq, 401, "unauthorized", expired ? "your session expired; sign in again" : "not signed in");
     return http_reply_json(rq, 200, json_pack("{s:b,s:s}", "authenticated", 1, "csrf", csrf));
+}
+
+int route_session_check(req_t *rq)
+{
+    char csrf[SESSION_ID_HEX + 8];
+    int expired = 0;
+    int rc = cookie_session(rq, csrf, sizeof(csrf), &expired);
+    if (rc < 0)
+        return http_reply_redis_down(rq);
+    /* Not being signed in is an answer here, not an error: the page asks
+     * on every first visit, and a 401 would be a console error. */
+    if (rc > 0)
+        return http_reply_json(rq, 200, json_pack("{s:b,s:b}", "signed_in", 0, "expired", expired));
+    return http_reply_json(rq, 200, json_pack("{s:b,s:b,s:s}", "signed_in", 1, "authenticated", 1, "csrf", csrf));
 }
 
 static int catalog_status(req_t *rq, catalog_rc rc, const char *err)
@@ -91,14 +119,26 @@ static int catalog_status(req_t *rq, catalog_rc rc, const char *err)
     }
 }
 
-/* Add each SKU's TikTok state (ids, last push, status) for the admin page. */
+/* Add each SKU's TikTok state (ids, last push, status) for the admin page.
+ * While no shop is connected (disconnected, or the app not configured) a
+ * SKU is "not_connected", whatever its last push said: nothing reaches
+ * TikTok Shop then. A shop waiting for re-authorization keeps the push
+ * errors, which say why. */
 static void attach_tiktok(req_t *rq, json_t *products)
 {
     size_t i, j;
-    json_t *p, *s;
+    json_t *p, *s, *st = NULL;
+    connection_t *c = connection_open(rq->app->cfg, rq->redis);
+    int away = c && connection_status(c, &st) == CONN_OK && !json_is_true(json_object_get(st, "connected")) &&
+               !json_is_true(json_object_get(st, "needs_reauth"));
+    json_decref(st);
+    connection_free(c);
     json_array_foreach(products, i, p) {
         json_array_foreach(json_object_get(p, "skus"), j, s) {
-            json_object_set_new(s, "tiktok", skumap_describe(rq->redis, json_string_value(json_object_get(s, "sku"))));
+            json_t *tk = skumap_describe(rq->redis, json_string_value(json_object_get(s, "sku")));
+            if (away && tk)
+                json_object_set_new(tk, "status", json_string("not_connected"));
+            json_object_set_new(s, "tiktok", tk);
         }
     }
 }
@@ -228,7 +268,17 @@ int route_stock_post(req_t *rq)
     if (key && !idempotency_key_ok(key))
         return http_reply_error(rq, 400, "invalid_idempotency_key",
                                 "Idempotency-Key must be 1-64 characters of A-Z a-z 0-9 . _ : -");
-    if (key)
+    if (delta && n < 0 && n >= -STOCK_MAX) {
+        /* Never below 0: an oversell is a sale asking for more than there
+         * was, not an edit. */
+        long long available = 0;
+        rc = stock_take(rq->redis, sku, n, key, "", &res, &replayed, &available);
+        if (rc == STOCK_SHORT)
+            return http_reply_error(rq, 409, "insufficient_stock",
+                                    "delta: %s has %lld in stock; removing %lld would take it below 0 (nothing was "
+                                    "changed; set it to 0 to empty it)",
+                                    sku, available, -n);
+    } else if (key)
         rc = stock_change_once(rq->redis, sku, set != NULL, n, "admin", key, &res, &replayed);
     else if (set)
         rc = stock_set(rq->redis, sku, n, "admin", "", &res);

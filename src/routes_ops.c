@@ -33,7 +33,7 @@ int route_dlq_replay(req_t *rq)
     if (rc < 0)
         return http_reply_redis_down(rq);
     if (rc > 0)
-        return http_reply_error(rq, 404, "not_found", "no dead letter %s", json_string_value(id));
+        return http_reply_error(rq, 404, "not_found", "no dead letter with id %s", json_string_value(id));
     return http_reply_json(rq, 200, json_pack("{s:I}", "replayed", (json_int_t)n));
 }
 
@@ -50,6 +50,10 @@ int route_reconcile_post(req_t *rq)
     json_t *repair = json_object_get(rq->json, "repair");
     if (repair && !json_is_boolean(repair))
         return http_reply_error(rq, 400, "invalid_field", "repair: must be true or false");
+    char missing[256];
+    if (config_tiktok_missing(rq->app->cfg, missing, sizeof(missing)))
+        return http_reply_error(rq, 409, "not_configured", "TikTok Shop is not configured: set %s and restart shopsync",
+                                missing);
     connection_t *c = connection_open(rq->app->cfg, rq->redis);
     json_t *report = NULL;
     int rc = c ? reconcile_run(rq->app->cfg, rq->redis, c, json_is_true(repair), &report) : -1;

@@ -123,6 +123,13 @@ int route_admin_page(req_t *rq)
     return send_web_file(rq, "index.html");
 }
 
+/* Browsers and tools ask for /favicon.ico whatever the page links: the
+ * page's SVG icon (modern browsers take an SVG from there). */
+int route_favicon(req_t *rq)
+{
+    return send_web_file(rq, "favicon.svg");
+}
+
 int route_static(req_t *rq)
 {
     const char *name = rq->params[0];

@@ -12,6 +12,7 @@
 #include "shopsync/httpx.h"
 #include "shopsync/log.h"
 #include "shopsync/product_sync.h"
+#include "shopsync/queue.h"
 
 int route_tiktok_auth(req_t *rq)
 {
@@ -95,10 +96,16 @@ int route_tiktok_callback(req_t *rq)
     httpx_query(rq->conn, "error", error, sizeof(error));
     connection_rc rc = connection_callback(c, state, code, error, err, sizeof(err));
     switch (rc) {
-    case CONN_OK:
+    case CONN_OK: {
+        /* TikTok orders that arrived while disconnected are applied now,
+         * not at the next housekeeping round. */
+        long long unparked = 0;
+        if (queue_unpark(rq->redis, &unparked) != 0)
+            log_msg(LOG_WARN, "unpark_failed", "parked TikTok orders are put back by housekeeping instead");
         httpx_redirect(rq->conn, "/admin/tiktok-shop?connected=1");
         status = 302;
         break;
+    }
     case CONN_INVALID_STATE:
         status = callback_failure(rq, 400, "invalid_state", err);
         break;
@@ -123,8 +130,14 @@ int route_tiktok_callback(req_t *rq)
 int route_tiktok_status(req_t *rq)
 {
     json_t *st = NULL;
-    if (service_status(rq->app->cfg, rq->redis, &st) != 0)
+    queue_stats_t qs;
+    if (service_status(rq->app->cfg, rq->redis, &st) != 0 || queue_stats(rq->redis, &qs) != 0) {
+        json_decref(st);
         return http_reply_redis_down(rq);
+    }
+    /* TikTok orders kept until the shop is connected again: the page says
+     * so while disconnected. */
+    json_object_set_new(st, "parked_orders", json_integer(qs.parked));
     return http_reply_json(rq, 200, st);
 }
 
@@ -147,6 +160,10 @@ int route_tiktok_sync_start(req_t *rq)
 {
     char job[PRODUCT_SYNC_JOB_ID_HEX + 1] = "", wait[8] = "";
     int blocking = httpx_query(rq->conn, "wait", wait, sizeof(wait)) > 0 && strcmp(wait, "0") != 0;
+    char missing[256];
+    if (config_tiktok_missing(rq->app->cfg, missing, sizeof(missing)))
+        return http_reply_error(rq, 409, "not_configured", "TikTok Shop is not configured: set %s and restart shopsync",
+                                missing);
     product_sync_rc rc = product_sync_create(rq->app->cfg, rq->redis, job);
     if (rc == SYNC_NOT_CONNECTED)
         return http_reply_error(rq, 409, "not_connected", "TikTok Shop is not connected: click Connect TikTok Shop first");

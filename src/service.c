@@ -78,6 +78,12 @@ static void settle(app_t *app, redis_conn_t *r, queue_entry_t *e, event_rc rc, c
         if (queue_dead_letter(r, e, err, 1) == 0)
             metrics_add(M_EVENTS_DEAD_LETTERED, 1);
         break;
+    case EVENT_PARKED:
+        /* Not a failure: kept until the shop is connected again, when
+         * housekeeping or the OAuth callback puts it back. A failed park
+         * leaves the entry pending, to be reclaimed. */
+        queue_park(r, e, err);
+        break;
     default:
         /* Redis went away mid-way: the entry stays pending and is reclaimed
          * once Redis is back. */
@@ -289,6 +295,11 @@ static void housekeeping_once(app_t *app, redis_conn_t *r, connection_t *conn, l
     if (connection_status(conn, &st) != CONN_OK)
         return;
     if (json_is_true(json_object_get(st, "connected"))) {
+        /* TikTok orders that arrived while the shop was not connected (the
+         * callback already did this when the seller reconnected here; this
+         * covers other instances and a park that raced the callback). */
+        long long unparked = 0;
+        queue_unpark(r, &unparked);
         connection_refresh(conn, 0);
         json_t *exp = json_object_get(st, "refresh_token_expires_at");
         if (json_is_integer(exp) && json_integer_value(exp) - (long long)time(NULL) < AUTH_WARN_S &&

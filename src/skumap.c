@@ -160,6 +160,18 @@ int skumap_record_push(redis_conn_t *r, const char *sku, int ok, long long quant
     return good ? 0 : -1;
 }
 
+/* 1 when sku is marked for a push that has not been sent yet. */
+static int push_pending(redis_conn_t *r, const char *sku)
+{
+    char k[128];
+    redis_key(k, sizeof(k), "push:dirty");
+    redisReply *rep = redis_cmd(r, "HEXISTS %s %s", k, sku);
+    int pending = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
+    if (rep)
+        freeReplyObject(rep);
+    return pending;
+}
+
 json_t *skumap_describe(redis_conn_t *r, const char *sku)
 {
     skumap_entry_t e;
@@ -176,6 +188,9 @@ json_t *skumap_describe(redis_conn_t *r, const char *sku)
                       "last_pushed_at", e.last_pushed_at ? json_integer(e.last_pushed_at) : json_null(), "error",
                       e.error[0] ? json_string(e.error) : json_null());
     }
+    /* A change not on TikTok Shop yet: the last push does not show it. */
+    if (o)
+        json_object_set_new(o, "push_pending", json_boolean(push_pending(r, sku)));
     skumap_entry_free(&e);
     return o;
 }

@@ -17,6 +17,8 @@
 static const redis_script_t change_script = {
     "stock_change",
     LUA_STOCK_PRELUDE
+    "local refused = take_check(KEYS[1], KEYS[2], ARGV[2], tonumber(ARGV[3]))\n"
+    "if refused then return refused end\n"
     "local r = stock_change(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
     "                       tonumber(ARGV[6]), shared_keys(3))\n"
     "if not r then return redis.error_reply('NOT_FOUND') end\n"
@@ -35,6 +37,8 @@ static const redis_script_t once_script = {
     "  if p.fp ~= ARGV[8] then return redis.error_reply('KEY_REUSED') end\n"
     "  return {p.stock, p.applied, p.shortfall, 1}\n"
     "end\n"
+    "local refused = take_check(KEYS[1], KEYS[2], ARGV[2], tonumber(ARGV[3]))\n"
+    "if refused then return refused end\n"
     "local r = stock_change(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
     "                       tonumber(ARGV[6]), shared_keys(3))\n"
     "if not r then return redis.error_reply('NOT_FOUND') end\n"
@@ -94,7 +98,7 @@ int stock_chan_key(char *out, size_t cap, const char *sku)
  * *replayed set when an earlier call with the key had applied it. */
 static stock_rc run_change(redis_conn_t *r, const char *sku, const char *mode,
                            long long n, const char *reason, const char *ref,
-                           const char *key, stock_result_t *out, int *replayed)
+                           const char *key, stock_result_t *out, int *replayed, long long *available)
 {
     char k_stock[STOCK_KEY_MAX], k_chan[STOCK_KEY_MAX], k_once[STOCK_KEY_MAX];
     char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
@@ -127,6 +131,9 @@ static stock_rc run_change(redis_conn_t *r, const char *sku, const char *mode,
         rc = redis_error_is(rep, "NOT_FOUND")    ? STOCK_NOT_FOUND
              : redis_error_is(rep, "KEY_REUSED") ? STOCK_KEY_REUSED
                                                  : STOCK_UNAVAILABLE;
+        if (redis_error_is(rep, "SHORT") && available &&
+            sscanf(redis_error_text(rep), "%lld", available) == 1)
+            rc = STOCK_SHORT;
     } else if (rep->type == REDIS_REPLY_ARRAY && rep->elements == (key ? 4u : 3u)) {
         out->stock = rep->element[0]->integer;
         out->applied = rep->element[1]->integer;
@@ -163,14 +170,14 @@ stock_rc stock_adjust(redis_conn_t *r, const char *sku, long long delta,
                       const char *reason, const char *ref, stock_result_t *out)
 {
     stock_rc c = check_change(r, sku, 0, delta);
-    return c != STOCK_OK ? c : run_change(r, sku, "delta", delta, reason, ref, NULL, out, NULL);
+    return c != STOCK_OK ? c : run_change(r, sku, "delta", delta, reason, ref, NULL, out, NULL, NULL);
 }
 
 stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
                    const char *reason, const char *ref, stock_result_t *out)
 {
     stock_rc c = check_change(r, sku, 1, value);
-    return c != STOCK_OK ? c : run_change(r, sku, "set", value, reason, ref, NULL, out, NULL);
+    return c != STOCK_OK ? c : run_change(r, sku, "set", value, reason, ref, NULL, out, NULL, NULL);
 }
 
 stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long n, const char *reason,
@@ -190,7 +197,19 @@ stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long 
     int recorded = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
     freeReplyObject(rep);
     stock_rc c = recorded ? STOCK_OK : check_change(r, sku, set, n);
-    return c != STOCK_OK ? c : run_change(r, sku, set ? "set" : "delta", n, reason, key, key, out, replayed);
+    return c != STOCK_OK ? c : run_change(r, sku, set ? "set" : "delta", n, reason, key, key, out, replayed, NULL);
+}
+
+stock_rc stock_take(redis_conn_t *r, const char *sku, long long delta, const char *key, const char *ref,
+                    stock_result_t *out, int *replayed, long long *available)
+{
+    char k_once[STOCK_KEY_MAX];
+    *replayed = 0;
+    *available = 0;
+    memset(out, 0, sizeof(*out));
+    if (delta >= 0 || delta < -STOCK_MAX || (key && redis_key(k_once, sizeof(k_once), "idempotency:stock:%s", key)))
+        return STOCK_INVALID;
+    return run_change(r, sku, "take", delta, "admin", key ? key : ref, key, out, replayed, available);
 }
 
 #define VIEW_CHUNK 256

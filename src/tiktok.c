@@ -197,17 +197,13 @@ tiktok_client_t *tiktok_client_new(const tiktok_config_t *cfg, char *err, size_t
 {
     tiktok_client_t *c = NULL;
 
-    if (!cfg->app_key || !*cfg->app_key || !cfg->app_secret || !*cfg->app_secret) {
-        snprintf(err, errlen, "tiktok: app_key and app_secret are required");
-        goto fail;
-    }
     c = calloc(1, sizeof(*c));
     if (!c) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    c->app_key = strdup(cfg->app_key);
-    c->app_secret = strdup(cfg->app_secret);
+    c->app_key = strdup(cfg->app_key ? cfg->app_key : "");
+    c->app_secret = strdup(cfg->app_secret ? cfg->app_secret : "");
     if (!c->app_key || !c->app_secret) {
         snprintf(err, errlen, "out of memory");
         goto fail;
@@ -448,6 +444,10 @@ static int execute(tiktok_client_t *c, const exec_t *x, tiktok_result_t *res)
     memset(&resp, 0, sizeof(resp));
     buf_init(&resp.body, 0);
     buf_init(&url, URL_MAX);
+    if (!c->app_key[0] || !c->app_secret[0]) {
+        fail(res, TIKTOK_PERMANENT, "the TikTok Shop app key and secret are not configured");
+        goto out;
+    }
     http_client_t *http = http_client_thread();
     if (!http) {
         fail(res, TIKTOK_NETWORK, "cannot create an HTTP client");

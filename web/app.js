@@ -13,6 +13,7 @@
 
   const API = {
     session: '/api/admin/session',
+    sessionCheck: '/api/admin/session/check',
     login: '/api/admin/login',
     logout: '/api/admin/logout',
     sync: '/api/admin/tiktok/sync',
@@ -72,6 +73,7 @@
     oauthShown: false,
     dialogOpener: null,
     activityItems: null,
+    pushWait: new Map(),    // sku -> performance.now() of a saved edit not yet seen pending by the server
   };
 
   // ------------------------------------------------------------------ helpers
@@ -175,6 +177,14 @@
       } catch (_) { /* fall through */ }
     }
     return currency ? `${price} ${currency}` : String(price);
+  }
+
+  /** An API message as a sentence: capital first letter, final full stop. */
+  function sentence(message) {
+    const m = String(message || '').trim();
+    if (!m) return m;
+    const s = m.charAt(0).toUpperCase() + m.slice(1);
+    return /[.!?…]$/.test(s) ? s : s + '.';
   }
 
   function plural(n, one, many) { return `${numFmt.format(n)} ${n === 1 ? one : (many || one + 's')}`; }
@@ -324,12 +334,14 @@
   async function checkSession() {
     window.clearTimeout(state.bootRetryTimer);
     try {
-      const d = await api('GET', API.session, undefined, { noAuthRedirect: true });
-      if (d && d.authenticated) {
+      // Answers 200 {signed_in:false} when signed out, so a first visit
+      // logs no failed request.
+      const d = await api('GET', API.sessionCheck, undefined, { noAuthRedirect: true });
+      if (d && d.signed_in) {
         state.csrf = typeof d.csrf === 'string' ? d.csrf : '';
         enterApp(false);
       } else {
-        showLogin();
+        showLogin(d && d.expired ? 'Your session has ended. Please sign in again.' : undefined);
       }
     } catch (e) {
       if (e.status === 401 || e.status === 403 || e.status === 404) {
@@ -492,6 +504,12 @@
     show(rr, !!d.reauth_reason);
 
     show($('#not-connected-help'), !connected && !reauth);
+    const parked = int(d.parked_orders);
+    setText($('#parked-orders-text'), parked > 0
+      ? `${plural(parked, 'TikTok Shop order')} arrived while TikTok Shop was not connected. ` +
+        `${parked === 1 ? 'It is' : 'They are'} kept, and applied to your stock when you connect again.`
+      : '');
+    show($('#parked-orders'), parked > 0 && !connected);
 
     const shop = d.shop && typeof d.shop === 'object' ? d.shop : null;
     show($('#shop-details'), !!shop || connected || reauth);
@@ -515,6 +533,17 @@
 
     show($('#disconnect'), connected || reauth || !!shop);
     show($('#sync-hint'), !connected || reauth);
+    updateSyncButton();
+  }
+
+  /** Sync All Products works only with a connected shop, and once at a time. */
+  function updateSyncButton() {
+    const btn = $('#sync-all');
+    const d = state.conn;
+    const ready = !!(d && d.connected && !d.needs_reauth);
+    btn.disabled = !ready || state.sync.polling;
+    if (ready) btn.removeAttribute('aria-describedby');
+    else btn.setAttribute('aria-describedby', 'sync-hint');
   }
 
   function renderOAuthBanner() {
@@ -609,13 +638,14 @@
       }
     } catch (e) {
       if (e.status === 409) {
-        toast(e.message || 'A sync is already running.', 'info');
+        toast(sentence(e.message) || 'A sync is already running.', 'info');
         await loadConnection();
         const j = state.conn && state.conn.last_sync;
         if (j && j.state === 'running' && j.job_id) followJob(String(j.job_id), j);
-        else setBusy(btn, false);
+        else { setBusy(btn, false); updateSyncButton(); }
       } else {
         setBusy(btn, false);
+        updateSyncButton();
         apiErrorToast(e);
       }
     }
@@ -671,6 +701,7 @@
     const btn = $('#sync-all');
     setBusy(btn, false);
     setText(btn, 'Sync All Products');
+    updateSyncButton();
     if (!j) {
       const err = $('#sync-error');
       setText(err, message || 'The sync stopped.');
@@ -766,12 +797,23 @@
     if (state.editing) return;
     const errEl = $('#products-error');
     let d;
+    const asked = performance.now();
     try {
       d = await getSection(API.products);
     } catch (e) { sectionFailed(errEl, e); return; }
     if (state.editing) return; // an edit opened while we were loading
     errEl.hidden = true;
     const products = d && Array.isArray(d.products) ? d.products : [];
+    // An answer to a request sent before an edit was saved cannot show its
+    // push yet: keep such a SKU "Pushing…" until a later answer speaks.
+    for (const p of products) {
+      for (const s of Array.isArray(p.skus) ? p.skus : []) {
+        const savedAt = state.pushWait.get(String(s.sku));
+        if (savedAt === undefined) continue;
+        if (asked < savedAt && s.tiktok && typeof s.tiktok === 'object') s.tiktok.push_pending = true;
+        else state.pushWait.delete(String(s.sku));
+      }
+    }
     state.products = products;
     if (changed('products', products)) {
       renderProducts();
@@ -889,24 +931,37 @@
     cStock.classList.toggle('is-low', stock > 0 && stock <= LOW_STOCK);
 
     const tk = s.tiktok && typeof s.tiktok === 'object' ? s.tiktok : {};
+    const away = tk.status === 'not_connected';
+    const pushing = tk.status === 'synced' && !!tk.push_pending;
     clear(cPushed);
     if (isNum(tk.last_pushed_quantity)) {
-      const differs = tk.last_pushed_quantity !== stock && tk.status === 'synced';
+      const differs = pushing && tk.last_pushed_quantity !== stock;
       cPushed.append(h('span', {
-        class: differs ? 'qty differs' : 'qty',
-        title: differs ? 'Differs from store stock — an update is on its way' : null,
+        class: away ? 'qty stale' : differs ? 'qty differs' : 'qty',
+        title: away ? 'Last sent before disconnecting: TikTok Shop keeps selling at this quantity until you connect again'
+          : differs ? 'Differs from store stock — an update is on its way' : null,
         text: numFmt.format(tk.last_pushed_quantity),
       }));
-      cPushed.append(h('span', { class: 'sub' }, toMs(tk.last_pushed_at) ? timeEl(tk.last_pushed_at) : 'time unknown'));
+      cPushed.append(h('span', { class: 'sub' }, away ? 'last sent ' : null,
+        toMs(tk.last_pushed_at) ? timeEl(tk.last_pushed_at) : 'time unknown'));
     } else {
       cPushed.append(h('span', { class: 'dash', text: '—' }), h('span', { class: 'sub', text: 'Not pushed yet' }));
     }
 
     clear(cStatus);
-    const st = tk.status || 'not_synced';
-    const map = { synced: ['Synced', 'badge-ok'], error: ['Error', 'badge-err'], not_synced: ['Not synced', 'badge-neutral'] };
+    const st = pushing ? 'pushing' : (tk.status || 'not_synced');
+    const map = {
+      synced: ['Synced', 'badge-ok'],
+      pushing: ['Pushing…', 'badge-info'],
+      error: ['Error', 'badge-err'],
+      not_synced: ['Not synced', 'badge-neutral'],
+      not_connected: ['Not connected', 'badge-neutral'],
+    };
     const [label, cls] = map[st] || [String(st), 'badge-neutral'];
-    const badge = h('span', { class: 'badge ' + cls, text: label, title: tk.error ? String(tk.error) : null });
+    const badge = h('span', {
+      class: 'badge ' + cls, text: label, 'data-status': st,
+      title: tk.error ? String(tk.error) : away ? 'TikTok Shop is not connected: nothing is sent to it' : null,
+    });
     cStatus.append(badge);
     if (tk.error) cStatus.append(h('span', { class: 'status-error', text: String(tk.error) }));
     if (tk.error) cStatus.setAttribute('title', String(tk.error)); else cStatus.removeAttribute('title');
@@ -1043,6 +1098,11 @@
       const info = state.productsBySku.get(sku);
       const newStock = d && isNum(d.stock) ? d.stock : null;
       if (info && newStock !== null) info.s.stock = newStock;
+      // The row reads "Pushing…" until the server shows the push done.
+      if (info && info.s.tiktok && typeof info.s.tiktok === 'object') {
+        info.s.tiktok = Object.assign({}, info.s.tiktok, { push_pending: true });
+        state.pushWait.set(sku, performance.now());
+      }
       if (state.editing === sku) closeEdit(true);
       const entry = state.rows.get(sku);
       if (entry) {
@@ -1059,8 +1119,8 @@
       if (e.status === 401) return;
       if (!form.isConnected) { apiErrorToast(e); return; }
       setBusy(save, false);
-      showStockError(err, input, e.message);
-      toast(e.message, 'err');
+      // Shown once, next to the field it is about.
+      showStockError(err, input, sentence(e.message));
     }
   }
 
@@ -1307,16 +1367,16 @@
       state.csrf = d && typeof d.csrf === 'string' ? d.csrf : '';
       if (!state.csrf) {
         try {
-          const s = await api('GET', API.session, undefined, { noAuthRedirect: true });
+          const s = await api('GET', API.sessionCheck, undefined, { noAuthRedirect: true });
           state.csrf = s && typeof s.csrf === 'string' ? s.csrf : '';
         } catch (_) { /* keep going; the server will say if CSRF is missing */ }
       }
       enterApp(true);
     } catch (e) {
-      err.textContent = e.message;
+      // Once, next to the field; the form is all there is to look at.
+      err.textContent = sentence(e.message);
       err.hidden = false;
       input.setAttribute('aria-invalid', 'true');
-      toast(e.message, 'err');
       input.focus();
       input.select();
     } finally {

@@ -12,7 +12,8 @@
 
 typedef struct config {
     char listen[CONFIG_STR];       /* SHOPSYNC_LISTEN host:port */
-    char public_url[CONFIG_STR];   /* SHOPSYNC_PUBLIC_URL, no trailing slash */
+    char public_url[CONFIG_STR];   /* SHOPSYNC_PUBLIC_URL, no trailing slash; default
+                                      http://localhost:<SHOPSYNC_LISTEN's port> */
     char admin_token[CONFIG_STR];  /* SHOPSYNC_ADMIN_TOKEN; empty = unset */
     unsigned char secret_key[32];  /* SHOPSYNC_SECRET_KEY decoded */
     int has_secret_key;
@@ -72,7 +73,16 @@ int config_check_serve(const config_t *cfg, char *err, size_t errlen);
  * Stripe's limit for the secret key's mode (live 100, test 25). */
 int config_stripe_read_rate(const config_t *cfg);
 
+/* config_load and config_check_serve together: every problem of either in
+ * one message, one line per variable (a variable config_load found
+ * malformed is not named again). Returns 0 or -1. */
+int config_load_serve(config_t *cfg, char *err, size_t errlen);
+
 /* 1 when the TikTok app credentials are all present. */
 int config_tiktok_configured(const config_t *cfg);
+
+/* The TikTok app variables that are not set, comma-separated, into out (""
+ * when none). Returns how many are missing. */
+int config_tiktok_missing(const config_t *cfg, char *out, size_t cap);
 
 #endif

@@ -69,7 +69,8 @@ void connection_set_warning(connection_t *c, const char *warning);
  * warning. */
 connection_rc connection_status(connection_t *c, json_t **out);
 
-/* 1 when a shop with tokens is stored and does not need re-authorization. */
+/* 1 when a shop with tokens is stored, does not need re-authorization, and
+ * the app credentials are configured (calls can be signed). */
 int connection_is_connected(connection_t *c);
 
 /* Shop id into out (cap bytes). Returns 0, 1 when not connected, -1. */

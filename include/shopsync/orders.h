@@ -24,6 +24,8 @@ typedef enum {
     EVENT_DONE = 0,       /* applied or deliberately ignored */
     EVENT_RETRY = 1,      /* transient failure: try again later */
     EVENT_PERMANENT = 2,  /* will never succeed: dead-letter now */
+    EVENT_PARKED = 3,     /* cannot be handled while TikTok Shop is not connected:
+                           * park it (no attempt counted) until it is again */
     EVENT_UNAVAILABLE = -1
 } event_rc;
 
@@ -43,7 +45,9 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
                       char *err, size_t errlen);
 
 /* Handle one TikTok webhook body (borrowed): order status (type 1) and
- * cancellation (type 11) fetch the order and apply it; seller
+ * cancellation (type 11) fetch the order and apply it (EVENT_PARKED, with
+ * the reason in err, when the shop is not connected, so nothing is fetched
+ * and no attempt is spent until it is); seller
  * deauthorization (6) marks the connection; authorization expiring (7) sets a
  * warning; other types are recorded and ignored. prefetched (borrowed, may
  * be NULL) holds orders already fetched for a batch; an order found there is

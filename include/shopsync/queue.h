@@ -5,10 +5,13 @@
  * attempts, and move an entry that keeps failing to the dead-letter stream,
  * from where it can be replayed. Acknowledged entries are deleted, so the
  * stream holds only work not yet done and its length is bounded by refusing
- * intake (503, the provider retries) past a maximum backlog.
+ * intake (503, the provider retries) past a maximum backlog. An entry that
+ * cannot be handled yet through no fault of its own (a TikTok order while
+ * the shop is not connected) is parked, without counting an attempt, and
+ * put back in the stream when the cause is gone.
  *
- * Redis: P stream:events (group "workers"), P stream:dead, P queue:attempts,
- * P dedupe:<provider>:<event id>.
+ * Redis: P stream:events (group "workers"), P stream:dead, P stream:parked,
+ * P queue:attempts, P dedupe:<provider>:<event id>.
  */
 #ifndef SHOPSYNC_QUEUE_H
 #define SHOPSYNC_QUEUE_H
@@ -20,6 +23,7 @@
 
 #define QUEUE_MAX_BACKLOG 1000000
 #define QUEUE_EVENT_ID_MAX 256
+#define QUEUE_UNPARK_BATCH 1000
 
 typedef enum {
     QUEUE_ADDED = 0,
@@ -43,6 +47,7 @@ typedef struct queue_stats {
     long long oldest_pending_age_ms;
     long long dead;                 /* dead-letter stream length */
     long long dirty;                /* SKUs waiting for a push */
+    long long parked;               /* entries parked until their cause is gone */
 } queue_stats_t;
 
 /* Create the consumer group if missing. Returns 0 or -1. */
@@ -78,6 +83,16 @@ int queue_fail(redis_conn_t *r, const queue_entry_t *e, const char *error, int m
 /* Move an entry straight to the dead-letter stream (a permanent error). */
 int queue_dead_letter(redis_conn_t *r, const queue_entry_t *e, const char *error, int attempts);
 
+/* Park an entry (borrowed) with its reason (borrowed): it leaves the stream
+ * for the parked stream in one step, attempts forgotten, never
+ * dead-lettered. Returns 0 or -1 (the entry then stays pending and is
+ * reclaimed). */
+int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason);
+
+/* Put every parked entry back in the stream, oldest first; *n receives how
+ * many. Returns 0 or -1. */
+int queue_unpark(redis_conn_t *r, long long *n);
+
 /* Free an entry's body. */
 void queue_entry_free(queue_entry_t *e);
 
@@ -86,10 +101,12 @@ void queue_entry_free(queue_entry_t *e);
 int queue_dlq_list(redis_conn_t *r, int limit, json_t **out, long long *total);
 
 /* Replay one dead letter (id) or all (id NULL) into the event stream.
- * *n receives how many were replayed. Returns 0, 1 when id is unknown, -1. */
+ * *n receives how many were replayed. Returns 0, 1 when id is unknown (or
+ * not an entry id at all), -1. */
 int queue_dlq_replay(redis_conn_t *r, const char *id, long long *n);
 
-/* Depth, pending, oldest pending age, DLQ size, dirty SKUs. Returns 0 or -1. */
+/* Depth, pending, oldest pending age, DLQ size, dirty SKUs, parked entries.
+ * Returns 0 or -1. */
 int queue_stats(redis_conn_t *r, queue_stats_t *out);
 
 #endif

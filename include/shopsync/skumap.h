@@ -4,7 +4,8 @@
  * (quantity, time, status, error).
  *
  * Redis: P tiktok:sku:<sku> (hash), P tiktok:sku_id:<tiktok sku id> -> sku,
- * P tiktok:product:<product id> -> TikTok product id, P tiktok:mapped (set).
+ * P tiktok:product:<product id> -> TikTok product id, P tiktok:mapped (set);
+ * reads P push:dirty (the push module's marks).
  */
 #ifndef SHOPSYNC_SKUMAP_H
 #define SHOPSYNC_SKUMAP_H
@@ -49,7 +50,9 @@ int skumap_sku_for_id(redis_conn_t *r, const char *sku_id, char *out, size_t cap
 /* Record a push outcome: quantity pushed (when ok) or an error (borrowed). */
 int skumap_record_push(redis_conn_t *r, const char *sku, int ok, long long quantity, const char *error);
 
-/* The "tiktok" object shown for a SKU in the admin API (new reference). */
+/* The "tiktok" object shown for a SKU in the admin API (new reference):
+ * status, ids, last push, error, and push_pending (the SKU is marked in
+ * push:dirty: a change is on its way). */
 json_t *skumap_describe(redis_conn_t *r, const char *sku);
 
 /* All mapped store SKUs (new array of strings). */

@@ -21,6 +21,7 @@ typedef enum {
     STOCK_NOT_FOUND = 1,   /* no such SKU */
     STOCK_INVALID = 2,     /* value out of range */
     STOCK_KEY_REUSED = 3,  /* idempotency key already used for another change */
+    STOCK_SHORT = 4,       /* a seller's decrement asked for more than there is */
     STOCK_UNAVAILABLE = -1 /* Redis did not answer */
 } stock_rc;
 
@@ -59,6 +60,16 @@ typedef struct stock_view {
     long long settle_until_ms; /* allocated: when they are released, 0 when none */
     long long pending;         /* normal: change from outside TikTok not yet on TikTok */
 } stock_view_t;
+
+/* A seller's own decrement (delta < 0, reason "admin"): unlike a sale it
+ * may not take stock below 0 (an oversell records a sale that asked for
+ * more than there was; an edit asking for it is a mistake to point out),
+ * so it is refused with STOCK_SHORT and the on-hand stock in *available,
+ * checked and applied in one script. key (borrowed, may be NULL) is an
+ * Idempotency-Key as for stock_change_once, whose record answers a repeat
+ * (*replayed 1); ref (borrowed) is the activity ref without a key. */
+stock_rc stock_take(redis_conn_t *r, const char *sku, long long delta, const char *key, const char *ref,
+                    stock_result_t *out, int *replayed, long long *available);
 
 /* Read sku's view into *out; STOCK_NOT_FOUND for an unknown SKU. */
 stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out);

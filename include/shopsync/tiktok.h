@@ -127,7 +127,9 @@ typedef struct tiktok_client tiktok_client_t;
 /* A new client (caller frees with tiktok_client_free) from cfg (borrowed; the
  * strings are copied, hooks.ctx is kept borrowed), or NULL with a message in
  * err. The client is immutable and may be shared by threads; each request
- * uses the calling thread's HTTP client. */
+ * uses the calling thread's HTTP client. Without an app key or secret the
+ * client is made, and every call fails at once as TIKTOK_PERMANENT ("not
+ * configured"), so a service without TikTok settings still runs. */
 tiktok_client_t *tiktok_client_new(const tiktok_config_t *cfg, char *err, size_t errlen);
 
 /* Free a client (NULL is fine). */

@@ -87,6 +87,25 @@ local function chan_leave(sk, ck, ask, sku, c, st)
   redis.call('SREM', ask, sku)
 end
 
+-- on_hand(sk, ck): the store's units of a SKU, or nil when unknown.
+local function on_hand(sk, ck)
+  local cur = redis.call('GET', sk)
+  if not cur then return nil end
+  local c = chan_load(ck)
+  return c.alloc and c.onhand or tonumber(cur)
+end
+
+-- A seller's decrement ('take') may not go below 0: an oversell records a
+-- sale that asked for more than there was, an edit asking for it is a
+-- mistake to point out. Returns an error reply to send back, or nil.
+local function take_check(sk, ck, mode, n)
+  if mode ~= 'take' then return nil end
+  local have = on_hand(sk, ck)
+  if not have then return redis.error_reply('NOT_FOUND') end
+  if have + n < 0 then return redis.error_reply('SHORT ' .. have) end
+  return nil
+end
+
 -- The keys every sale script passes after its own, from KEYS[first] on:
 -- activity, oversells, push:dirty, stats, unmatched, settings, alloc:skus
 -- (stock_shared_keys in C).
@@ -96,8 +115,8 @@ local function shared_keys(first)
 end
 
 -- stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
--- mode 'set' sets on hand to n, 'delta' adds n (negative n decrements with
--- a floor at 0). Returns nil for an unknown SKU, else
+-- mode 'set' sets on hand to n, 'delta' (or 'take', checked by take_check
+-- first) adds n (negative n decrements with a floor at 0). Returns nil for an unknown SKU, else
 -- {on_hand, applied, shortfall}.
 local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
   local cur = redis.call('GET', sk)
@@ -109,6 +128,7 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
   if mode == 'set' then
     new = n
   else
+    mode = 'delta'
     new = old + n
     if new < 0 then shortfall = -new; new = 0 end
   end

@@ -479,6 +479,116 @@ static void test_data_dir_made_absolute(void **state)
     free(cfg);
 }
 
+/* SHOPSYNC_LOG_LEVEL is checked at start like every other variable, and
+ * the message says which values are accepted. */
+static void test_log_level(void **state)
+{
+    (void)state;
+    setenv("SHOPSYNC_LOG_LEVEL", "loud", 1);
+    load_fails_naming("SHOPSYNC_LOG_LEVEL", "debug, info, warn, error", NULL);
+    setenv("SHOPSYNC_LOG_LEVEL", "WARN", 1);
+    config_t *cfg = load_ok();
+    assert_string_equal(cfg->log_level, "WARN");
+    free(cfg);
+}
+
+/* Without SHOPSYNC_PUBLIC_URL the public address follows the listen port,
+ * so the admin page line and the OAuth redirect name the real address. */
+static void test_public_url_follows_listen(void **state)
+{
+    (void)state;
+    setenv("SHOPSYNC_LISTEN", "0.0.0.0:9191", 1);
+    config_t *cfg = load_ok();
+    assert_string_equal(cfg->public_url, "http://localhost:9191");
+    free(cfg);
+    setenv("SHOPSYNC_PUBLIC_URL", "", 1);
+    cfg = load_ok();
+    assert_string_equal(cfg->public_url, "http://localhost:9191");
+    free(cfg);
+    setenv("SHOPSYNC_PUBLIC_URL", "https://shop.example.com/", 1);
+    cfg = load_ok();
+    assert_string_equal(cfg->public_url, "https://shop.example.com");
+    free(cfg);
+}
+
+static void test_bad_base_urls(void **state)
+{
+    (void)state;
+    setenv("TIKTOK_SHOP_API_BASE", "open-api.tiktokglobalshop.com", 1);
+    setenv("TIKTOK_SHOP_AUTH_BASE", "ftp://auth", 1);
+    setenv("TIKTOK_SHOP_AUTHORIZE_URL", "services.tiktokshop.com/open/authorize", 1);
+    setenv("STRIPE_API_BASE", "api.stripe.com", 1);
+    load_fails_naming("TIKTOK_SHOP_API_BASE", "TIKTOK_SHOP_AUTH_BASE", "TIKTOK_SHOP_AUTHORIZE_URL",
+                      "STRIPE_API_BASE", "http://", NULL);
+}
+
+/* Serving reports the serve-only problems with every other one, in one
+ * message, and a malformed secret key once. */
+static void test_load_serve_names_everything(void **state)
+{
+    (void)state;
+    setenv("SHOPSYNC_LOG_LEVEL", "loud", 1);
+    setenv("SHOPSYNC_ADMIN_TOKEN", "short", 1);
+    setenv("SHOPSYNC_SECRET_KEY", "not-hex", 1);
+    setenv("SHOPSYNC_WORKERS", "0", 1);
+    config_t *cfg = calloc(1, sizeof(*cfg));
+    assert_non_null(cfg);
+    assert_int_equal(config_load_serve(cfg, errbuf, sizeof(errbuf)), -1);
+    free(cfg);
+    static const char *const names[] = {"SHOPSYNC_LOG_LEVEL:", "SHOPSYNC_ADMIN_TOKEN:", "SHOPSYNC_SECRET_KEY:",
+                                        "SHOPSYNC_WORKERS:"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *at = strstr(errbuf, names[i]);
+        if (!at)
+            fail_msg("error does not name %s: %s", names[i], errbuf);
+        if (strstr(at + 1, names[i]))
+            fail_msg("error names %s twice: %s", names[i], errbuf);
+    }
+    int lines = 1;
+    for (const char *p = errbuf; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 4);
+    assert_true(errbuf[strlen(errbuf) - 1] != '\n');
+
+    /* only the serve checks fail */
+    unsetenv("SHOPSYNC_LOG_LEVEL");
+    unsetenv("SHOPSYNC_WORKERS");
+    unsetenv("SHOPSYNC_SECRET_KEY");
+    cfg = calloc(1, sizeof(*cfg));
+    assert_int_equal(config_load_serve(cfg, errbuf, sizeof(errbuf)), -1);
+    assert_non_null(strstr(errbuf, "SHOPSYNC_ADMIN_TOKEN: must be at least 16 characters"));
+    assert_non_null(strstr(errbuf, "SHOPSYNC_SECRET_KEY: is required"));
+    free(cfg);
+
+    setenv("SHOPSYNC_ADMIN_TOKEN", "a-long-enough-admin-token", 1);
+    setenv("SHOPSYNC_SECRET_KEY", GOOD_KEY, 1);
+    cfg = calloc(1, sizeof(*cfg));
+    assert_int_equal(config_load_serve(cfg, errbuf, sizeof(errbuf)), 0);
+    assert_string_equal(errbuf, "");
+    free(cfg);
+}
+
+static void test_tiktok_missing(void **state)
+{
+    (void)state;
+    char out[256];
+    config_t *cfg = load_ok();
+    assert_int_equal(config_tiktok_missing(cfg, out, sizeof(out)), 3);
+    assert_string_equal(out, "TIKTOK_SHOP_APP_KEY, TIKTOK_SHOP_APP_SECRET, TIKTOK_SHOP_SERVICE_ID");
+    free(cfg);
+    setenv("TIKTOK_SHOP_APP_SECRET", "s", 1);
+    cfg = load_ok();
+    assert_int_equal(config_tiktok_missing(cfg, out, sizeof(out)), 2);
+    assert_string_equal(out, "TIKTOK_SHOP_APP_KEY, TIKTOK_SHOP_SERVICE_ID");
+    free(cfg);
+    setenv("TIKTOK_SHOP_APP_KEY", "k", 1);
+    setenv("TIKTOK_SHOP_SERVICE_ID", "1", 1);
+    cfg = load_ok();
+    assert_int_equal(config_tiktok_missing(cfg, out, sizeof(out)), 0);
+    assert_string_equal(out, "");
+    free(cfg);
+}
+
 #define T(f) cmocka_unit_test_setup(f, clear_env)
 
 int main(void)
@@ -501,6 +611,11 @@ int main(void)
         T(test_env_file_malformed_line),
         T(test_env_file_missing),
         T(test_data_dir_made_absolute),
+        T(test_log_level),
+        T(test_public_url_follows_listen),
+        T(test_bad_base_urls),
+        T(test_load_serve_names_everything),
+        T(test_tiktok_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

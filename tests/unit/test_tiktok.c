@@ -1163,6 +1163,35 @@ static void test_get_product(void **state)
     tiktok_client_free(c);
 }
 
+/* A client without an app key and secret (TikTok settings not given) is
+ * made, and each call fails at once without a request. */
+static void test_unconfigured_client_fails_without_request(void **state)
+{
+    (void)state;
+    char err[256];
+    tiktok_config_t cfg = {
+        .app_key = "",
+        .app_secret = "",
+        .api_base = srv.base,
+        .auth_base = srv.base,
+        .hooks = {&hs, hook_get_token, hook_refresh, hook_reauth, hook_rate, hook_observe},
+    };
+    tiktok_client_t *c = tiktok_client_new(&cfg, err, sizeof(err));
+    assert_non_null(c);
+    tiktok_product_t p;
+    tiktok_result_t res;
+    assert_int_equal(tiktok_get_product(c, BIG_ID, &p, &res), -1);
+    assert_int_equal(res.kind, TIKTOK_PERMANENT);
+    assert_non_null(strstr(res.message, "not configured"));
+    assert_int_equal(srv.n_rec, 0);
+    tiktok_product_free(&p);
+    tiktok_result_free(&res);
+    tiktok_tokens_t t;
+    assert_int_equal(tiktok_token_refresh(c, "refresh", &t, err, sizeof(err)), TIKTOK_PERMANENT);
+    assert_int_equal(srv.n_rec, 0);
+    tiktok_client_free(c);
+}
+
 static void test_upload_image_multipart_unsigned_body(void **state)
 {
     (void)state;
@@ -1312,6 +1341,7 @@ int main(void)
         cmocka_unit_test_setup(test_search_orders, test_setup),
         cmocka_unit_test_setup(test_create_and_edit_product, test_setup),
         cmocka_unit_test_setup(test_get_product, test_setup),
+        cmocka_unit_test_setup(test_unconfigured_client_fails_without_request, test_setup),
         cmocka_unit_test_setup(test_upload_image_multipart_unsigned_body, test_setup),
         cmocka_unit_test_setup(test_token_get_and_refresh, test_setup),
         cmocka_unit_test_setup(test_hook_failures_and_bad_calls, test_setup),

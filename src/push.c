@@ -144,8 +144,11 @@ static int plan(redis_conn_t *r, item_t *it, int force)
         it->send = strcmp(action, "none") != 0;
         if (strcmp(action, "absent") == 0)
             it->quantity = 0;
-        else if (strcmp(action, "read") == 0 && force)
-            it->quantity = it->cap; /* sent as it is, no read */
+        else if (strcmp(action, "absolute") == 0 || (strcmp(action, "read") == 0 && force)) {
+            /* Sent as it is, no read. */
+            it->quantity = it->cap;
+            snprintf(it->kind, sizeof(it->kind), "absolute");
+        }
     } else {
         log_event(LOG_WARN, "push_plan_failed",
                   json_pack("{s:s,s:s}", "sku", it->sku, "error", rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply"));
@@ -411,12 +414,14 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
             for (size_t j = 0; j < inv.n; j++)
                 if (strcmp(inv.items[j].sku_id, it->map.sku_id) == 0)
                     q = inv.items[j].total_available_quantity;
-            /* A SKU TikTok did not report gets its projection. No cap at
-             * the projection otherwise: TikTok above the store's count
-             * is TikTok knowing first of a cancellation (its own restock),
-             * and lowering it would take that unit back for good. Drift
-             * from elsewhere is for reconciliation. */
+            /* A SKU TikTok did not report gets its projection. Never more
+             * than the projection: TikTok above it has units the store
+             * does not have (a restock of an oversold unit, a
+             * cancellation TikTok knew of first, which pend adds once the
+             * store applies it, drift). */
             it->quantity = q < 0 ? it->cap : q + it->pend;
+            if (it->quantity > it->cap)
+                it->quantity = it->cap;
             if (it->quantity < 0)
                 it->quantity = 0;
             if (q >= 0 && it->quantity == q) {

@@ -929,6 +929,16 @@
     setText(cStock, numFmt.format(stock));
     cStock.classList.toggle('is-zero', stock <= 0);
     cStock.classList.toggle('is-low', stock > 0 && stock <= LOW_STOCK);
+    // Low-stock mode: the channels no longer share the last units.
+    if (s.mode === 'allocated') {
+      const held = int(s.reserved);
+      cStock.append(h('span', {
+        class: 'sub alloc', 'data-mode': 'allocated',
+        title: 'Selling fast on both channels: TikTok Shop holds a share only it can sell, the website sells the rest',
+        text: `Low stock: website ${numFmt.format(int(s.available_web))}, TikTok ${numFmt.format(int(s.tiktok_share))}` +
+          (held > 0 ? `, ${numFmt.format(held)} held while TikTok orders arrive` : ''),
+      }));
+    }
 
     const tk = s.tiktok && typeof s.tiktok === 'object' ? s.tiktok : {};
     const away = tk.status === 'not_connected';

@@ -5,9 +5,9 @@
  * Inventory for every warehouse of the SKU, records it
  * (src/lua/push_commit.lua) and clears the mark only if no change happened
  * meanwhile. In normal mode TikTok's current quantity is read first and
- * only the change from outside TikTok is added to it: TikTok's own sales
- * (and restocks), seen or not yet, are never undone. Reconciliation
- * repairs drift against the projection max(0, stock - buffer). An allocated SKU is pushed only to
+ * only the change from outside TikTok (and cancellations) is added to it,
+ * at most the projection max(0, stock - SHOPSYNC_STOCK_BUFFER): TikTok's
+ * own sales, seen or not yet, are not given back. An allocated SKU is pushed only to
  * 0 (taking TikTok's share back) or, once TikTok is known to be at 0, to a
  * new share. One push per SKU at a time (a lock), at most one per
  * SHOPSYNC_PUSH_INTERVAL_MS per SKU, so bursts collapse into few calls. A

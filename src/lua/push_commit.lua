@@ -9,8 +9,8 @@ if not cur then return 0 end
 local c = chan_load(ck)
 local st = settings(S.setk)
 local kind, value, ts = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
-if kind == 'read' then
-  if not c.alloc then c.pend = c.pend - tonumber(ARGV[4]) end
+if kind == 'read' or kind == 'absolute' then
+  if not c.alloc then c.pend, c.pp = c.pend - tonumber(ARGV[4]), 0 end
 elseif c.alloc and kind == 'takeback' then
   -- TikTok shows 0: its share waits for the sales made before that.
   c.res, c.tt, c.tb = c.res + c.tt, 0, 0

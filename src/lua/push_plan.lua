@@ -7,6 +7,7 @@
 --   'read'    normal mode: TikTok's own quantity plus pend (read TikTok
 --             first: its own sales and restocks are already in it); cap is
 --             the projection, sent when TikTok does not report the SKU
+--   'absolute' normal mode after a push that was never recorded: send cap
 --   'set'     allocated: send value (kind 'takeback' = 0, or 'grant')
 --   'none'    nothing to send
 -- Allocation decisions that need no push (a settle ending, leaving the
@@ -23,7 +24,15 @@ local function cap_of(onhand)
   if x < 0 then x = 0 end
   return x
 end
-if not c.alloc then return {'read', 0, c.pend, cap_of(tonumber(cur)), ''} end
+if not c.alloc then
+  -- A push whose change may or may not have reached TikTok (it failed, or
+  -- its instance died before recording it) must not be added twice: this
+  -- one sends the projection outright instead.
+  local kind = c.pp ~= 0 and 'absolute' or 'read'
+  c.pp = c.pend
+  chan_save(ck, c)
+  return {kind, 0, c.pend, cap_of(tonumber(cur)), ''}
+end
 
 local function finish(action, value, kind)
   chan_save(ck, c)

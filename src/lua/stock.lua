@@ -13,6 +13,8 @@
 --   settle    ms until which they settle (after TikTok was set to 0)
 --   tb        1 when TikTok's share must be taken back (set it to 0)
 --   pg        a share being granted: sent, or about to be, not yet recorded
+--   pp        normal mode: the pend of a push sent, or about to be, not yet
+--             recorded
 --   pend      normal mode: net change from outside TikTok not yet pushed
 --   rt, rw    recent sales per second on TikTok and the website (decaying)
 --   rts       ms of the last rate update
@@ -36,15 +38,15 @@ local function num(x)
 end
 
 local function chan_load(ck)
-  local v = redis.call('HMGET', ck, 'mode', 'onhand', 'tt', 'res', 'settle', 'tb', 'pend', 'rt', 'rw', 'rts', 'pg')
+  local v = redis.call('HMGET', ck, 'mode', 'onhand', 'tt', 'res', 'settle', 'tb', 'pend', 'rt', 'rw', 'rts', 'pg', 'pp')
   return {alloc = v[1] == 'alloc', onhand = num(v[2]), tt = num(v[3]), res = num(v[4]),
           settle = num(v[5]), tb = num(v[6]), pend = num(v[7]), rt = num(v[8]), rw = num(v[9]),
-          rts = num(v[10]), pg = num(v[11])}
+          rts = num(v[10]), pg = num(v[11]), pp = num(v[12])}
 end
 
 local function chan_save(ck, c)
   redis.call('HSET', ck, 'mode', c.alloc and 'alloc' or 'normal', 'onhand', c.onhand, 'tt', c.tt,
-             'res', c.res, 'settle', c.settle, 'tb', c.tb, 'pend', c.pend, 'pg', c.pg,
+             'res', c.res, 'settle', c.settle, 'tb', c.tb, 'pend', c.pend, 'pg', c.pg, 'pp', c.pp,
              'rt', string.format('%.6f', c.rt), 'rw', string.format('%.6f', c.rw), 'rts', c.rts)
 end
 
@@ -163,7 +165,10 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
       c.tb = 1
       push = true
     end
-  elseif reason ~= 'tiktok_order' and reason ~= 'tiktok_cancel' then
+  elseif reason ~= 'tiktok_order' then
+    -- A cancellation counts too: TikTok may or may not have put the units
+    -- back on its own yet (or at all); either way the push adds them and
+    -- the projection caps the sum, so they are there exactly once.
     c.pend = c.pend + applied
   end
   if not c.alloc and is_low(c, new, st) then

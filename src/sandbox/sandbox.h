@@ -284,6 +284,7 @@ int sb_sim_faults_set(sb_req_t *r);
 int sb_sim_faults_clear(sb_req_t *r);
 int sb_sim_reset(sb_req_t *r);
 int sb_sim_inventory_log(sb_req_t *r);
+int sb_sim_stock(sb_req_t *r);
 
 /* routes: page.c */
 int sb_page_home(sb_req_t *r);

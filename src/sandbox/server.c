@@ -70,6 +70,7 @@ static const route_t routes[] = {
     {"DELETE", "/sandbox/faults", R_OPEN, sb_sim_faults_clear, 0},
     {"POST", "/sandbox/reset", R_OPEN, sb_sim_reset, 0},
     {"GET", "/sandbox/inventory-log", R_OPEN, sb_sim_inventory_log, 0},
+    {"GET", "/sandbox/stock", R_OPEN, sb_sim_stock, 0},
     {"POST", "/sandbox/stripe/checkout", R_OPEN, sb_stripe_checkout, 0},
     {"GET", "/stripe/v1/checkout/sessions/{session}", R_STRIPE, sb_stripe_session_get, 0},
     {"GET", "/stripe/v1/checkout/sessions/{session}/line_items", R_STRIPE, sb_stripe_line_items,

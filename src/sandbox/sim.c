@@ -414,6 +414,35 @@ int sb_sim_reset(sb_req_t *r)
     return sb_sim_done(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
+/* TikTok's own quantity of ?sku= (a seller_sku) right now: the total and
+ * per warehouse. A light read for monitors that poll often. */
+int sb_sim_stock(sb_req_t *r)
+{
+    sb_store_t *s = r->app->store;
+    const char *seller_sku = sb_params_get(&r->query, "sku");
+    size_t i;
+    json_t *inv;
+    if (!seller_sku || !*seller_sku)
+        return sb_sim_fail(r, 400, "sku: is required (a seller_sku)");
+    json_t *per = json_object();
+    long long total = 0;
+    sb_store_lock(s);
+    json_t *sku = sb_store_sku(s, NULL, seller_sku, NULL);
+    json_array_foreach(json_object_get(sku, "inventory"), i, inv) {
+        json_int_t q = json_integer_value(json_object_get(inv, "quantity"));
+        total += q;
+        json_object_set_new(per, json_string_value(json_object_get(inv, "warehouse_id")),
+                            json_integer(q));
+    }
+    sb_store_unlock(s);
+    if (!sku) {
+        json_decref(per);
+        return sb_sim_fail(r, 404, "no TikTok SKU with seller_sku %s", seller_sku);
+    }
+    return sb_reply_json(r, 200, json_pack("{s:s,s:I,s:o}", "sku", seller_sku, "quantity",
+                                           (json_int_t)total, "warehouses", per));
+}
+
 /* Every applied Update Inventory entry for ?sku= (a seller_sku), oldest
  * first: when (wall-clock microseconds) and the total quantity it set. */
 int sb_sim_inventory_log(sb_req_t *r)

@@ -747,8 +747,15 @@ def tiktok_sells_out(sb):
     rose = [s for p in state["products"] for s in p["skus"] if s["seller_sku"] == "ROSE-8OZ"][0]
     have = sum(i["quantity"] for i in rose["inventory"] if i["warehouse_id"] == state["warehouses"][0]["id"])
     checks.ok(have > 0, "ROSE-8OZ has %d units on TikTok" % have)
+    st, doc = H.jrequest("GET", sb.base + "/sandbox/stock?sku=ROSE-8OZ")
+    checks.eq((st, doc["sku"], doc["quantity"], doc["warehouses"].get(state["warehouses"][0]["id"])),
+              (200, "ROSE-8OZ", have, have), "GET /sandbox/stock gives TikTok's quantity of a SKU")
     st, doc = H.jrequest("POST", sb.base + "/sandbox/orders", {"seller_sku": "ROSE-8OZ", "quantity": have})
     checks.eq(st, 201, "an order for all of TikTok's units is taken")
+    checks.eq(H.jrequest("GET", sb.base + "/sandbox/stock?sku=ROSE-8OZ")[1]["quantity"], 0,
+              "GET /sandbox/stock follows the order down to 0")
+    checks.eq(H.jrequest("GET", sb.base + "/sandbox/stock?sku=NOPE")[0], 404, "GET /sandbox/stock of an unknown SKU")
+    checks.eq(H.jrequest("GET", sb.base + "/sandbox/stock")[0], 400, "GET /sandbox/stock without a SKU")
     st, doc = H.jrequest("POST", sb.base + "/sandbox/orders", {"seller_sku": "ROSE-8OZ"})
     msg = (doc or {}).get("error", {}).get("message", "")
     checks.eq((st, doc["error"]["code"]), (409, "conflict"), "the next order at TikTok's 0 is refused")

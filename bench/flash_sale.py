@@ -65,7 +65,7 @@ def summary(values, unit="ms"):
 class Paced:
     """Run action(i) for i = 0, 1, ... at a fixed rate (open loop: the i-th call
     is due at begin + i/rate whatever the earlier ones took) on n threads, each
-    with its own keep-alive connections, until stop() or should_stop()."""
+    with its own keep-alive connections, until should_stop() or count calls."""
 
     def __init__(self, name, rate, action, threads=8, should_stop=None, count=None):
         self.name, self.rate, self.action = name, float(rate), action
@@ -110,9 +110,6 @@ class Paced:
                 self.errors.append(repr(e))
         for c in local.values():
             c.close()
-
-    def stop(self):
-        self.stopped.set()
 
     def max_late_ms(self):
         return max(self.late) * 1000 if self.late else 0.0

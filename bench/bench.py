@@ -161,7 +161,7 @@ def cpu_seconds(pid):
 class Stack:
     """redis-server + sandbox + shopsync, wired like scripts/run-local.sh."""
 
-    def __init__(self, build, workdir, name, rate_limit=None, shopsync_env=None):
+    def __init__(self, build, workdir, name, rate_limit=None, shopsync_env=None, sandbox_env=None):
         self.build = build
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
@@ -174,6 +174,7 @@ class Stack:
         self.base = "http://127.0.0.1:%d" % self.port
         self.sandbox = "http://127.0.0.1:%d" % self.sandbox_port
         self.shopsync_env = shopsync_env or {}
+        self.sandbox_env = sandbox_env or {}
 
     def _spawn(self, argv, env, logname):
         logf = open(os.path.join(self.dir, logname), "ab")
@@ -207,6 +208,7 @@ class Stack:
         })
         if self.rate_limit:
             env["SANDBOX_RATE_LIMIT"] = str(self.rate_limit)
+        env.update(self.sandbox_env)
         self.sandbox_proc = self._spawn([os.path.join(self.build, "shopsync-sandbox")], env, "sandbox.log")
         wait_until(lambda: request("GET", self.sandbox + "/healthz")[0] == 200, 10, "sandbox")
 

@@ -20,7 +20,6 @@
 #define STATE_TTL_S 600
 #define REFRESH_MARGIN_S 1800
 #define REFRESH_LOCK_MS 120000
-#define RECENT_REFRESH_S 5
 
 struct connection {
     const config_t *cfg;
@@ -102,9 +101,9 @@ static int hook_get_token(void *ctx, char *token, size_t cap, char *cipher, size
     return 0;
 }
 
-static int hook_refresh(void *ctx)
+static int hook_refresh(void *ctx, const char *failed_token)
 {
-    return connection_refresh(ctx, 1);
+    return connection_refresh_expired(ctx, failed_token);
 }
 
 static void hook_reauth(void *ctx, int code, const char *message)
@@ -362,35 +361,55 @@ out:
     return rc;
 }
 
-int connection_refresh(connection_t *c, int force)
+/* Expiry, needs_reauth and presence of the stored tokens. Returns 0, or -1
+ * when Redis did not answer. */
+static int token_state(connection_t *c, long long *exp, int *reauth, int *have)
 {
-    char k[128], lock[128], owner[33];
-    char refresh[TIKTOK_TOKEN_MAX];
-    tiktok_tokens_t tok;
-    int rc = -1;
-
+    char k[128];
     conn_key(k, sizeof(k));
-    redis_key(lock, sizeof(lock), "tiktok:refresh_lock");
-    redisReply *rep = redis_cmd(c->r, "HMGET %s access_expires_at tokens_updated_at needs_reauth", k);
-    if (!rep || rep->type != REDIS_REPLY_ARRAY) {
+    redisReply *rep = redis_cmd(c->r, "HMGET %s access_expires_at needs_reauth", k);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         if (rep)
             freeReplyObject(rep);
         return -1;
     }
-    long long exp = rep->element[0]->type == REDIS_REPLY_STRING ? strtoll(rep->element[0]->str, NULL, 10) : 0;
-    long long upd = rep->element[1]->type == REDIS_REPLY_STRING ? strtoll(rep->element[1]->str, NULL, 10) : 0;
-    int reauth = rep->element[2]->type == REDIS_REPLY_STRING && strcmp(rep->element[2]->str, "1") == 0;
-    int have = rep->element[0]->type == REDIS_REPLY_STRING;
+    *have = rep->element[0]->type == REDIS_REPLY_STRING;
+    *exp = *have ? strtoll(rep->element[0]->str, NULL, 10) : 0;
+    *reauth = rep->element[1]->type == REDIS_REPLY_STRING && strcmp(rep->element[1]->str, "1") == 0;
     freeReplyObject(rep);
-    if (!have || reauth)
-        return -1;
-    if (!force && exp - now_s() > REFRESH_MARGIN_S)
-        return 0;
-    if (force && now_s() - upd < RECENT_REFRESH_S)
-        return 0; /* another thread or instance just refreshed */
+    return 0;
+}
+
+/* 1 when the stored access token is failed (borrowed), 0 when another
+ * thread or instance has replaced it, -1 when it cannot be read. */
+static int token_is(connection_t *c, const char *failed)
+{
+    char stored[TIKTOK_TOKEN_MAX];
+    int rc = read_sealed(c, "access_token", stored, sizeof(stored));
+    int same = rc == 0 ? strcmp(stored, failed) == 0 : -1;
+    memset(stored, 0, sizeof(stored));
+    return same;
+}
+
+/* Refresh under the cross-instance lock. failed (borrowed) is the access
+ * token TikTok called expired, or NULL for a refresh by expiry (force: even
+ * when not due). Whoever holds the lock first refreshes; the others wait for
+ * it and then use its token. Once the lock is ours the need is checked
+ * again, as a refresher may have finished between the caller's read and
+ * the lock. Returns 0 or -1. */
+static int refresh_locked(connection_t *c, const char *failed, int force)
+{
+    char lock[128], owner[33];
+    char refresh[TIKTOK_TOKEN_MAX];
+    tiktok_tokens_t tok;
+    long long exp = 0;
+    int reauth = 0, have = 0, rc = -1;
+
+    memset(&tok, 0, sizeof(tok));
+    redis_key(lock, sizeof(lock), "tiktok:refresh_lock");
     if (crypto_random_hex(16, owner) != 0)
         return -1;
-    rep = redis_cmd(c->r, "SET %s %s NX PX %d", lock, owner, REFRESH_LOCK_MS);
+    redisReply *rep = redis_cmd(c->r, "SET %s %s NX PX %d", lock, owner, REFRESH_LOCK_MS);
     int got = rep && rep->type == REDIS_REPLY_STATUS;
     if (rep)
         freeReplyObject(rep);
@@ -408,19 +427,17 @@ int connection_refresh(connection_t *c, int force)
         }
         return -1;
     }
-    if (force) {
-        /* A refresher may have finished between our read and our lock. */
-        rep = redis_cmd(c->r, "HGET %s tokens_updated_at", k);
-        long long upd_now = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
-        int fetched = rep != NULL;
-        if (rep)
-            freeReplyObject(rep);
-        if (!fetched)
-            goto unlock;
-        if (upd_now != upd && now_s() - upd_now < RECENT_REFRESH_S) {
-            rc = 0;
+    if (token_state(c, &exp, &reauth, &have) != 0 || !have || reauth)
+        goto unlock;
+    if (failed) {
+        int same = token_is(c, failed);
+        if (same <= 0) {
+            rc = same == 0 ? 0 : -1;
             goto unlock;
         }
+    } else if (!force && exp - now_s() > REFRESH_MARGIN_S) {
+        rc = 0;
+        goto unlock;
     }
     if (read_sealed(c, "refresh_token", refresh, sizeof(refresh)) != 0)
         goto unlock;
@@ -442,6 +459,33 @@ unlock:
     /* An unanswered unlock leaves the lock to expire by itself. */
     redis_unlock(c->r, lock, owner);
     return rc;
+}
+
+int connection_refresh(connection_t *c, int force)
+{
+    long long exp = 0;
+    int reauth = 0, have = 0;
+    if (token_state(c, &exp, &reauth, &have) != 0 || !have || reauth)
+        return -1;
+    if (!force && exp - now_s() > REFRESH_MARGIN_S)
+        return 0;
+    return refresh_locked(c, NULL, force);
+}
+
+int connection_refresh_expired(connection_t *c, const char *failed_token)
+{
+    long long exp = 0;
+    int reauth = 0, have = 0;
+    if (!failed_token || !failed_token[0] || token_state(c, &exp, &reauth, &have) != 0 || !have ||
+        reauth)
+        return -1;
+    /* Compare tokens, not clocks: a token another thread or instance has
+     * already replaced needs no refresh, however long ago that was, and a
+     * token still stored needs one, however recent the last refresh. */
+    int same = token_is(c, failed_token);
+    if (same <= 0)
+        return same == 0 ? 0 : -1;
+    return refresh_locked(c, failed_token, 1);
 }
 
 void connection_mark_reauth(connection_t *c, const char *reason)

@@ -527,7 +527,7 @@ static int execute(tiktok_client_t *c, const exec_t *x, tiktok_result_t *res)
                 refreshed = 1;
                 log_msg(LOG_INFO, "tiktok_token_refresh", "access token expired on %s", x->api);
                 /* The retry with the new token is not a backoff attempt. */
-                if (c->hooks.refresh_token(c->hooks.ctx) == 0)
+                if (c->hooks.refresh_token(c->hooks.ctx, token) == 0)
                     continue;
             }
             goto out;

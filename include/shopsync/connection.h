@@ -58,6 +58,13 @@ connection_rc connection_callback(connection_t *c, const char *state, const char
  * or done by another instance), -1 on failure. */
 int connection_refresh(connection_t *c, int force);
 
+/* TikTok answered 105002 (expired) for failed_token (borrowed): refresh,
+ * under the cross-instance lock, only while the stored access token is still
+ * that one. When another thread or instance has already replaced it, return
+ * 0 at once so the caller retries with the stored token. Returns 0 (the
+ * stored token is now another one), -1 on failure. */
+int connection_refresh_expired(connection_t *c, const char *failed_token);
+
 /* Mark the connection as needing re-authorization, with a reason. */
 void connection_mark_reauth(connection_t *c, const char *reason);
 

@@ -93,9 +93,11 @@ typedef struct tiktok_hooks {
      * (→ TIKTOK_RETRYABLE). Required for tiktok_call. */
     int (*get_token)(void *ctx, char *access_token, size_t cap, char *shop_cipher,
                      size_t cipher_cap);
-    /* Refresh the stored token; called at most once per call on code 105002,
-     * after which the request is retried once. Returns 0 or -1. May be NULL. */
-    int (*refresh_token)(void *ctx);
+    /* TikTok called failed_token (borrowed: the token the attempt sent)
+     * expired: refresh the stored token unless it is already another one.
+     * Called at most once per call on code 105002, after which the request
+     * is retried once with the stored token. Returns 0 or -1. May be NULL. */
+    int (*refresh_token)(void *ctx, const char *failed_token);
     /* The authorization is gone (105001 / 36004005 / 36004001). May be NULL. */
     void (*mark_reauth)(void *ctx, int code, const char *message);
     /* Block until the limiter grants a request for api (a path template such

@@ -12,7 +12,7 @@
 enum {
     O_LISTEN, O_APP_KEY, O_APP_SECRET, O_SERVICE_ID, O_REDIRECT_URI, O_WEBHOOK_URL,
     O_ACCESS_TTL, O_RATE_LIMIT, O_STRIPE_URL, O_STRIPE_SECRET, O_ROTATE_REFRESH,
-    O_SKIP_TS, O_COUNT
+    O_API_LATENCY, O_WEBHOOK_DELAY, O_THREADS, O_SKIP_TS, O_COUNT
 };
 
 static const struct {
@@ -42,6 +42,14 @@ static const struct {
                          "whsec_ secret that signs Stripe events"},
     [O_ROTATE_REFRESH] = {"SANDBOX_ROTATE_REFRESH", "--rotate-refresh", "0",
                           "1: token refresh also replaces the refresh token"},
+    [O_API_LATENCY] = {"SANDBOX_API_LATENCY_MS", "--api-latency-ms", "0",
+                       "start value of the latency fault: ms added to every imitated API call "
+                       "(signed Open API, OAuth token, Stripe)"},
+    [O_WEBHOOK_DELAY] = {"SANDBOX_WEBHOOK_DELAY_MS", "--webhook-delay-ms", "0",
+                         "start value of the webhook delay: ms between an order event and "
+                         "its TikTok webhook"},
+    [O_THREADS] = {"SANDBOX_THREADS", "--threads", "128",
+                   "HTTP worker threads (each slow call holds one while it waits)"},
     /* Test-only: lets the integration test replay the published signing
      * vectors, whose timestamps are years old. */
     [O_SKIP_TS] = {"SANDBOX_SKIP_TIMESTAMP_CHECK", "--skip-timestamp-check", "0",
@@ -143,7 +151,12 @@ int sb_config_load(sb_config_t *cfg, int argc, char **argv)
         return -1;
     if (to_long(val[O_ACCESS_TTL], 1, 315360000L, "SANDBOX_ACCESS_TTL", &cfg->access_ttl) ||
         to_long(val[O_RATE_LIMIT], 1, 1000000L, "SANDBOX_RATE_LIMIT", &cfg->rate_limit) ||
-        to_long(val[O_ROTATE_REFRESH], 0, 1, "SANDBOX_ROTATE_REFRESH", &flag))
+        to_long(val[O_ROTATE_REFRESH], 0, 1, "SANDBOX_ROTATE_REFRESH", &flag) ||
+        to_long(val[O_API_LATENCY], 0, SB_MAX_LATENCY_MS, "SANDBOX_API_LATENCY_MS",
+                &cfg->api_latency_ms) ||
+        to_long(val[O_WEBHOOK_DELAY], 0, SB_MAX_WEBHOOK_DELAY_MS, "SANDBOX_WEBHOOK_DELAY_MS",
+                &cfg->webhook_delay_ms) ||
+        to_long(val[O_THREADS], 2, SB_MAX_THREADS, "SANDBOX_THREADS", &cfg->threads))
         return -1;
     cfg->rotate_refresh = (int)flag;
     if (to_long(val[O_SKIP_TS], 0, 1, "SANDBOX_SKIP_TIMESTAMP_CHECK", &flag))

@@ -374,7 +374,7 @@ void sb_hooks_stop(sb_hooks_t *h)
 }
 
 int sb_hooks_post(sb_hooks_t *h, const char *url, const char *headers, const char *body,
-                  const char *id)
+                  const char *id, long delay_ms)
 {
     hook_job_t *j = calloc(1, sizeof(*j));
     int rc = -1;
@@ -386,7 +386,7 @@ int sb_hooks_post(sb_hooks_t *h, const char *url, const char *headers, const cha
     j->id = strdup(id);
     if (!j->url || !j->headers || !j->body || !j->id)
         goto out;
-    j->due_ms = mono_ms();
+    j->due_ms = mono_ms() + (delay_ms > 0 ? delay_ms : 0);
     pthread_mutex_lock(&h->mu);
     if (h->pending < SB_HOOKS_MAX_QUEUE) {
         append(h, j);

@@ -1,12 +1,14 @@
 /*
  * page — the seller's page at "/": shop, warehouses, products with their
- * SKUs and per-warehouse stock, recent orders, and plain HTML forms to buy,
- * cancel, inject faults and reset. No script, no external resource; stable
- * ids and classes for browser tests (button.buy[data-sku=..],
- * input.qty[data-sku=..], button.cancel[data-order=..], #faults-apply, ...).
+ * SKUs and per-warehouse stock, recent orders, and plain HTML forms to buy
+ * on TikTok, buy on the website (a paid Stripe checkout), cancel, inject
+ * faults and reset. No script, no external resource; stable ids and classes
+ * for browser tests (button.buy[data-sku=..], input.qty[data-sku=..],
+ * button.cancel[data-order=..], #website-sale, #faults-apply, ...).
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "sandbox.h"
 #include "shopsync/httpx.h"
@@ -20,6 +22,7 @@ static const char style[] =
     "table{border-collapse:collapse;margin:.5em 0 1.5em}"
     "td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}"
     "th{background:#f3f3f3}.msg{padding:.5em;background:#fee;border:1px solid #c66}"
+    ".note{padding:.5em;background:#efe;border:1px solid #6a6}"
     "form{display:inline;margin:0}input.qty{width:4em}code{font-size:.9em}";
 
 /* Append escaped text of a JSON string member (missing: empty). */
@@ -44,7 +47,7 @@ static int products_html(buf_t *b, sb_store_t *s)
                             "<th>SKU id</th><th>Seller SKU</th><th>Price</th>");
     for (int w = 0; w < SB_WAREHOUSE_COUNT; w++)
         rc = rc || buf_appendf(b, "<th>%s</th>", sb_warehouses[w].name);
-    rc = rc || buf_appends(b, "<th>Buy</th></tr>");
+    rc = rc || buf_appends(b, "<th>Buy on TikTok</th></tr>");
     if (json_array_size(s->products) == 0)
         rc = rc || buf_appends(b, "<tr><td colspan=\"7\">No products yet: shopsync creates "
                                   "them through the API.</td></tr>");
@@ -78,6 +81,49 @@ static int products_html(buf_t *b, sb_store_t *s)
     return rc || buf_appends(b, "</table>");
 }
 
+/* A website sale: pick a SKU and a quantity; the sandbox creates a paid
+ * checkout session whose metadata lists the items and sends its signed
+ * checkout.session.completed event to the store. */
+static int website_sale_html(buf_t *b, sb_store_t *s, const sb_config_t *cfg)
+{
+    size_t i, j, n = 0;
+    json_t *p, *sku;
+    int rc = buf_appends(b, "<h2>Website sale</h2><p>A paid Stripe checkout on the store's "
+                            "website: its <code>checkout.session.completed</code> event carries "
+                            "<code>metadata.shopsync_items</code> and goes to ");
+    if (cfg->stripe_webhook_url[0] && cfg->stripe_webhook_secret[0])
+        rc = rc || buf_appends(b, "<code id=\"stripe-webhook-url\">") ||
+             sb_html_escape(b, cfg->stripe_webhook_url) || buf_appends(b, "</code>.</p>");
+    else
+        rc = rc || buf_appends(b, "nobody: set SANDBOX_STRIPE_WEBHOOK_URL and "
+                                  "SANDBOX_STRIPE_WEBHOOK_SECRET to send it.</p>");
+    rc = rc || buf_appends(b, "<form id=\"website-sale-form\" method=\"post\" "
+                              "action=\"/sandbox/stripe/checkout\"><label>SKU <select "
+                              "name=\"sku\" id=\"website-sku\">");
+    json_array_foreach(s->products, i, p) {
+        json_array_foreach(json_object_get(p, "skus"), j, sku) {
+            const char *ss = json_string_value(json_object_get(sku, "seller_sku"));
+            rc = rc || buf_appends(b, "<option value=\"") || sb_html_escape(b, ss) ||
+                 buf_appends(b, "\">") || sb_html_escape(b, ss) || buf_appends(b, "</option>");
+            n++;
+        }
+    }
+    return rc || buf_appendf(b, "</select></label> <label>quantity <input type=\"number\" "
+                                "name=\"quantity\" id=\"website-qty\" value=\"1\" min=\"1\" "
+                                "max=\"1000\"></label> <button type=\"submit\" "
+                                "id=\"website-sale\"%s>Website sale</button></form>",
+                             n ? "" : " disabled");
+}
+
+/* "2026-11-30 09:10:00 UTC" for Unix time t. */
+static void utc_time(long long t, char out[32])
+{
+    struct tm tm;
+    time_t tt = (time_t)t;
+    if (!gmtime_r(&tt, &tm) || strftime(out, 32, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        snprintf(out, 32, "%lld", t);
+}
+
 static int orders_html(buf_t *b, sb_store_t *s)
 {
     size_t n = json_array_size(s->orders), shown = 0;
@@ -91,17 +137,31 @@ static int orders_html(buf_t *b, sb_store_t *s)
         json_t *items = json_object_get(o, "line_items");
         const char *id = json_string_value(json_object_get(o, "id"));
         const char *status = json_string_value(json_object_get(o, "status"));
+        /* Units and total of the lines still live: a cancelled line no
+         * longer counts, although the order's payment keeps its total. */
+        size_t live = 0, k;
+        long long cents = 0;
+        json_t *li;
+        json_array_foreach(items, k, li) {
+            long long c = 0;
+            if (sb_store_line_cancelled(li))
+                continue;
+            live++;
+            if (sb_decimal_parse(json_string_value(json_object_get(li, "sale_price")), 2, 1,
+                                 &c) == 0)
+                cents += c;
+        }
+        size_t gone = json_array_size(items) - live;
+        char created[32];
+        utc_time(json_integer_value(json_object_get(o, "create_time")), created);
         rc = rc || buf_appends(b, "<tr class=\"order\" data-order=\"") || sb_html_escape(b, id) ||
              buf_appends(b, "\"><td><code>") || sb_html_escape(b, id) ||
              buf_appends(b, "</code></td><td class=\"status\">") || sb_html_escape(b, status) ||
              buf_appends(b, "</td><td>") || field(b, json_array_get(items, 0), "seller_sku") ||
-             buf_appendf(b, "</td><td>%zu</td><td>", json_array_size(items)) ||
-             field(b, json_object_get(o, "payment"), "total_amount") ||
-             buf_appendf(b, "</td><td>%lld</td><td>",
-                         (long long)json_integer_value(json_object_get(o, "create_time")));
-        size_t live = 0, k;
-        json_t *li;
-        json_array_foreach(items, k, li) live += !sb_store_line_cancelled(li);
+             buf_appendf(b, "</td><td class=\"units\">%zu", live) ||
+             (gone ? buf_appendf(b, " <small>(%zu cancelled)</small>", gone) : 0) ||
+             buf_appendf(b, "</td><td class=\"total\">%lld.%02lld</td><td class=\"created\">%s"
+                            "</td><td>", cents / 100, cents % 100, created);
         if (strcmp(status, "CANCELLED") != 0)
             rc = rc || buf_appends(b, "<form method=\"post\" action=\"/sandbox/orders/") ||
                  sb_html_escape(b, id) ||
@@ -124,10 +184,15 @@ static int faults_html(buf_t *b, const sb_faults_t *f)
 {
     return buf_appendf(
                b,
-               "<h2>Faults</h2><p>Applied to signed API calls only.</p>"
+               "<h2>Faults</h2><p>Latency applies to every API the sandbox imitates: the signed "
+               "Open API, the OAuth token endpoints and the Stripe API. The error rate applies to "
+               "signed calls and token endpoints; the 429 rate, fail next and throttle next to "
+               "signed calls. The webhook delay holds back TikTok's order webhooks.</p>"
                "<form id=\"faults\" method=\"post\" action=\"/sandbox/faults\">"
-               "<label>latency ms <input name=\"latency_ms\" id=\"latency_ms\" value=\"%ld\" "
-               "size=\"6\"></label> "
+               "<label>latency ms (all APIs) <input name=\"latency_ms\" id=\"latency_ms\" "
+               "value=\"%ld\" size=\"6\"></label> "
+               "<label>webhook delay ms <input name=\"webhook_delay_ms\" id=\"webhook_delay_ms\" "
+               "value=\"%ld\" size=\"6\"></label> "
                "<label>error rate <input name=\"error_rate\" id=\"error_rate\" value=\"%g\" "
                "size=\"4\"></label> "
                "<label>429 rate <input name=\"rate_limit_rate\" id=\"rate_limit_rate\" "
@@ -147,13 +212,15 @@ static int faults_html(buf_t *b, const sb_faults_t *f)
                "<h2>Sandbox</h2><form method=\"post\" action=\"/sandbox/reset\">"
                "<button type=\"submit\" id=\"reset\">Reset products, orders and tokens</button>"
                "</form> <a href=\"/sandbox/state\">state (JSON)</a>",
-               f->latency_ms, f->error_rate, f->rate_limit_rate, f->fail_next, f->throttle_next);
+               f->latency_ms, f->webhook_delay_ms, f->error_rate, f->rate_limit_rate, f->fail_next,
+               f->throttle_next);
 }
 
 int sb_page_home(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
     const char *msg = sb_params_get(&r->query, "error");
+    const char *note = sb_params_get(&r->query, "note");
     buf_t b;
     buf_init(&b, PAGE_MAX);
 
@@ -163,6 +230,9 @@ int sb_page_home(sb_req_t *r)
                          SB_SHOP_NAME, style);
     if (msg)
         rc = rc || buf_appends(&b, "<p class=\"msg\" id=\"error\">") || sb_html_escape(&b, msg) ||
+             buf_appends(&b, "</p>");
+    if (note)
+        rc = rc || buf_appends(&b, "<p class=\"note\" id=\"note\">") || sb_html_escape(&b, note) ||
              buf_appends(&b, "</p>");
     sb_store_lock(s);
     rc = rc || buf_appendf(&b, "<h2>Shop</h2><p id=\"shop\"><b>%s</b> id <code>%s</code>, "
@@ -174,7 +244,8 @@ int sb_page_home(sb_req_t *r)
         rc = rc || buf_appendf(&b, "<tr><td><code>%s</code></td><td>%s</td><td>%s</td></tr>",
                                sb_warehouses[w].id, sb_warehouses[w].name,
                                sb_warehouses[w].is_default ? "yes" : "");
-    rc = rc || buf_appends(&b, "</table>") || products_html(&b, s) || orders_html(&b, s) ||
+    rc = rc || buf_appends(&b, "</table>") || products_html(&b, s) ||
+         website_sale_html(&b, s, r->app->cfg) || orders_html(&b, s) ||
          faults_html(&b, &s->faults);
     sb_store_unlock(s);
     rc = rc || buf_appends(&b, "</body></html>");

@@ -45,6 +45,9 @@
 #define SB_MAX_ARGS 2
 #define SB_ARG_LEN 96
 #define SB_ID_LEN 24
+#define SB_MAX_LATENCY_MS 60000L        /* the latency fault's upper bound */
+#define SB_MAX_WEBHOOK_DELAY_MS 600000L /* the webhook delay's upper bound */
+#define SB_MAX_THREADS 1024L
 
 typedef struct sb_store sb_store_t;
 typedef struct sb_hooks sb_hooks_t;
@@ -61,6 +64,9 @@ typedef struct sb_config {
     char stripe_webhook_secret[256];
     long access_ttl;              /* seconds */
     long rate_limit;              /* requests per second per path and shop */
+    long api_latency_ms;          /* start value of faults.latency_ms */
+    long webhook_delay_ms;        /* start value of faults.webhook_delay_ms */
+    long threads;                 /* civetweb worker threads */
     int skip_timestamp_check;     /* tests only: replay old signed vectors */
     int rotate_refresh;           /* refresh issues a new refresh token */
 } sb_config_t;
@@ -141,6 +147,11 @@ int sb_sim_fail(sb_req_t *r, int status, const char *fmt, ...)
 /* For HTML forms: 303 to "/" and return 303; for JSON callers reply status
  * with v. v is stolen either way. */
 int sb_sim_done(sb_req_t *r, int status, json_t *v);
+
+/* Like sb_sim_done, with a message for the page to show after the 303
+ * (?note=...). v is stolen either way. */
+int sb_sim_note(sb_req_t *r, int status, json_t *v, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* The body as a JSON object: parsed JSON, or form fields as strings; an
  * empty body gives {}. *out is new. Returns 0 or -1 with a message in err. */
@@ -273,6 +284,7 @@ int sb_sim_faults_set(sb_req_t *r);
 int sb_sim_faults_clear(sb_req_t *r);
 int sb_sim_reset(sb_req_t *r);
 int sb_sim_inventory_log(sb_req_t *r);
+int sb_sim_stock(sb_req_t *r);
 
 /* routes: page.c */
 int sb_page_home(sb_req_t *r);

@@ -1,8 +1,11 @@
 /*
  * server — civetweb setup, the one route table, and the gateway every
- * signed Open API call passes: app_key, timestamp, sign, access token,
- * shop_cipher, injected faults and the per-path rate limit, in that order.
+ * signed Open API call passes: latency, app_key, timestamp, sign, access
+ * token, shop_cipher, injected faults and the per-path rate limit, in that
+ * order. The OAuth token endpoints and the Stripe API imitation get the same
+ * latency before their own checks.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +23,6 @@
 #define IMAGE_BODY_MAX (6u * 1024u * 1024u) /* 5 MiB image + multipart framing */
 #define TIMESTAMP_PAST 300
 #define TIMESTAMP_FUTURE 30
-#define MAX_LATENCY_MS 60000
 
 typedef enum {
     R_OPEN,        /* pages, control endpoints: no checks */
@@ -68,6 +70,7 @@ static const route_t routes[] = {
     {"DELETE", "/sandbox/faults", R_OPEN, sb_sim_faults_clear, 0},
     {"POST", "/sandbox/reset", R_OPEN, sb_sim_reset, 0},
     {"GET", "/sandbox/inventory-log", R_OPEN, sb_sim_inventory_log, 0},
+    {"GET", "/sandbox/stock", R_OPEN, sb_sim_stock, 0},
     {"POST", "/sandbox/stripe/checkout", R_OPEN, sb_stripe_checkout, 0},
     {"GET", "/stripe/v1/checkout/sessions/{session}", R_STRIPE, sb_stripe_session_get, 0},
     {"GET", "/stripe/v1/checkout/sessions/{session}/line_items", R_STRIPE, sb_stripe_line_items,
@@ -241,6 +244,19 @@ int sb_sim_done(sb_req_t *r, int status, json_t *v)
     return sb_reply_json(r, status, v);
 }
 
+int sb_sim_note(sb_req_t *r, int status, json_t *v, const char *fmt, ...)
+{
+    char msg[512];
+    if (!r->form)
+        return sb_reply_json(r, status, v);
+    json_decref(v);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return see_other(r, "note", msg);
+}
+
 int sb_req_object(sb_req_t *r, json_t **out, char *err, size_t errlen)
 {
     json_t *v = NULL;
@@ -337,6 +353,31 @@ static int verify_credentials(sb_req_t *r, sb_err_t *e)
     return 0;
 }
 
+/* Count one call of an imitated API in *counter and wait the latency
+ * fault. The store lock is held only to read the setting, never while
+ * sleeping: slow calls must not hold up each other or the control pages. */
+static void api_latency(sb_req_t *r, unsigned long *counter)
+{
+    sb_store_t *s = r->app->store;
+    sb_store_lock(s);
+    (*counter)++;
+    long latency = s->faults.latency_ms;
+    sb_store_unlock(s);
+    if (latency <= 0)
+        return;
+    struct timespec ts = {.tv_sec = latency / 1000, .tv_nsec = (latency % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Count a call that passed its checks for the state's endpoint_calls. */
+static void route_called(sb_req_t *r, int route)
+{
+    sb_store_lock(r->app->store);
+    r->app->store->route_calls[route]++;
+    sb_store_unlock(r->app->store);
+}
+
 /* The whole gateway for a signed call; route is -1 for an unknown path.
  * Returns 0 to run the handler, or the status of the reply already sent. */
 static int gateway(sb_req_t *r, int route)
@@ -344,14 +385,7 @@ static int gateway(sb_req_t *r, int route)
     sb_store_t *s = r->app->store;
     sb_err_t e = {0};
 
-    sb_store_lock(s);
-    s->counters.requests++;
-    long latency = s->faults.latency_ms;
-    sb_store_unlock(s);
-    if (latency > 0) {
-        struct timespec ts = {.tv_sec = latency / 1000, .tv_nsec = (latency % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
+    api_latency(r, &s->counters.requests);
     if (verify_credentials(r, &e) != 0)
         return sb_api_err(r, &e);
     if (route < 0)
@@ -449,13 +483,17 @@ static int handle(sb_req_t *r)
                          "no route for %s %s", r->ri->request_method, r->path);
         return path_known ? 405 : 404;
     } else if (routes[route].kind == R_TOKEN) {
+        api_latency(r, &r->app->store->counters.token_requests);
         int st = token_fault(r);
         if (st)
             return st;
+        route_called(r, route);
     } else if (routes[route].kind == R_STRIPE) {
+        api_latency(r, &r->app->store->counters.stripe_requests);
         int st = stripe_auth(r);
         if (st)
             return st;
+        route_called(r, route);
     }
     return routes[route].fn(r);
 }
@@ -507,8 +545,14 @@ const char *const *sb_server_route_names(void)
 int sb_server_start(sb_app_t *app, struct mg_context **out)
 {
     struct mg_callbacks cb;
+    char threads[16];
+    snprintf(threads, sizeof(threads), "%ld", app->cfg->threads);
+    /* Each call slowed by the latency fault holds a worker thread while it
+     * waits, so the thread count bounds how many slow calls run at once;
+     * accepted connections wait in a queue as deep. */
     const char *options[] = {"listening_ports", app->cfg->listen,
-                             "num_threads", "16",
+                             "num_threads", threads,
+                             "connection_queue", threads,
                              "request_timeout_ms", "10000",
                              "enable_directory_listing", "no",
                              "enable_keep_alive", "yes",

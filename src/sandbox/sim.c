@@ -93,7 +93,8 @@ static char *make_hook(sb_store_t *s, int type, const char *order_id, const char
 }
 
 /* Queue a TikTok webhook signed as TikTok does: Authorization is the hex
- * HMAC-SHA256 (key app_secret) of app_key followed by the raw body.
+ * HMAC-SHA256 (key app_secret) of app_key followed by the raw body. It is
+ * due after the webhook delay fault (TikTok's pushes can lag the order).
  * Returns 1 when queued, 0 when no webhook URL is set or the queue is full. */
 static int queue_tiktok_hook(sb_req_t *r, const char *body, const char *id)
 {
@@ -101,12 +102,15 @@ static int queue_tiktok_hook(sb_req_t *r, const char *body, const char *id)
     char sig[65], headers[MAX_HOOK_HEADERS];
     if (!cfg->webhook_url[0] || !body)
         return 0;
+    sb_store_lock(r->app->store);
+    long delay_ms = r->app->store->faults.webhook_delay_ms;
+    sb_store_unlock(r->app->store);
     if (sb_hmac_hex2(cfg->app_secret, cfg->app_key, strlen(cfg->app_key), body, strlen(body),
                      sig) != 0)
         return 0;
     snprintf(headers, sizeof(headers),
              "Content-Type: application/json\r\nAuthorization: %s\r\n", sig);
-    return sb_hooks_post(r->app->hooks, cfg->webhook_url, headers, body, id) == 0;
+    return sb_hooks_post(r->app->hooks, cfg->webhook_url, headers, body, id, delay_ms) == 0;
 }
 
 /* A new order document for qty units of sku; one line item per unit, as
@@ -350,7 +354,7 @@ int sb_sim_faults_set(sb_req_t *r)
     sb_store_t *s = r->app->store;
     char err[256];
     json_t *body = NULL;
-    long long latency, fail_next, throttle_next;
+    long long latency, webhook_delay, fail_next, throttle_next;
     double error_rate, rate_limit_rate;
 
     if (sb_req_object(r, &body, err, sizeof(err)) != 0)
@@ -360,7 +364,10 @@ int sb_sim_faults_set(sb_req_t *r)
     if (sb_json_true(body, "reset"))
         memset(&f, 0, sizeof(f));
     /* Validate every field before changing anything. */
-    int rc = sb_json_int(body, "latency_ms", f.latency_ms, 0, 60000, &latency, err, sizeof(err)) ||
+    int rc = sb_json_int(body, "latency_ms", f.latency_ms, 0, SB_MAX_LATENCY_MS, &latency, err,
+                         sizeof(err)) ||
+             sb_json_int(body, "webhook_delay_ms", f.webhook_delay_ms, 0,
+                         SB_MAX_WEBHOOK_DELAY_MS, &webhook_delay, err, sizeof(err)) ||
              sb_json_real(body, "error_rate", f.error_rate, 0, 1, &error_rate, err, sizeof(err)) ||
              sb_json_real(body, "rate_limit_rate", f.rate_limit_rate, 0, 1, &rate_limit_rate, err,
                           sizeof(err)) ||
@@ -370,6 +377,7 @@ int sb_sim_faults_set(sb_req_t *r)
                          sizeof(err));
     if (rc == 0) {
         s->faults = (sb_faults_t){.latency_ms = (long)latency,
+                                  .webhook_delay_ms = (long)webhook_delay,
                                   .error_rate = error_rate,
                                   .rate_limit_rate = rate_limit_rate,
                                   .fail_next = (long)fail_next,
@@ -404,6 +412,35 @@ int sb_sim_reset(sb_req_t *r)
     sb_store_reset(r->app->store);
     sb_store_unlock(r->app->store);
     return sb_sim_done(r, 200, json_pack("{s:b}", "ok", 1));
+}
+
+/* TikTok's own quantity of ?sku= (a seller_sku) right now: the total and
+ * per warehouse. A light read for monitors that poll often. */
+int sb_sim_stock(sb_req_t *r)
+{
+    sb_store_t *s = r->app->store;
+    const char *seller_sku = sb_params_get(&r->query, "sku");
+    size_t i;
+    json_t *inv;
+    if (!seller_sku || !*seller_sku)
+        return sb_sim_fail(r, 400, "sku: is required (a seller_sku)");
+    json_t *per = json_object();
+    long long total = 0;
+    sb_store_lock(s);
+    json_t *sku = sb_store_sku(s, NULL, seller_sku, NULL);
+    json_array_foreach(json_object_get(sku, "inventory"), i, inv) {
+        json_int_t q = json_integer_value(json_object_get(inv, "quantity"));
+        total += q;
+        json_object_set_new(per, json_string_value(json_object_get(inv, "warehouse_id")),
+                            json_integer(q));
+    }
+    sb_store_unlock(s);
+    if (!sku) {
+        json_decref(per);
+        return sb_sim_fail(r, 404, "no TikTok SKU with seller_sku %s", seller_sku);
+    }
+    return sb_reply_json(r, 200, json_pack("{s:s,s:I,s:o}", "sku", seller_sku, "quantity",
+                                           (json_int_t)total, "warehouses", per));
 }
 
 /* Every applied Update Inventory entry for ?sku= (a seller_sku), oldest

@@ -29,6 +29,8 @@ int sb_store_new(const sb_config_t *cfg, sb_store_t **out)
         goto out;
     }
     s->cfg = cfg;
+    s->faults.latency_ms = cfg->api_latency_ms;
+    s->faults.webhook_delay_ms = cfg->webhook_delay_ms;
     s->products = json_array();
     s->orders = json_array();
     s->order_hooks = json_object();
@@ -372,8 +374,8 @@ json_t *sb_store_warehouses_json(void)
 
 json_t *sb_store_faults_json(const sb_store_t *s)
 {
-    return json_pack("{s:I,s:f,s:f,s:I,s:I}", "latency_ms", (json_int_t)s->faults.latency_ms,
-                     "error_rate", s->faults.error_rate, "rate_limit_rate",
+    return json_pack("{s:I,s:I,s:f,s:f,s:I,s:I}", "latency_ms", (json_int_t)s->faults.latency_ms,
+                     "webhook_delay_ms", (json_int_t)s->faults.webhook_delay_ms, "error_rate", s->faults.error_rate, "rate_limit_rate",
                      s->faults.rate_limit_rate, "fail_next", (json_int_t)s->faults.fail_next,
                      "throttle_next", (json_int_t)s->faults.throttle_next);
 }
@@ -411,10 +413,12 @@ json_t *sb_store_dump(sb_store_t *s, const char *const *route_names)
         live += !s->grants[i].revoked && s->grants[i].access_exp > now;
     /* Deep copies: the caller serialises the dump after unlocking. */
     return json_pack(
-        "{s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,s:o}",
+        "{s:o,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o,"
+        "s:o}",
         "shop", sb_store_shop_json(s), "warehouses", sb_store_warehouses_json(), "products",
         json_deep_copy(s->products), "orders", json_deep_copy(s->orders), "counters",
-        "requests", (json_int_t)c->requests,
+        "requests", (json_int_t)c->requests, "token_requests", (json_int_t)c->token_requests,
+        "stripe_requests", (json_int_t)c->stripe_requests,
         "inventory_updates", (json_int_t)c->inventory_updates, "rate_limited",
         (json_int_t)c->rate_limited, "faults_injected", (json_int_t)c->faults_injected,
         "images_uploaded", (json_int_t)c->images_uploaded, "products_created",

@@ -74,7 +74,8 @@ typedef struct sb_image {
 } sb_image_t;
 
 typedef struct sb_faults {
-    long latency_ms;
+    long latency_ms;       /* added to every imitated API call: Open API, OAuth token, Stripe */
+    long webhook_delay_ms; /* between an order event and its TikTok webhook */
     double error_rate;
     double rate_limit_rate;
     long fail_next;
@@ -83,6 +84,8 @@ typedef struct sb_faults {
 
 typedef struct sb_counters {
     unsigned long requests;          /* signed API requests received */
+    unsigned long token_requests;    /* OAuth token get/refresh requests received */
+    unsigned long stripe_requests;   /* Stripe API requests received */
     unsigned long inventory_updates; /* Update Inventory calls answered code 0 */
     unsigned long rate_limited;      /* real 429s from the per-path limit */
     unsigned long faults_injected;   /* injected 500s and 429s */
@@ -125,7 +128,8 @@ struct sb_store {
     sb_counters_t counters;
 };
 
-/* New store for cfg (borrowed, must outlive it) into *out. Returns 0 or -1. */
+/* New store for cfg (borrowed, must outlive it) into *out; the latency
+ * and webhook delay faults start at cfg's values. Returns 0 or -1. */
 int sb_store_new(const sb_config_t *cfg, sb_store_t **out);
 
 /* Free the store (stolen; NULL is fine). No other thread may use it. */

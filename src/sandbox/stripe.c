@@ -1,7 +1,8 @@
 /*
  * stripe — a stand-in for the slice of Stripe the service uses: a control
- * endpoint that completes a checkout session (and pushes a signed
- * checkout.session.completed event), and the API calls to retrieve a
+ * endpoint that completes a checkout session (with Stripe-style metadata,
+ * or as a one-SKU website sale whose metadata names its items) and pushes a
+ * signed checkout.session.completed event, and the API calls to retrieve a
  * session and list its line items with paging and expand.
  */
 #include <stdarg.h>
@@ -16,6 +17,10 @@
 #define MAX_LINES 100
 #define DEFAULT_LIMIT 10
 #define MAX_LIMIT 100
+#define MAX_META_KEYS 50   /* Stripe's metadata limits */
+#define MAX_META_KEY 40
+#define MAX_META_VALUE 500
+#define ITEMS_KEY "shopsync_items"
 
 static int stripe_error(sb_req_t *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -98,23 +103,94 @@ out:
     return result;
 }
 
+/* Check metadata (borrowed; NULL when absent) against Stripe's rules: an
+ * object of at most MAX_META_KEYS string values, keys of 1..MAX_META_KEY
+ * characters, values of at most MAX_META_VALUE. Returns a new copy (an
+ * empty object when absent), or NULL with a message naming the key. */
+static json_t *build_metadata(const json_t *meta, char *err, size_t errlen)
+{
+    const char *key;
+    json_t *val;
+    if (!meta)
+        return json_object();
+    if (!json_is_object(meta)) {
+        snprintf(err, errlen, "metadata: must be an object of string values");
+        return NULL;
+    }
+    if (json_object_size(meta) > MAX_META_KEYS) {
+        snprintf(err, errlen, "metadata: at most %d keys (got %zu)", MAX_META_KEYS,
+                 json_object_size(meta));
+        return NULL;
+    }
+    json_object_foreach((json_t *)meta, key, val) {
+        long kl = sb_utf8_len(key);
+        if (kl < 1 || kl > MAX_META_KEY) {
+            snprintf(err, errlen, "metadata: keys must be 1 to %d characters (%.60s%s)",
+                     MAX_META_KEY, key, strlen(key) > 60 ? "..." : "");
+            return NULL;
+        }
+        if (!json_is_string(val)) {
+            snprintf(err, errlen, "metadata.%s: must be a string", key);
+            return NULL;
+        }
+        long vl = sb_utf8_len(json_string_value(val));
+        if (vl < 0 || vl > MAX_META_VALUE) {
+            snprintf(err, errlen, "metadata.%s: must be at most %d characters (got %ld)", key,
+                     MAX_META_VALUE, vl);
+            return NULL;
+        }
+    }
+    return json_deep_copy(meta);
+}
+
+/* A website sale, {"sku":S,"quantity":N} (the page's form, or JSON): one
+ * line, and metadata.shopsync_items = "S:N" so the store can apply it
+ * without reading the line items. Turns body (borrowed) into the general
+ * form by adding "lines" and "metadata". Returns 0 or -1 with a message. */
+static int website_sale(json_t *body, char *err, size_t errlen)
+{
+    const char *sku = json_string_value(json_object_get(body, "sku"));
+    long long qty;
+    char items[128];
+    if (!sku || !*sku) {
+        snprintf(err, errlen, "sku: is required");
+        return -1;
+    }
+    if (strlen(sku) > 50 || strpbrk(sku, ":,")) {
+        snprintf(err, errlen, "sku: must be at most 50 characters without ':' or ','");
+        return -1;
+    }
+    if (json_object_get(body, "lines") || json_object_get(body, "metadata")) {
+        snprintf(err, errlen, "sku: give either sku and quantity, or lines and metadata");
+        return -1;
+    }
+    if (sb_json_int(body, "quantity", 1, 1, 1000, &qty, err, errlen) != 0)
+        return -1;
+    snprintf(items, sizeof(items), "%s:%lld", sku, qty);
+    json_object_set_new(body, "lines",
+                        json_pack("[{s:s,s:I}]", "sku", sku, "quantity", (json_int_t)qty));
+    json_object_set_new(body, "metadata", json_pack("{s:s}", ITEMS_KEY, items));
+    return 0;
+}
+
 int sb_stripe_checkout(sb_req_t *r)
 {
     const sb_config_t *cfg = r->app->cfg;
     sb_store_t *s = r->app->store;
     char err[256], cs[48], evt[48], hex[25], sig[65], header[160] = "", headers[256];
-    json_t *body = NULL, *items = NULL, *event = NULL;
+    json_t *body = NULL, *items = NULL, *event = NULL, *meta = NULL;
     char *event_body = NULL;
     long long total;
     int st;
 
     if (sb_req_object(r, &body, err, sizeof(err)) != 0 ||
-        !(items = build_items(json_object_get(body, "lines"), &total, err, sizeof(err)))) {
+        (json_object_get(body, "sku") && website_sale(body, err, sizeof(err)) != 0) ||
+        !(items = build_items(json_object_get(body, "lines"), &total, err, sizeof(err))) ||
+        !(meta = build_metadata(json_object_get(body, "metadata"), err, sizeof(err)))) {
         st = sb_sim_fail(r, 400, "%s", err);
         goto out;
     }
     const char *pay = json_string_value(json_object_get(body, "payment_status"));
-    json_t *meta = json_object_get(body, "metadata");
     if (!pay)
         pay = "paid";
     if (strcmp(pay, "paid") && strcmp(pay, "unpaid") && strcmp(pay, "no_payment_required")) {
@@ -131,8 +207,8 @@ int sb_stripe_checkout(sb_req_t *r)
                                 "complete", "payment_status", pay, "currency", "usd",
                                 "amount_subtotal", (json_int_t)total, "amount_total",
                                 (json_int_t)total, "created", (json_int_t)now, "livemode", 0,
-                                "metadata", json_is_object(meta) ? json_deep_copy(meta)
-                                                                 : json_object());
+                                "metadata", meta);
+    meta = NULL;
     event = json_pack("{s:s,s:s,s:s,s:I,s:b,s:i,s:s,s:{s:O}}", "id", evt, "object", "event",
                       "api_version", "2024-06-20", "created", (json_int_t)now, "livemode", 0,
                       "pending_webhooks", 1, "type", "checkout.session.completed", "data",
@@ -173,15 +249,28 @@ int sb_stripe_checkout(sb_req_t *r)
         snprintf(headers, sizeof(headers),
                  "Content-Type: application/json\r\nStripe-Signature: %s\r\n", header);
         queued = sb_hooks_post(r->app->hooks, cfg->stripe_webhook_url, headers, event_body,
-                               evt) == 0;
+                               evt, 0) == 0;
     }
-    st = sb_sim_done(r, 201, json_pack("{s:s,s:s,s:O,s:s,s:s?,s:{s:b}}", "session_id", cs,
-                                       "event_id", evt, "event", event, "event_body", event_body,
-                                       "signature_header", header[0] ? header : NULL, "webhook",
-                                       "queued", queued));
+    json_t *answer = json_pack("{s:s,s:s,s:O,s:s,s:s?,s:{s:b}}", "session_id", cs, "event_id",
+                               evt, "event", event, "event_body", event_body, "signature_header",
+                               header[0] ? header : NULL, "webhook", "queued", queued);
+    const char *items_note = json_string_value(
+        json_object_get(json_object_get(json_object_get(json_object_get(event, "data"), "object"),
+                                        "metadata"),
+                        ITEMS_KEY));
+    if (queued)
+        st = sb_sim_note(r, 201, answer, "Website sale %s (%s): checkout.session.completed sent "
+                         "to %s", cs, items_note ? items_note : "line items only",
+                         cfg->stripe_webhook_url);
+    else
+        st = sb_sim_note(r, 201, answer, "Website sale %s created, but no event was sent: %s", cs,
+                         !cfg->stripe_webhook_url[0] ? "SANDBOX_STRIPE_WEBHOOK_URL is not set"
+                         : !header[0]                ? "SANDBOX_STRIPE_WEBHOOK_SECRET is not set"
+                                                     : "the delivery queue is full");
 out:
     free(event_body);
     json_decref(event);
+    json_decref(meta);
     json_decref(items);
     json_decref(body);
     return st;

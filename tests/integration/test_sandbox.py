@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import re
+import subprocess
 import struct
 import threading
 import time
@@ -109,7 +110,7 @@ class Receiver:
                     if fail:
                         rec.fail_next -= 1
                     rec.got.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                    "body": body, "failed": fail})
+                                    "body": body, "failed": fail, "at": time.time()})
                 self.send_response(500 if fail else 200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -197,6 +198,78 @@ def form(url, fields):
                      {"Content-Type": "application/x-www-form-urlencoded"})
 
 
+# --- latency on every imitated API ------------------------------------------
+
+def latency_everywhere(_checks, tmp):
+    """SANDBOX_API_LATENCY_MS sets the latency fault at start; it slows the
+    signed Open API, the OAuth token endpoints and the Stripe API alike, and
+    many slow calls run at once without holding up the control endpoints."""
+    bad = subprocess.run([H.SANDBOX_BIN], env=dict(os.environ, SANDBOX_API_LATENCY_MS="-5", SANDBOX_LISTEN="127.0.0.1:%d" % H.free_port()),
+                           capture_output=True, text=True, timeout=10)
+    checks.ok(bad.returncode != 0 and "SANDBOX_API_LATENCY_MS must be an integer in 0..60000" in bad.stderr,
+              "a bad SANDBOX_API_LATENCY_MS is refused at start: %r" % bad.stderr.strip())
+    bad = subprocess.run([H.SANDBOX_BIN], env=dict(os.environ, SANDBOX_WEBHOOK_DELAY_MS="x", SANDBOX_LISTEN="127.0.0.1:%d" % H.free_port()),
+                           capture_output=True, text=True, timeout=10)
+    checks.ok(bad.returncode != 0 and "SANDBOX_WEBHOOK_DELAY_MS must be an integer" in bad.stderr,
+              "a bad SANDBOX_WEBHOOK_DELAY_MS is refused at start: %r" % bad.stderr.strip())
+    sb = H.Sandbox(tmp.path, extra_env={"SANDBOX_API_LATENCY_MS": "400", "SANDBOX_WEBHOOK_DELAY_MS": "250"})
+    sb.proc.logpath = os.path.join(tmp.path, "sandbox-latency.log")
+    sb.start()
+    try:
+        st, f = H.jrequest("GET", sb.base + "/sandbox/faults")
+        checks.eq((f["latency_ms"], f["webhook_delay_ms"]), (400, 250),
+                  "SANDBOX_API_LATENCY_MS and SANDBOX_WEBHOOK_DELAY_MS set the faults at start")
+        page = H.request("GET", sb.base + "/")[2].decode()
+        checks.ok('id="latency_ms" value="400"' in page and 'id="webhook_delay_ms" value="250"' in page,
+                  "the page's faults form shows both")
+        auth = {"Authorization": "Bearer sk_test_sandbox"}
+        calls = [
+            ("signed Open API", "GET", "/authorization/202309/shops?app_key=x", {}),
+            ("OAuth token refresh", "GET", "/api/v2/token/refresh?" + urllib.parse.urlencode(
+                {"app_key": H.APP_KEY, "app_secret": H.APP_SECRET, "refresh_token": "ROW_RT_x",
+                 "grant_type": "refresh_token"}), {}),
+            ("OAuth token get", "GET", "/api/v2/token/get?app_key=x", {}),
+            ("Stripe session", "GET", "/stripe/v1/checkout/sessions/cs_test_none", auth),
+            ("Stripe line items", "GET", "/stripe/v1/checkout/sessions/cs_test_none/line_items", auth),
+        ]
+        for what, method, path, headers in calls:
+            t0 = time.time()
+            st, _, _ = H.request(method, sb.base + path, headers=headers)
+            took = time.time() - t0
+            checks.ok(took >= 0.4, "%s waits the 400 ms latency (%.3f s, status %d)" % (what, took, st))
+        c = H.jrequest("GET", sb.base + "/sandbox/state")[1]["counters"]
+        checks.eq((c["requests"], c["token_requests"], c["stripe_requests"]), (1, 2, 2),
+                  "state counts the calls of each imitated API")
+
+        # 60 slow Stripe reads at once, then a control call: it is answered
+        # while they all still wait (no store lock held while sleeping, and
+        # threads enough for all of them).
+        H.jrequest("POST", sb.base + "/sandbox/faults", {"latency_ms": 2500})
+        done, started = [], threading.Barrier(61)
+
+        def slow():
+            started.wait()
+            H.request("GET", sb.base + "/stripe/v1/checkout/sessions/cs_test_none", headers=auth)
+            done.append(time.time())
+
+        ts = [threading.Thread(target=slow) for _ in range(60)]
+        for t in ts:
+            t.start()
+        started.wait()
+        H.wait_until(lambda: H.jrequest("GET", sb.base + "/sandbox/state")[1]["counters"]["stripe_requests"] >= 62,
+                     timeout=2.4, interval=0.02, what="60 slow Stripe reads in progress at once")
+        st, f = H.jrequest("GET", sb.base + "/sandbox/faults")
+        answered = time.time()
+        for t in ts:
+            t.join()
+        checks.ok(st == 200 and len(done) == 60 and answered < min(done),
+                  "the faults API answered while 60 slow Stripe reads were waiting")
+        checks.eq(H.jrequest("DELETE", sb.base + "/sandbox/faults")[1]["latency_ms"], 0,
+                  "clearing the faults sets the latency to 0")
+    finally:
+        checks.eq(sb.stop(), 0, "latency sandbox exits 0 on SIGTERM")
+
+
 # --- the scenario -----------------------------------------------------------
 
 def oauth(sb, api):
@@ -280,6 +353,7 @@ def main():
     sb = None
     try:
         replay_vectors(vec, tmp)
+        checks.section("latency on every API", latency_everywhere, tmp)
         sb = H.Sandbox(tmp.path, redirect_uri=REDIRECT, webhook_url=rec.url + "/tiktok",
                        extra_env={"SANDBOX_STRIPE_WEBHOOK_URL": rec.url + "/stripe",
                                   "SANDBOX_STRIPE_WEBHOOK_SECRET": H.STRIPE_SECRET}).start()
@@ -592,6 +666,13 @@ def orders(sb, api, rec, shop_id, skus, pid):
               "order goes on with one line CANCELLED")
     checks.eq(H.jrequest("POST", sb.base + "/sandbox/orders/%s/cancel" % oid, {"units": -1})[0], 400,
               "a negative unit count is refused")
+    row = order_row(sb, oid)
+    checks.eq((row.get("units"), row.get("total")), ("2 (1 cancelled)", "48.00"),
+              "the page shows the live units and total after one item was cancelled")
+    checks.ok(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", row.get("created", "")) is not None,
+              "the page shows when the order was created as a UTC date-time: %r" % row.get("created"))
+    created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(o["create_time"]))
+    checks.eq(row.get("created"), created, "that date-time is the order's create_time")
     # Cancellation.
     st, doc = H.jrequest("POST", sb.base + "/sandbox/orders/%s/cancel" % oid)
     checks.eq((st, doc.get("cancelled_units")), (200, 2), "cancel the rest: the 2 live lines")
@@ -610,6 +691,9 @@ def orders(sb, api, rec, shop_id, skus, pid):
     checks.eq(H.jrequest("POST", sb.base + "/sandbox/orders/%s/cancel" % oid)[0], 409, "second cancel is 409")
     checks.eq(H.jrequest("POST", sb.base + "/sandbox/orders/1/cancel")[0], 404, "unknown order cancel is 404")
 
+    webhook_delay(sb, rec)
+    tiktok_sells_out(sb)
+
     # Delivery retried after a 500 (the order comes from the page's form).
     rec.fail_next = 1
     st, h, _ = form(sb.base + "/sandbox/orders", {"seller_sku": "LAV-8OZ", "quantity": "1"})
@@ -617,6 +701,65 @@ def orders(sb, api, rec, shop_id, skus, pid):
     failed = H.wait_until(lambda: [g for g in rec.got if g["failed"]], what="a webhook answered 500")
     retried = rec.wait(lambda g: g["body"] == failed[0]["body"], what="the retried webhook")
     checks.eq(len(retried), 1, "webhook answered 500 is delivered again with the same body")
+
+
+def order_row(sb, oid):
+    """The cells of an order's row on the seller page, by class."""
+    page = H.request("GET", sb.base + "/")[2].decode()
+    m = re.search(r'<tr class="order" data-order="%s">(.*?)</tr>' % oid, page, re.S)
+    if not m:
+        return {}
+    cells = re.findall(r'<td class="([a-z]+)">(.*?)</td>', m.group(1), re.S)
+    return {k: re.sub(r"<[^>]+>", "", v).strip() for k, v in cells}
+
+
+def webhook_delay(sb, rec):
+    """With a webhook delay, the order API answers at once and the webhook
+    follows the delay later; an order placed after the delay is lifted
+    overtakes it."""
+    st, doc = H.jrequest("POST", sb.base + "/sandbox/faults", {"webhook_delay_ms": 1500})
+    checks.eq((st, doc.get("webhook_delay_ms")), (200, 1500), "webhook delay set through the faults API")
+    checks.eq(H.jrequest("GET", sb.base + "/sandbox/faults")[1].get("webhook_delay_ms"), 1500,
+              "the faults API shows the webhook delay")
+    t0 = time.time()
+    st, late = H.jrequest("POST", sb.base + "/sandbox/orders", {"seller_sku": "LAV-8OZ"})
+    checks.ok(st == 201 and late["webhook"]["queued"], "order created while webhooks are delayed")
+    H.jrequest("POST", sb.base + "/sandbox/faults", {"webhook_delay_ms": 0})
+    st, early = H.jrequest("POST", sb.base + "/sandbox/orders", {"seller_sku": "LAV-8OZ"})
+
+    def arrival(oid):
+        got = rec.wait(lambda g: g["path"] == "/tiktok" and json.loads(g["body"])["data"]["order_id"] == oid,
+                       what="webhook of order %s" % oid)
+        return got[0]["at"]
+
+    t_late, t_early = arrival(late["order_id"]), arrival(early["order_id"])
+    checks.ok(t_late - t0 >= 1.5, "the delayed webhook came %.2f s after its order (delay 1.5 s)" % (t_late - t0))
+    checks.ok(t_early < t_late, "an order placed without the delay had its webhook first")
+    checks.eq(H.jrequest("POST", sb.base + "/sandbox/faults", {"webhook_delay_ms": 600001})[0], 400,
+              "a webhook delay over 600000 ms is refused")
+    for oid in (late["order_id"], early["order_id"]):
+        H.jrequest("POST", sb.base + "/sandbox/orders/%s/cancel" % oid)
+
+
+def tiktok_sells_out(sb):
+    """TikTok's own stock refuses an order at its own 0."""
+    st, state = H.jrequest("GET", sb.base + "/sandbox/state")
+    rose = [s for p in state["products"] for s in p["skus"] if s["seller_sku"] == "ROSE-8OZ"][0]
+    have = sum(i["quantity"] for i in rose["inventory"] if i["warehouse_id"] == state["warehouses"][0]["id"])
+    checks.ok(have > 0, "ROSE-8OZ has %d units on TikTok" % have)
+    st, doc = H.jrequest("GET", sb.base + "/sandbox/stock?sku=ROSE-8OZ")
+    checks.eq((st, doc["sku"], doc["quantity"], doc["warehouses"].get(state["warehouses"][0]["id"])),
+              (200, "ROSE-8OZ", have, have), "GET /sandbox/stock gives TikTok's quantity of a SKU")
+    st, doc = H.jrequest("POST", sb.base + "/sandbox/orders", {"seller_sku": "ROSE-8OZ", "quantity": have})
+    checks.eq(st, 201, "an order for all of TikTok's units is taken")
+    checks.eq(H.jrequest("GET", sb.base + "/sandbox/stock?sku=ROSE-8OZ")[1]["quantity"], 0,
+              "GET /sandbox/stock follows the order down to 0")
+    checks.eq(H.jrequest("GET", sb.base + "/sandbox/stock?sku=NOPE")[0], 404, "GET /sandbox/stock of an unknown SKU")
+    checks.eq(H.jrequest("GET", sb.base + "/sandbox/stock")[0], 400, "GET /sandbox/stock without a SKU")
+    st, doc = H.jrequest("POST", sb.base + "/sandbox/orders", {"seller_sku": "ROSE-8OZ"})
+    msg = (doc or {}).get("error", {}).get("message", "")
+    checks.eq((st, doc["error"]["code"]), (409, "conflict"), "the next order at TikTok's 0 is refused")
+    checks.ok("0 available, 1 wanted" in msg and "ROSE-8OZ" in msg, "with a clear error: %r" % msg)
 
 
 def stripe(sb, rec):
@@ -660,6 +803,79 @@ def stripe(sb, rec):
     checks.ok(st == 404 and doc["error"]["type"] == "invalid_request_error", "unknown session is 404")
     st, doc = H.jrequest("GET", sb.base + "/stripe/v1/checkout/sessions/" + cs, headers=auth)
     checks.eq((st, doc["payment_status"]), (200, "paid"), "retrieve session")
+    checks.eq(doc.get("metadata"), {}, "a session without metadata has an empty metadata object")
+    stripe_metadata(sb, rec, auth)
+
+
+def stripe_metadata(sb, rec, auth):
+    meta = {"shopsync_items": "LAV-8OZ:2,ROSE-8OZ:1", "order_ref": "web-1001"}
+    st, doc = H.jrequest("POST", sb.base + "/sandbox/stripe/checkout",
+                         {"lines": [{"sku": "LAV-8OZ", "quantity": 2}, {"sku": "ROSE-8OZ"}], "metadata": meta})
+    checks.eq(st, 201, "checkout with metadata created")
+    checks.eq(doc["event"]["data"]["object"].get("metadata"), meta, "the event's session carries the metadata")
+    g = rec.wait(lambda g: g["path"] == "/stripe" and json.loads(g["body"])["id"] == doc["event_id"],
+                 what="stripe event with metadata")[0]
+    checks.eq(json.loads(g["body"])["data"]["object"]["metadata"], meta, "the delivered event carries the metadata")
+    st, got = H.jrequest("GET", sb.base + "/stripe/v1/checkout/sessions/" + doc["session_id"], headers=auth)
+    checks.eq((st, got.get("metadata")), (200, meta), "the retrieved session carries the metadata")
+
+    def refused(metadata, what, needle):
+        st, doc = H.jrequest("POST", sb.base + "/sandbox/stripe/checkout",
+                             {"lines": [{"sku": "LAV-8OZ"}], "metadata": metadata})
+        msg = (doc or {}).get("error", {}).get("message", "")
+        checks.ok(st == 400 and needle in msg, "%s is refused naming the problem: %d %r" % (what, st, msg))
+
+    refused(["x"], "metadata that is not an object", "metadata: must be an object")
+    refused({"k%d" % i: "v" for i in range(51)}, "51 metadata keys", "at most 50 keys")
+    refused({"k" * 41: "v"}, "a 41-character metadata key", "1 to 40 characters")
+    refused({"": "v"}, "an empty metadata key", "1 to 40 characters")
+    refused({"note": "v" * 501}, "a 501-character metadata value", "metadata.note: must be at most 500")
+    refused({"qty": 2}, "a metadata value that is not a string", "metadata.qty: must be a string")
+    st, _ = H.jrequest("POST", sb.base + "/sandbox/stripe/checkout",
+                       {"lines": [{"sku": "LAV-8OZ"}],
+                        "metadata": dict({"k%02d" % i: "é" * 500 for i in range(49)}, **{"k" * 40: "v"})})
+    checks.eq(st, 201, "50 keys, a 40-character key and 500-character values are accepted")
+
+    # A website sale: one SKU and a quantity.
+    st, doc = H.jrequest("POST", sb.base + "/sandbox/stripe/checkout", {"sku": "LAV-4OZ", "quantity": 3})
+    checks.eq(st, 201, "website sale (JSON) created")
+    sess = doc["event"]["data"]["object"]
+    checks.eq((sess["metadata"], sess["payment_status"]), ({"shopsync_items": "LAV-4OZ:3"}, "paid"),
+              "a website sale is paid and names its items in metadata.shopsync_items")
+    st, li = H.jrequest("GET", sb.base + "/stripe/v1/checkout/sessions/%s/line_items?expand[]=data.price.product"
+                        % doc["session_id"], headers=auth)
+    checks.eq([(x["quantity"], x["price"]["product"]["metadata"].get("sku")) for x in li["data"]], [(3, "LAV-4OZ")],
+              "its line items say the same")
+    g = rec.wait(lambda g: g["path"] == "/stripe" and json.loads(g["body"])["id"] == doc["event_id"],
+                 what="website sale event")[0]
+    m = re.fullmatch(r"t=(\d+),v1=([0-9a-f]{64})", g["headers"].get("stripe-signature", ""))
+    checks.ok(m is not None and m.group(2) == hmac.new(H.STRIPE_SECRET.encode(), m.group(1).encode() + b"." + g["body"],
+                                                         hashlib.sha256).hexdigest(),
+              "the website sale's event is delivered signed")
+    for body, needle in (({"sku": "LAV-4OZ", "quantity": 0}, "quantity"), ({"sku": "A:B"}, "sku: must be"),
+                         ({"sku": "LAV-4OZ", "lines": []}, "either sku and quantity")):
+        st, doc = H.jrequest("POST", sb.base + "/sandbox/stripe/checkout", body)
+        msg = (doc or {}).get("error", {}).get("message", "")
+        checks.ok(st == 400 and needle in msg, "website sale %r refused: %d %r" % (body, st, msg))
+
+    # The same from the page's form.
+    page = H.request("GET", sb.base + "/")[2].decode()
+    checks.ok('id="website-sale"' in page and '<option value="LAV-8OZ">' in page and 'id="website-qty"' in page,
+              "the page has a Website sale form with a SKU choice and a quantity")
+    checks.ok('id="stripe-webhook-url"' in page, "the page says where website sales are sent")
+    n0 = len(rec.delivered(lambda g: g["path"] == "/stripe"))
+    st, h, _ = form(sb.base + "/sandbox/stripe/checkout", {"sku": "LAV-8OZ", "quantity": "2"})
+    loc = h.get("location", "")
+    checks.ok(st == 303 and loc.startswith("/?note="), "the Website sale form redirects back with a note: %r" % loc)
+    g = rec.wait(lambda g: g["path"] == "/stripe", n=n0 + 1, what="website sale event from the form")[-1]
+    ev = json.loads(g["body"])
+    checks.eq((ev["type"], ev["data"]["object"]["metadata"]), ("checkout.session.completed",
+                                                               {"shopsync_items": "LAV-8OZ:2"}),
+              "the form's sale sends checkout.session.completed with metadata.shopsync_items")
+    page = H.request("GET", sb.base + loc)[2].decode()
+    note = re.search(r'<p class="note" id="note">(.*?)</p>', page, re.S)
+    checks.ok(note is not None and ev["data"]["object"]["id"] in note.group(1) and "LAV-8OZ:2" in note.group(1),
+              "the page shows the note naming the session and its items: %r" % (note and note.group(1)))
 
 
 def page_and_state(sb, api, grant):
@@ -669,6 +885,9 @@ def page_and_state(sb, api, grant):
     checks.ok('class="buy" type="submit" data-sku="LAV-8OZ"' in page and 'class="qty"' in page,
               "page has a buy button and quantity input per SKU")
     checks.ok('class="cancel"' in page and 'id="faults-apply"' in page, "page has cancel and fault controls")
+    checks.ok("latency ms (all APIs)" in page and "the OAuth token endpoints and the Stripe API" in page,
+              "the faults form says the latency applies to every imitated API")
+    checks.ok('name="webhook_delay_ms"' in page, "the faults form has the webhook delay")
     st, h, _ = form(sb.base + "/sandbox/faults", {"latency_ms": "0", "error_rate": "0", "fail_next": "0"})
     checks.eq((st, h.get("location")), (303, "/"), "fault form redirects back")
     st, state = H.jrequest("GET", sb.base + "/sandbox/state")

@@ -157,6 +157,7 @@ typedef struct hooks_state {
     int observe_calls;
     int rotate_after_read; /* another thread refreshes right after a read */
     char last_api[128];
+    char refresh_failed[64]; /* the token the last refresh was asked to replace */
 } hooks_state_t;
 
 static hooks_state_t hs;
@@ -174,9 +175,10 @@ static int hook_get_token(void *ctx, char *token, size_t cap, char *cipher, size
     return h->get_token_rc;
 }
 
-static int hook_refresh(void *ctx)
+static int hook_refresh(void *ctx, const char *failed_token)
 {
     hooks_state_t *h = ctx;
+    snprintf(h->refresh_failed, sizeof(h->refresh_failed), "%s", failed_token);
     h->refresh_calls++;
     snprintf(h->token, sizeof(h->token), "tok-%d", h->refresh_calls + 1);
     return 0;
@@ -720,6 +722,9 @@ static void test_token_expired_refresh_once(void **state)
     server_push(200, NULL, "{\"code\":0,\"message\":\"Success\",\"data\":{}}", NULL);
     assert_int_equal(tiktok_call(c, &call, &res), 0);
     assert_int_equal(hs.refresh_calls, 1);
+    /* The hook learns which token failed, so it can tell whether another
+     * thread has already replaced it. */
+    assert_string_equal(hs.refresh_failed, "tok-1");
     assert_int_equal(srv.n_rec, 2);
     assert_string_equal(srv.rec[0].token, "tok-1");
     assert_string_equal(srv.rec[1].token, "tok-2");

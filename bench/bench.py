@@ -220,7 +220,7 @@ class Stack:
             "SHOPSYNC_SECRET_KEY": SECRET_KEY,
             "SHOPSYNC_DATA_DIR": os.path.join(self.dir, "data"),
             "SHOPSYNC_WEB_DIR": os.path.join(SOURCE, "web"),
-            "SHOPSYNC_LOG_LEVEL": "info",
+            "SHOPSYNC_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "info"),
             "REDIS_URL": "redis://127.0.0.1:%d/0" % self.redis_port,
             "STRIPE_WEBHOOK_SECRET": STRIPE_SECRET,
             "STRIPE_SECRET_KEY": "sk_test_sandbox",

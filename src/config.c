@@ -237,7 +237,7 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->low_stock_seconds = (int)n;
     else
         bad = 1;
-    if (get_int("SHOPSYNC_TIKTOK_SETTLE_MS", 4000, 500, 600000, &n, err, errlen) == 0)
+    if (get_int("SHOPSYNC_TIKTOK_SETTLE_MS", 2000, 500, 600000, &n, err, errlen) == 0)
         cfg->tiktok_settle_ms = (int)n;
     else
         bad = 1;

@@ -15,6 +15,7 @@
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
 #include "shopsync/queue.h"
+#include "shopsync/checkout.h"
 #include "shopsync/stripe.h"
 #include "shopsync/tiktok.h"
 
@@ -109,6 +110,20 @@ int route_tiktok_webhook(req_t *rq)
                          M_WEBHOOK_TIKTOK_DUPLICATE, 0);
 }
 
+/* A sale that carries its items is applied while its webhook is answered,
+ * so the website reads the new stock before its next buyer asks: a worker
+ * would first finish other events' provider calls. The event is already
+ * stored; its checkout ledger makes the worker's turn a no-op, and a
+ * failure here leaves the work to the worker. */
+static void apply_now(req_t *rq, const char *body)
+{
+    char err[CHECKOUT_ERR_MAX] = "";
+    checkout_event_t ce;
+    if (checkout_prepare(body, rq->body.len, &ce, err, sizeof(err)) == CHECKOUT_READY)
+        checkout_finish(rq->redis, &ce, err, sizeof(err));
+    checkout_event_free(&ce);
+}
+
 int route_stripe_webhook(req_t *rq)
 {
     const config_t *cfg = rq->app->cfg;
@@ -137,6 +152,8 @@ int route_stripe_webhook(req_t *rq)
         metrics_add(M_WEBHOOK_STRIPE_REJECTED, 1);
         return http_reply_error(rq, 400, "invalid_event", "%s", err);
     }
-    return enqueue_reply(rq, queue_enqueue(rq->redis, "stripe", ev.id, body, rq->body.len, STRIPE_DEDUPE_TTL_S),
-                         M_WEBHOOK_STRIPE_DUPLICATE, 1);
+    queue_rc q = queue_enqueue(rq->redis, "stripe", ev.id, body, rq->body.len, STRIPE_DEDUPE_TTL_S);
+    if (q == QUEUE_ADDED && ev.applies && ev.has_items)
+        apply_now(rq, body);
+    return enqueue_reply(rq, q, M_WEBHOOK_STRIPE_DUPLICATE, 1);
 }

@@ -53,7 +53,7 @@ end
 -- Settings written by `shopsync serve` at start (defaults when absent).
 local function settings(setk)
   local v = redis.call('HMGET', setk, 'low_seconds', 'settle_ms', 'buffer')
-  return {low = tonumber(v[1]) or DEFAULT_LOW_SECONDS, settle = tonumber(v[2]) or 4000, buffer = tonumber(v[3]) or 0}
+  return {low = tonumber(v[1]) or DEFAULT_LOW_SECONDS, settle = tonumber(v[2]) or 2000, buffer = tonumber(v[3]) or 0}
 end
 
 -- Decay both rates to ts.

@@ -50,6 +50,7 @@ def metadata_items(s):
     start = s.stock(sku)
     st, sid = web_sale(s, sku, 2)
     checks.eq(st, 200, "metadata: the sale is acknowledged")
+    checks.eq(s.stock(sku), start - 2, "metadata: the stock is down when the webhook is answered")
     s.wait_drained()
     checks.eq(s.stock(sku), start - 2, "metadata: applied from shopsync_items, without a Stripe call")
     checks.eq(s.admin("GET", "/api/admin/dlq")[1].get("total"), 0, "metadata: nothing dead-lettered")

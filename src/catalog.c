@@ -61,7 +61,7 @@ static const redis_script_t store_script = {
     "    end\n"
     "    if s.stock >= 0 then\n"
     "      local c = chan_load(KEYS[s.c])\n"
-    "      local have = c.alloc and c.onhand or tonumber(redis.call('GET', sk))\n"
+    "      local have = onhand_of(c, redis.call('GET', sk))\n"
     "      if have ~= s.stock then\n"
     "        stock_change(sk, KEYS[s.c], s.sku, 'set', s.stock, 'import', it.id, req.ts, S)\n"
     "      end\n"

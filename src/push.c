@@ -89,6 +89,7 @@ typedef struct item {
     char kind[16];       /* the plan: "read", "set" kinds, "absent", "none" */
     long long pend;      /* normal mode: the change from outside TikTok to add */
     long long cap;       /* the most TikTok may show */
+    long long unseen;    /* read: TikTok sales its quantity shows that the store has not heard of; -1 */
     int send;            /* 1 when quantity goes out */
     long long quantity;
     tiktok_stock_t inv[MAX_WAREHOUSES];
@@ -132,6 +133,7 @@ static int plan(redis_conn_t *r, item_t *it, int force)
     if (!rep)
         return -1;
     int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 5 && rep->element[0]->type == REDIS_REPLY_STRING;
+    it->unseen = -1;
     if (ok) {
         const char *action = rep->element[0]->str;
         it->quantity = rep->element[1]->integer;
@@ -161,13 +163,14 @@ static int plan(redis_conn_t *r, item_t *it, int force)
 static void commit(redis_conn_t *r, const item_t *it)
 {
     plan_keys_t k;
-    char value[32], pend[32], now[32];
+    char value[32], pend[32], now[32], unseen[32];
     plan_keys(&k, it->sku);
     snprintf(value, sizeof(value), "%lld", it->quantity);
     snprintf(pend, sizeof(pend), "%lld", it->pend);
     snprintf(now, sizeof(now), "%lld", stock_now_ms());
-    const char *args[] = {it->sku, it->kind, value, pend, now};
-    ignore(redis_eval(r, &commit_script, PLAN_KEYS, k.keys, 5, args, NULL));
+    snprintf(unseen, sizeof(unseen), "%lld", it->unseen);
+    const char *args[] = {it->sku, it->kind, value, pend, now, unseen};
+    ignore(redis_eval(r, &commit_script, PLAN_KEYS, k.keys, 6, args, NULL));
 }
 
 /* Locks this thread may hold but could not release because Redis went
@@ -420,6 +423,11 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
              * cancellation TikTok knew of first, which pend adds once the
              * store applies it, drift). */
             it->quantity = q < 0 ? it->cap : q + it->pend;
+            /* TikTok's own quantity already took off the sales whose
+             * orders are still on their way: the store's projection less
+             * what TikTok shows is how many; the website must not sell
+             * those units meanwhile. */
+            it->unseen = q < 0 || it->cap - it->quantity < 0 ? 0 : it->cap - it->quantity;
             if (it->quantity > it->cap)
                 it->quantity = it->cap;
             if (it->quantity < 0)

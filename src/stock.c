@@ -59,7 +59,7 @@ static const redis_script_t view_script = {
     "    local v = redis.call('HMGET', KEYS[i + 1], 'mode', 'onhand', 'tt', 'res', 'settle', 'pend')\n"
     "    local alloc = v[1] == 'alloc'\n"
     "    out[#out + 1] = tonumber(w)\n"
-    "    out[#out + 1] = alloc and tonumber(v[2]) or tonumber(w)\n"
+    "    out[#out + 1] = v[1] and tonumber(v[2]) or tonumber(w)\n"
     "    out[#out + 1] = alloc and 1 or 0\n"
     "    out[#out + 1] = alloc and tonumber(v[3] or '0') or 0\n"
     "    out[#out + 1] = alloc and tonumber(v[4] or '0') or 0\n"

@@ -10,7 +10,13 @@ local c = chan_load(ck)
 local st = settings(S.setk)
 local kind, value, ts = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 if kind == 'read' or kind == 'absolute' then
-  if not c.alloc then c.pend, c.pp = c.pend - tonumber(ARGV[4]), 0 end
+  if not c.alloc then
+    c.pend, c.pp = c.pend - tonumber(ARGV[4]), 0
+    local u = tonumber(ARGV[6]) or -1
+    if u >= 0 then c.unseen = u end
+    -- Sent outright: TikTok shows the store's projection, nothing unseen.
+    if kind == 'absolute' then c.unseen = 0 end
+  end
 elseif c.alloc and kind == 'takeback' then
   -- TikTok shows 0: its share waits for the sales made before that.
   c.res, c.tt, c.tb = c.res + c.tt, 0, 0
@@ -23,9 +29,8 @@ elseif c.alloc and kind == 'grant' then
     redis.call('HINCRBY', S.dk, ARGV[1], 1)
   end
 end
+c.onhand = onhand_of(c, cur)
 chan_save(ck, c)
-if c.alloc then
-  local w = web_share(c)
-  if tostring(w) ~= cur then redis.call('SET', sk, w) end
-end
+local w = web_share(c)
+if tostring(w) ~= cur then redis.call('SET', sk, w) end
 return 1

@@ -30,13 +30,14 @@ if not c.alloc then
   -- one sends the projection outright instead.
   local kind = c.pp ~= 0 and 'absolute' or 'read'
   c.pp = c.pend
+  c.onhand = onhand_of(c, cur)
   chan_save(ck, c)
-  return {kind, 0, c.pend, cap_of(tonumber(cur)), ''}
+  return {kind, 0, c.pend, cap_of(c.onhand), ''}
 end
 
 local function finish(action, value, kind)
   chan_save(ck, c)
-  local w = c.alloc and web_share(c) or c.onhand
+  local w = web_share(c)
   if tostring(w) ~= cur then redis.call('SET', sk, w) end
   return {action, value, c.pend, cap_of(c.onhand), kind}
 end

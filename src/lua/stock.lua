@@ -6,8 +6,11 @@
 --
 -- Per SKU: stock:{sku} (string) is what the website may sell now; its
 -- channel state chan:{sku} (hash) holds the rest:
---   mode      'normal' or 'alloc'
---   onhand    units in the store, while allocated (normal: the stock key)
+--   mode      'normal' or 'alloc' (absent: a SKU whose stock key is on hand)
+--   onhand    units in the store
+--   unseen    normal mode: TikTok sales its own quantity showed at the last
+--             push but whose orders have not arrived yet (the website does
+--             not sell those units)
 --   tt        TikTok's share: what TikTok's own counter may still sell
 --   res       units set aside while TikTok's earlier sales settle
 --   settle    ms until which they settle (after TikTok was set to 0)
@@ -38,15 +41,17 @@ local function num(x)
 end
 
 local function chan_load(ck)
-  local v = redis.call('HMGET', ck, 'mode', 'onhand', 'tt', 'res', 'settle', 'tb', 'pend', 'rt', 'rw', 'rts', 'pg', 'pp')
-  return {alloc = v[1] == 'alloc', onhand = num(v[2]), tt = num(v[3]), res = num(v[4]),
+  local v = redis.call('HMGET', ck, 'mode', 'onhand', 'tt', 'res', 'settle', 'tb', 'pend', 'rt', 'rw', 'rts', 'pg', 'pp',
+                       'unseen')
+  return {known = v[1] ~= false, alloc = v[1] == 'alloc', onhand = num(v[2]), tt = num(v[3]), res = num(v[4]),
           settle = num(v[5]), tb = num(v[6]), pend = num(v[7]), rt = num(v[8]), rw = num(v[9]),
-          rts = num(v[10]), pg = num(v[11]), pp = num(v[12])}
+          rts = num(v[10]), pg = num(v[11]), pp = num(v[12]), unseen = num(v[13])}
 end
 
 local function chan_save(ck, c)
   redis.call('HSET', ck, 'mode', c.alloc and 'alloc' or 'normal', 'onhand', c.onhand, 'tt', c.tt,
              'res', c.res, 'settle', c.settle, 'tb', c.tb, 'pend', c.pend, 'pg', c.pg, 'pp', c.pp,
+             'unseen', c.unseen,
              'rt', string.format('%.6f', c.rt), 'rw', string.format('%.6f', c.rw), 'rts', c.rts)
 end
 
@@ -66,9 +71,18 @@ local function rates_at(c, ts)
   if ts > c.rts then c.rts = ts end
 end
 
-local function web_share(c, stock)
-  if not c.alloc then return stock end
-  local w = c.onhand - c.tt - c.res
+-- On hand, from the state or (a SKU never changed since the state was
+-- introduced) from the stock key cur.
+local function onhand_of(c, cur)
+  if c.known then return c.onhand end
+  return tonumber(cur)
+end
+
+-- What the website may sell: on hand less TikTok's share (allocated) or
+-- less TikTok's sales not yet heard of (normal).
+local function web_share(c)
+  local w = c.onhand - c.unseen
+  if c.alloc then w = c.onhand - c.tt - c.res end
   if w < 0 then w = 0 end
   return w
 end
@@ -84,7 +98,7 @@ local function chan_leave(sk, ck, ask, sku, c, st)
   local target = c.onhand - st.buffer
   if target < 0 then target = 0 end
   c.pend = target - c.tt - c.res
-  c.alloc, c.tt, c.res, c.settle, c.tb, c.pg = false, 0, 0, 0, 0, 0
+  c.alloc, c.tt, c.res, c.settle, c.tb, c.pg, c.unseen = false, 0, 0, 0, 0, 0, 0
   redis.call('SET', sk, c.onhand)
   redis.call('SREM', ask, sku)
 end
@@ -93,8 +107,7 @@ end
 local function on_hand(sk, ck)
   local cur = redis.call('GET', sk)
   if not cur then return nil end
-  local c = chan_load(ck)
-  return c.alloc and c.onhand or tonumber(cur)
+  return onhand_of(chan_load(ck), cur)
 end
 
 -- A seller's decrement ('take') may not go below 0: an oversell records a
@@ -125,7 +138,7 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
   if not cur then return nil end
   local c = chan_load(ck)
   local st = settings(S.setk)
-  local old = c.alloc and c.onhand or tonumber(cur)
+  local old = onhand_of(c, cur)
   local new, shortfall = old, 0
   if mode == 'set' then
     new = n
@@ -159,26 +172,29 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
       if c.settle > 0 then c.res = c.res + applied else c.tt = c.tt + applied end
       push = true
     end
-    c.onhand = new
     if new - c.tt - c.res < 0 and c.tt > 0 then
       -- The website (or an edit) took units of TikTok's share.
       c.tb = 1
       push = true
     end
-  elseif reason ~= 'tiktok_order' then
+  elseif reason == 'tiktok_order' then
+    -- One of the sales TikTok's quantity had shown: no longer unseen.
+    c.unseen = math.max(0, c.unseen - (mode ~= 'set' and -n or 0))
+  else
     -- A cancellation counts too: TikTok may or may not have put the units
     -- back on its own yet (or at all); either way the push adds them and
     -- the projection caps the sum, so they are there exactly once.
     c.pend = c.pend + applied
   end
+  c.onhand = new
   if not c.alloc and is_low(c, new, st) then
     -- TikTok goes to 0 first; until its sales in flight have settled, the
     -- website sells nothing it may have sold.
-    c.alloc, c.onhand, c.tt, c.res, c.tb, c.settle = true, new, 0, new, 1, 0
+    c.alloc, c.tt, c.res, c.tb, c.settle, c.unseen = true, 0, new, 1, 0, 0
     redis.call('SADD', S.ask, sku)
     push = true
   end
-  local stock = c.alloc and web_share(c) or new
+  local stock = web_share(c)
   if tostring(stock) ~= cur then redis.call('SET', sk, stock) end
   chan_save(ck, c)
   redis.call('LPUSH', S.ak, cjson.encode({ts = ts, sku = sku, delta = applied, stock = new, reason = reason, ref = ref}))

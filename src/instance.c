@@ -10,17 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "lua_scripts.h"
 #include "shopsync/crypto.h"
 
-/* KEYS: 1 lock, 2 the holder's heartbeat. ARGV: owner seen, new owner, ttl
- * ms. Compare, check and set in one step, so a lock that changed hands or
- * whose holder just beat again is left alone. */
-static const redis_script_t take_over_script = {
-    "lock_take_over",
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
-    "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
-    "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/instance_take_over.lua. */
+static const redis_script_t take_over_script = {"lock_take_over", LUA_SRC_INSTANCE_TAKE_OVER};
 
 static char self_id[INSTANCE_ID_HEX + 1];
 static atomic_int beating;

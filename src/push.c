@@ -28,11 +28,8 @@
 static const redis_script_t plan_script = {"push_plan", LUA_STOCK_PRELUDE LUA_SRC_PUSH_PLAN};
 static const redis_script_t commit_script = {"push_commit", LUA_STOCK_PRELUDE LUA_SRC_PUSH_COMMIT};
 
-/* KEYS: 1 dirty. ARGV: sku, version read before the push. */
-static const redis_script_t clear_script = {
-    "push_clear",
-    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end\n"
-    "return 0\n"};
+/* KEYS and ARGV: src/lua/push_clear.lua. */
+static const redis_script_t clear_script = {"push_clear", LUA_SRC_PUSH_CLEAR};
 
 static void ignore(redisReply *rep)
 {

@@ -9,85 +9,29 @@
 #include <string.h>
 #include <time.h>
 
+#include "lua_scripts.h"
 #include "shopsync/log.h"
 
 #define GROUP "workers"
+/* The consumer group; the queue scripts of src/lua name it too. */
 
-/* KEYS: 1 dedupe marker, 2 stream, 3 parked stream. ARGV: ttl, provider,
- * event_id, body, ts, max backlog. The marker and the entry are written
- * together or not at all; parked entries count towards the backlog, so a
- * long disconnection cannot grow Redis without bound. */
-static const redis_script_t enqueue_script = {
-    "queue_enqueue",
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "if redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[6]) then return 2 end\n"
-    "redis.call('XADD', KEYS[2], '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4], 'received_at', ARGV[5])\n"
-    "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/queue_enqueue.lua. */
+static const redis_script_t enqueue_script = {"queue_enqueue", LUA_SRC_QUEUE_ENQUEUE};
 
-/* KEYS: 1 stream, 2 attempts hash. ARGV: id. */
-static const redis_script_t ack_script = {
-    "queue_ack",
-    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
-    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/queue_ack.lua. */
+static const redis_script_t ack_script = {"queue_ack", LUA_SRC_QUEUE_ACK};
 
-/* KEYS: 1 stream, 2 attempts, 3 dead stream. ARGV: id, provider, event_id,
- * body, received_at, error, max_attempts (0 = dead now), ts. */
-static const redis_script_t fail_script = {
-    "queue_fail",
-    "local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)\n"
-    "local max = tonumber(ARGV[7])\n"
-    "if max > 0 and n < max then return 0 end\n"
-    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4],\n"
-    "           'received_at', ARGV[5], 'error', ARGV[6], 'attempts', n, 'failed_at', ARGV[8], 'original_id', ARGV[1])\n"
-    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
-    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/queue_fail.lua. */
+static const redis_script_t fail_script = {"queue_fail", LUA_SRC_QUEUE_FAIL};
 
-/* KEYS: 1 stream, 2 attempts, 3 parked stream. ARGV: id, provider,
- * event_id, body, received_at, reason, ts. Moving the entry is one step:
- * it is in exactly one of the two streams. Its failed attempts are
- * forgotten: waiting for the shop is not a failure. */
-static const redis_script_t park_script = {
-    "queue_park",
-    "redis.call('XADD', KEYS[3], '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4],\n"
-    "           'received_at', ARGV[5], 'reason', ARGV[6], 'parked_at', ARGV[7], 'original_id', ARGV[1])\n"
-    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
-    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/queue_park.lua. */
+static const redis_script_t park_script = {"queue_park", LUA_SRC_QUEUE_PARK};
 
-/* KEYS: 1 parked stream, 2 events stream. ARGV: max entries. Oldest first,
- * so orders are applied in the order they arrived. */
-static const redis_script_t unpark_script = {
-    "queue_unpark",
-    "local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[1]))\n"
-    "for _, e in ipairs(entries) do\n"
-    "  local f = {}\n"
-    "  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end\n"
-    "  redis.call('XADD', KEYS[2], '*', 'provider', f.provider, 'event_id', f.event_id, 'body', f.body, 'received_at', f.received_at)\n"
-    "  redis.call('XDEL', KEYS[1], e[1])\n"
-    "end\n"
-    "return #entries\n"};
+/* KEYS and ARGV: src/lua/queue_unpark.lua. */
+static const redis_script_t unpark_script = {"queue_unpark", LUA_SRC_QUEUE_UNPARK};
 
-/* KEYS: 1 dead stream, 2 events stream. ARGV: id or '' for all. */
-static const redis_script_t replay_script = {
-    "queue_replay",
-    "local entries\n"
-    "if ARGV[1] ~= '' then entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])\n"
-    "else entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 10000) end\n"
-    "local n = 0\n"
-    "for _, e in ipairs(entries) do\n"
-    "  local f = {}\n"
-    "  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end\n"
-    "  redis.call('XADD', KEYS[2], '*', 'provider', f.provider, 'event_id', f.event_id, 'body', f.body, 'received_at', f.received_at)\n"
-    "  redis.call('XDEL', KEYS[1], e[1])\n"
-    "  n = n + 1\n"
-    "end\n"
-    "return n\n"};
+/* KEYS and ARGV: src/lua/queue_replay.lua. */
+static const redis_script_t replay_script = {"queue_replay", LUA_SRC_QUEUE_REPLAY};
 
 static void keys(char *stream, char *attempts, char *dead)
 {

@@ -7,7 +7,7 @@ arrays, errors), which redis-cli's text output does not.
 import os
 import socket
 
-from harness import SOURCE_DIR
+from harness import SOURCE_DIR, Checks, Redis, TempDir
 
 LUA_DIR = os.path.join(SOURCE_DIR, "src", "lua")
 
@@ -93,3 +93,23 @@ class Client:
     def hget(self, key, field):
         v = self.call("HGET", key, field)
         return None if v is None else v.decode()
+
+
+def run(name, sections):
+    """Start a redis-server on a free port, run each (title, fn) of sections
+    as fn(checks, client) on its own connection, stop the server and exit
+    with the verdict."""
+    checks = Checks(name)
+    tmp = TempDir()
+    redis = Redis(tmp.path).start()
+    try:
+        for title, fn in sections:
+            client = Client(redis.port)
+            try:
+                checks.section(title, fn, client)
+            finally:
+                client.close()
+    finally:
+        redis.stop()
+        tmp.cleanup()
+    checks.done()

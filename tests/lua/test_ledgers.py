@@ -5,8 +5,7 @@ with real keys on a real redis-server.
 """
 import json
 
-from harness import Checks, Redis, TempDir
-from luatest import SHARED, Client, error_text, script
+from luatest import SHARED, error_text, run, script
 
 TS = 1700000000000
 TTL = 3600
@@ -31,8 +30,7 @@ def change(r, sku, mode, n, reason="admin"):
     return r.eval(CHANGE, ["stock:" + sku, "chan:" + sku] + SHARED, [sku, mode, n, reason, "ref-1", TS])
 
 
-def order_ledger(c):
-    r = Client(c.port)
+def order_ledger(c, r):
     r.call("SET", "stock:A", 5)
     c.eq(order(r, "o1", "active", [["A", 2, 0]]), b"applied", "an order is applied")
     c.eq(r.get("stock:A"), "3", "the order took its 2 units")
@@ -59,11 +57,9 @@ def order_ledger(c):
     c.eq(r.get("stock:A"), "3", "the cancelled line's unit is given back once")
     c.eq(order(r, "o3", "cancelled", [["A", 0, 3]]), b"restocked", "then the whole order cancelled")
     c.eq(r.get("stock:A"), "5", "the whole cancellation gives back the other 2 units only")
-    r.close()
 
 
-def stock_floor(c):
-    r = Client(c.port)
+def stock_floor(c, r):
     r.call("SET", "stock:B", 2)
     c.eq(change(r, "B", "delta", -5, "stripe_checkout"), [0, -2, 3], "a decrement below 0 floors at 0")
     c.eq(r.get("stock:B"), "0", "the stock stays at 0")
@@ -81,11 +77,9 @@ def stock_floor(c):
     c.eq(change(r, "C", "take", -2), [0, -2, 0], "a take down to exactly 0 is applied")
     missing = change(r, "NOPE", "take", -1)
     c.eq(error_text(missing), "NOT_FOUND", "a take on an unknown SKU is NOT_FOUND")
-    r.close()
 
 
-def checkout_ledger(c):
-    r = Client(c.port)
+def checkout_ledger(c, r):
     r.call("SET", "stock:D", 4)
     keys = ["checkout:cs_1"] + SHARED + ["stock:D", "chan:D", "stock:GHOST", "chan:GHOST"]
     req = json.dumps({"units": [["D", 3], ["GHOST", 1]], "unmatched": []})
@@ -97,11 +91,9 @@ def checkout_ledger(c):
     c.eq(r.eval(CHECKOUT, keys, ["cs_1", TS, req, TTL]), 0, "the same session again is not applied")
     c.eq(r.get("stock:D"), "1", "the same session again takes nothing")
     c.eq(r.call("LLEN", "unmatched"), 1, "the same session again records nothing")
-    r.close()
 
 
-def intake_dedupe(c):
-    r = Client(c.port)
+def intake_dedupe(c, r):
     keys = ["dedupe:tiktok:e1", "stream:events", "stream:parked"]
     args = [60, "tiktok", "e1", '{"type":1}', TS, 10]
     c.eq(r.eval(ENQUEUE, keys, args), 1, "an event is queued")
@@ -116,23 +108,11 @@ def intake_dedupe(c):
     c.eq(r.eval(ENQUEUE, full, [60, "tiktok", "e2", "{}", TS, 2]), 2,
          "a full backlog (parked entries count) refuses the event")
     c.eq(r.call("EXISTS", "dedupe:tiktok:e2"), 0, "a refused event leaves no dedupe marker")
-    r.close()
 
 
 def main():
-    c = Checks("test_ledgers")
-    tmp = TempDir()
-    redis = Redis(tmp.path).start()
-    c.port = redis.port
-    try:
-        c.section("order ledger", order_ledger)
-        c.section("stock floor", stock_floor)
-        c.section("checkout ledger", checkout_ledger)
-        c.section("intake dedupe", intake_dedupe)
-    finally:
-        redis.stop()
-        tmp.cleanup()
-    c.done()
+    run("test_ledgers", [("order ledger", order_ledger), ("stock floor", stock_floor),
+                         ("checkout ledger", checkout_ledger), ("intake dedupe", intake_dedupe)])
 
 
 if __name__ == "__main__":

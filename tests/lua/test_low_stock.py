@@ -8,8 +8,7 @@ Rates: each unit sold adds 1000 / RATE_TAU_MS = 0.1 per second to its
 channel's rate; with low_seconds 10 a SKU is low when on hand <= 10 * (rate
 on TikTok + rate on the website).
 """
-from harness import Checks, Redis, TempDir
-from luatest import SHARED, Client, script
+from luatest import SHARED, run, script
 
 TS = 1700000000000
 SETTLE_MS = 4000
@@ -41,8 +40,7 @@ def chan(r, *fields):
     return tuple(r.hget("chan:" + SKU, f) for f in fields)
 
 
-def allocation(c):
-    r = Client(c.port)
+def allocation(c, r):
     r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
     r.call("SET", KEYS[0], 15)
 
@@ -79,20 +77,10 @@ def allocation(c):
     c.eq(chan(r, "onhand", "tt", "tb"), ("2", "3", "1"), "the website took from TikTok's share: take it back")
     c.eq(r.get(KEYS[0]), "0", "the website has nothing left to sell")
     c.eq(plan(r, TS + SETTLE_MS), ["set", 0, "takeback"], "the next push takes TikTok's share back")
-    r.close()
 
 
 def main():
-    c = Checks("test_low_stock")
-    tmp = TempDir()
-    redis = Redis(tmp.path).start()
-    c.port = redis.port
-    try:
-        c.section("allocation", allocation)
-    finally:
-        redis.stop()
-        tmp.cleanup()
-    c.done()
+    run("test_low_stock", [("allocation", allocation)])
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 #include "shopsync/buf.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/stock.h"
+#include "shopsync/util.h"
 
 #define STORE_RETRIES 3
 
@@ -487,7 +488,7 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
         }
         json_decref(old_json);
     }
-    req = json_pack("{s:I,s:O}", "ts", (json_int_t)stock_now_ms(), "items", items);
+    req = json_pack("{s:I,s:O}", "ts", (json_int_t)util_now_ms(), "items", items);
     req_text = jsonx_dump(req);
     if (!req_text)
         goto out;

@@ -13,6 +13,7 @@
 #include "shopsync/log.h"
 #include "shopsync/ratelimit.h"
 #include "shopsync/stock.h"
+#include "shopsync/util.h"
 
 #define LEDGER_TTL_S (90 * 86400)
 #define MAX_SESSION_SKUS 200
@@ -81,7 +82,7 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
     req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
     text = jsonx_dump(req);
     char ts[32], ttl[32];
-    snprintf(ts, sizeof(ts), "%lld", stock_now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     snprintf(ttl, sizeof(ttl), "%d", LEDGER_TTL_S);
     const char *args[] = {session_id, ts, text ? text : "{}", ttl};
     redisReply *rep = redis_eval(r, &apply_script, 1 + STOCK_SHARED_KEYS + 2 * (int)m, keys, 4, args, NULL);

@@ -13,6 +13,7 @@
 #include "shopsync/log.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
+#include "shopsync/util.h"
 
 #define LEDGER_TTL_S (90 * 86400)
 #define MAX_ORDER_SKUS 100
@@ -111,7 +112,7 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
     req_text = jsonx_dump(req);
     char ts[32], ttl[32];
-    snprintf(ts, sizeof(ts), "%lld", stock_now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     snprintf(ttl, sizeof(ttl), "%d", LEDGER_TTL_S);
     const char *args[] = {order->id, cancelled ? "cancelled" : "active", ts, req_text ? req_text : "{}", ttl};
     redisReply *rep = redis_eval(r, &apply_script, 1 + STOCK_SHARED_KEYS + 2 * (int)n, keys, 5, args, NULL);

@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lua_scripts.h"
 #include "shopsync/log.h"
+#include "shopsync/util.h"
 
-#define GROUP "workers"
 /* The consumer group; the queue scripts of src/lua name it too. */
+#define GROUP "workers"
 
 /* KEYS and ARGV: src/lua/queue_enqueue.lua. */
 static const redis_script_t enqueue_script = {"queue_enqueue", LUA_SRC_QUEUE_ENQUEUE};
@@ -60,13 +60,6 @@ static int stream_id_ok(const char *id)
     return seq > 0 && seq <= 20 && id[ms + 1 + seq] == '\0';
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int queue_setup(redis_conn_t *r)
 {
     char stream[128];
@@ -88,7 +81,7 @@ queue_rc queue_enqueue(redis_conn_t *r, const char *provider, const char *event_
     if (redis_key(dedupe, sizeof(dedupe), "dedupe:%s:%s", provider, event_id))
         return QUEUE_UNAVAILABLE;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
-    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     snprintf(max, sizeof(max), "%d", QUEUE_MAX_BACKLOG);
     const char *k[] = {dedupe, stream, parked};
     const char *a[] = {ttl, provider, event_id, body, ts, max};
@@ -230,7 +223,7 @@ static int fail_with(redis_conn_t *r, const queue_entry_t *e, const char *error,
     keys(stream, attempts, dead);
     snprintf(max, sizeof(max), "%d", max_attempts);
     snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
-    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     const char *k[] = {stream, attempts, dead};
     const char *a[] = {e->id, e->provider, e->event_id, e->body, ra, error, max, ts};
     size_t lens[] = {strlen(e->id), strlen(e->provider), strlen(e->event_id), e->len, strlen(ra), strlen(error),
@@ -263,7 +256,7 @@ int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason)
     keys(stream, attempts, NULL);
     parked_key(parked);
     snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
-    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     const char *k[] = {stream, attempts, parked};
     const char *a[] = {e->id, e->provider, e->event_id, e->body, ra, reason, ts};
     size_t lens[] = {strlen(e->id), strlen(e->provider), strlen(e->event_id), e->len, strlen(ra), strlen(reason),
@@ -388,7 +381,7 @@ int queue_stats(redis_conn_t *r, queue_stats_t *out)
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
         out->pending = rep->element[0]->integer;
         if (rep->element[1]->type == REDIS_REPLY_STRING)
-            out->oldest_pending_age_ms = now_ms() - strtoll(rep->element[1]->str, NULL, 10);
+            out->oldest_pending_age_ms = util_now_ms() - strtoll(rep->element[1]->str, NULL, 10);
     }
     if (rep)
         freeReplyObject(rep);
@@ -396,7 +389,7 @@ int queue_stats(redis_conn_t *r, queue_stats_t *out)
         /* Nothing pending but entries waiting: age of the oldest waiting. */
         rep = redis_cmd(r, "XRANGE %s - + COUNT 1", stream);
         if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1)
-            out->oldest_pending_age_ms = now_ms() - strtoll(rep->element[0]->element[0]->str, NULL, 10);
+            out->oldest_pending_age_ms = util_now_ms() - strtoll(rep->element[0]->element[0]->str, NULL, 10);
         if (rep)
             freeReplyObject(rep);
     }

@@ -11,9 +11,9 @@
 #include "shopsync/ratelimit.h"
 
 #include <stdio.h>
-#include <time.h>
 
 #include "lua_scripts.h"
+#include "shopsync/util.h"
 
 /* KEYS and ARGV: src/lua/ratelimit_reserve.lua. */
 static const redis_script_t reserve_script = {"ratelimit_reserve", LUA_SRC_RATELIMIT_RESERVE};
@@ -48,9 +48,6 @@ int ratelimit_acquire(redis_conn_t *r, const char *shop, const char *api, int pe
     long long wait;
     if (ratelimit_reserve(r, shop, api, per_second, max_wait_ms, &wait) != 0)
         return -1;
-    if (wait > 0) {
-        struct timespec ts = {wait / 1000000, (wait % 1000000) * 1000};
-        nanosleep(&ts, NULL);
-    }
+    util_sleep_us(wait);
     return 0;
 }

@@ -14,12 +14,12 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lua_scripts.h"
 #include "shopsync/crypto.h"
 #include "shopsync/log.h"
+#include "shopsync/util.h"
 
 #define REDIS_CONNECT_TIMEOUT_MS 2000
 #define REDIS_COMMAND_TIMEOUT_MS 5000
@@ -472,8 +472,7 @@ int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
             up = 1;
             break;
         }
-        struct timespec ts = {0, 50 * 1000000};
-        nanosleep(&ts, NULL);
+        util_sleep_ms(50);
     }
     redis_conn_free(c);
     if (!up) {

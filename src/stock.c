@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lua_stock.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/util.h"
 
 /* KEYS and ARGV: src/lua/stock_change.lua. */
 static const redis_script_t change_script = {"stock_change", LUA_STOCK_PRELUDE LUA_SRC_STOCK_CHANGE};
@@ -20,13 +20,6 @@ static const redis_script_t once_script = {"stock_change_once", LUA_STOCK_PRELUD
 
 /* KEYS and ARGV: src/lua/stock_view.lua. */
 static const redis_script_t view_script = {"stock_view", LUA_SRC_STOCK_VIEW};
-
-long long stock_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void stock_shared_keys(char keys[STOCK_SHARED_KEYS][STOCK_KEY_MAX])
 {
@@ -70,7 +63,7 @@ static stock_rc run_change(redis_conn_t *r, const char *sku, const char *mode,
     if (key)
         keys[nk++] = k_once;
     snprintf(n_s, sizeof(n_s), "%lld", n);
-    snprintf(ts_s, sizeof(ts_s), "%lld", stock_now_ms());
+    snprintf(ts_s, sizeof(ts_s), "%lld", util_now_ms());
     snprintf(ttl_s, sizeof(ttl_s), "%d", STOCK_IDEMPOTENCY_TTL_S);
     snprintf(fp, sizeof(fp), "%s %s %lld", sku, mode, n);
     const char *args[] = {sku, mode, n_s, reason, ref ? ref : "", ts_s, ttl_s, fp};

@@ -15,80 +15,15 @@
 #include "shopsync/buf.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/stock.h"
+#include "shopsync/util.h"
 
 #define STORE_RETRIES 3
 
-/* KEYS: 1 products, 2 sku_owner, 3 activity, 4 oversells, 5 dirty, 6 stats,
- * then the stock keys referenced by index from ARGV[1].
- * ARGV[1]: {"ts":ms,"items":[{"id","doc","old","skus":[{"sku","stock","k"}],
- * "drop":[{"sku","k"}]}]} where old is the product JSON the caller read ("" =
- * absent) so a concurrent change is detected instead of overwritten. */
-/* KEYS: 1 products, 2 sku_owner, 3..9 the shared keys (stock_shared_keys),
- * then the stock and channel keys of every SKU named in ARGV[1] (by their
- * k and c indexes). A SKU new to the store starts with a fresh channel
- * state; a dropped one loses both. */
-static const redis_script_t store_script = {
-    "catalog_store",
-    LUA_STOCK_PRELUDE
-    "local S = shared_keys(3)\n"
-    "local req = cjson.decode(ARGV[1])\n"
-    "for i, it in ipairs(req.items) do\n"
-    "  local cur = redis.call('HGET', KEYS[1], it.id)\n"
-    "  if (cur or '') ~= it.old then return redis.error_reply('RETRY ' .. it.id) end\n"
-    "  for j, s in ipairs(it.skus) do\n"
-    "    local owner = redis.call('HGET', KEYS[2], s.sku)\n"
-    "    if owner and owner ~= it.id then\n"
-    "      return redis.error_reply('CONFLICT ' .. (i - 1) .. ' ' .. (j - 1) .. ' ' .. owner)\n"
-    "    end\n"
-    "  end\n"
-    "end\n"
-    "local n = 0\n"
-    "for _, it in ipairs(req.items) do\n"
-    "  redis.call('HSET', KEYS[1], it.id, it.doc)\n"
-    "  for _, d in ipairs(it.drop) do\n"
-    "    redis.call('HDEL', KEYS[2], d.sku)\n"
-    "    redis.call('DEL', KEYS[d.k], KEYS[d.c])\n"
-    "    redis.call('SREM', S.ask, d.sku)\n"
-    "    redis.call('HINCRBY', S.dk, d.sku, 1)\n"
-    "  end\n"
-    "  for _, s in ipairs(it.skus) do\n"
-    "    redis.call('HSET', KEYS[2], s.sku, it.id)\n"
-    "    local sk = KEYS[s.k]\n"
-    "    if redis.call('EXISTS', sk) == 0 then\n"
-    "      redis.call('SET', sk, 0)\n"
-    "      redis.call('DEL', KEYS[s.c])\n"
-    "      redis.call('HINCRBY', S.dk, s.sku, 1)\n"
-    "    end\n"
-    "    if s.stock >= 0 then\n"
-    "      local c = chan_load(KEYS[s.c])\n"
-    "      local have = onhand_of(c, redis.call('GET', sk))\n"
-    "      if have ~= s.stock then\n"
-    "        stock_change(sk, KEYS[s.c], s.sku, 'set', s.stock, 'import', it.id, req.ts, S)\n"
-    "      end\n"
-    "    end\n"
-    "    n = n + 1\n"
-    "  end\n"
-    "end\n"
-    "return n\n"};
+/* KEYS and ARGV: src/lua/catalog_store.lua. */
+static const redis_script_t store_script = {"catalog_store", LUA_STOCK_PRELUDE LUA_SRC_CATALOG_STORE};
 
-/* KEYS: 1 products, 2 sku_owner, 3 dirty, 4 alloc:skus, then the stock and
- * channel keys of each SKU, in pairs. ARGV: id, old doc, then the SKUs in
- * the order of their keys. A removed SKU is marked for a push, like one
- * removed from a product by the store script: a SKU on TikTok Shop that is
- * no longer in the catalog is pushed as 0 so it stops selling there. */
-static const redis_script_t delete_script = {
-    "catalog_delete",
-    "local cur = redis.call('HGET', KEYS[1], ARGV[1])\n"
-    "if not cur then return redis.error_reply('NOT_FOUND') end\n"
-    "if cur ~= ARGV[2] then return redis.error_reply('RETRY') end\n"
-    "redis.call('HDEL', KEYS[1], ARGV[1])\n"
-    "for i = 3, #ARGV do\n"
-    "  redis.call('HDEL', KEYS[2], ARGV[i])\n"
-    "  redis.call('HINCRBY', KEYS[3], ARGV[i], 1)\n"
-    "  redis.call('SREM', KEYS[4], ARGV[i])\n"
-    "  redis.call('DEL', KEYS[2 * i - 1], KEYS[2 * i])\n"
-    "end\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/catalog_delete.lua. */
+static const redis_script_t delete_script = {"catalog_delete", LUA_SRC_CATALOG_DELETE};
 
 int catalog_valid_id(const char *s)
 {
@@ -553,7 +488,7 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
         }
         json_decref(old_json);
     }
-    req = json_pack("{s:I,s:O}", "ts", (json_int_t)stock_now_ms(), "items", items);
+    req = json_pack("{s:I,s:O}", "ts", (json_int_t)util_now_ms(), "items", items);
     req_text = jsonx_dump(req);
     if (!req_text)
         goto out;

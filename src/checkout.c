@@ -13,29 +13,13 @@
 #include "shopsync/log.h"
 #include "shopsync/ratelimit.h"
 #include "shopsync/stock.h"
+#include "shopsync/util.h"
 
 #define LEDGER_TTL_S (90 * 86400)
 #define MAX_SESSION_SKUS 200
 
-/* KEYS: 1 ledger, 2..8 the shared keys (stock_shared_keys), then per SKU
- * of ARGV[3].units its stock and channel keys. ARGV: 1 session id, 2 ts,
- * 3 JSON {"units":[[sku,n]],"unmatched":[...]}, 4 ttl. */
-static const redis_script_t apply_script = {
-    "checkout_apply",
-    LUA_STOCK_PRELUDE
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "local S = shared_keys(2)\n"
-    "local req = cjson.decode(ARGV[3])\n"
-    "local ts = tonumber(ARGV[2])\n"
-    "for i, u in ipairs(req.units) do\n"
-    "  local r = stock_change(KEYS[7 + 2 * i], KEYS[8 + 2 * i], u[1], 'delta', -u[2], 'stripe_checkout', ARGV[1], ts, S)\n"
-    "  if not r then\n"
-    "    record_unmatched(S, {source='stripe', ref=ARGV[1], sku=u[1], quantity=u[2]}, ts)\n"
-    "  end\n"
-    "end\n"
-    "for _, m in ipairs(req.unmatched) do record_unmatched(S, m, ts) end\n"
-    "redis.call('SET', KEYS[1], ts, 'EX', ARGV[4])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/checkout_apply.lua. */
+static const redis_script_t apply_script = {"checkout_apply", LUA_STOCK_PRELUDE LUA_SRC_CHECKOUT_APPLY};
 
 event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_line_t *lines,
                         size_t n, int *applied, char *err, size_t errlen)
@@ -98,7 +82,7 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
     req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
     text = jsonx_dump(req);
     char ts[32], ttl[32];
-    snprintf(ts, sizeof(ts), "%lld", stock_now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     snprintf(ttl, sizeof(ttl), "%d", LEDGER_TTL_S);
     const char *args[] = {session_id, ts, text ? text : "{}", ttl};
     redisReply *rep = redis_eval(r, &apply_script, 1 + STOCK_SHARED_KEYS + 2 * (int)m, keys, 4, args, NULL);

@@ -16,6 +16,7 @@
 #include "shopsync/metrics.h"
 #include "shopsync/ratelimit.h"
 #include "shopsync/skumap.h"
+#include "shopsync/util.h"
 
 #define STATE_TTL_S 600
 #define REFRESH_MARGIN_S 1800
@@ -416,8 +417,7 @@ static int refresh_locked(connection_t *c, const char *failed, int force)
     if (!got) {
         /* Someone else is refreshing: wait for them, then use their token. */
         for (int i = 0; i < 300; i++) {
-            struct timespec ts = {0, 100 * 1000000};
-            nanosleep(&ts, NULL);
+            util_sleep_ms(100);
             rep = redis_cmd(c->r, "EXISTS %s", lock);
             int held = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
             if (rep)

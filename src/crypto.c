@@ -184,7 +184,7 @@ int crypto_seal(const unsigned char key[CRYPTO_KEY_LEN], const char *aad,
         goto out;
     if (!EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG_LEN, ct + pt_len))
         goto out;
-    strcpy(s, SEAL_PREFIX);
+    memcpy(s, SEAL_PREFIX, sizeof(SEAL_PREFIX));
     size_t off = strlen(SEAL_PREFIX);
     crypto_hex(nonce, GCM_NONCE_LEN, s + off);
     off += 2 * GCM_NONCE_LEN;

@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "shopsync/util.h"
+
 struct http_client {
     CURL *curl;
     char errbuf[CURL_ERROR_SIZE];
@@ -418,13 +420,6 @@ int http_client_request(http_client_t *c, const http_request_t *req,
     return rc;
 }
 
-static long long monotonic_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int http_client_request_many(http_client_t *const *clients, http_batch_item_t *items, size_t n)
 {
     CURLM *multi = NULL;
@@ -446,7 +441,7 @@ int http_client_request_many(http_client_t *const *clients, http_batch_item_t *i
         memset(&items[i].resp, 0, sizeof(items[i].resp));
     }
     while (started < n || active > 0) {
-        long long now = monotonic_us();
+        long long now = util_monotonic_us();
         /* Start every transfer whose slot has come, in order. */
         while (started < n && items[started].start_us <= now) {
             http_batch_item_t *it = &items[started];
@@ -486,7 +481,7 @@ int http_client_request_many(http_client_t *const *clients, http_batch_item_t *i
         /* Sleep until a socket is ready or the next slot comes. */
         long long wait_ms = 100;
         if (started < n) {
-            long long until = (items[started].start_us - monotonic_us()) / 1000;
+            long long until = (items[started].start_us - util_monotonic_us()) / 1000;
             if (until < wait_ms)
                 wait_ms = until < 0 ? 0 : until;
         }
@@ -494,8 +489,7 @@ int http_client_request_many(http_client_t *const *clients, http_batch_item_t *i
             if (curl_multi_poll(multi, NULL, 0, (int)wait_ms, NULL) != CURLM_OK)
                 goto out;
         } else if (wait_ms > 0) {
-            struct timespec ts = {wait_ms / 1000, (wait_ms % 1000) * 1000000};
-            nanosleep(&ts, NULL);
+            util_sleep_ms(wait_ms);
         }
     }
     rc = 0;

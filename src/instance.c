@@ -8,19 +8,13 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "lua_scripts.h"
 #include "shopsync/crypto.h"
+#include "shopsync/util.h"
 
-/* KEYS: 1 lock, 2 the holder's heartbeat. ARGV: owner seen, new owner, ttl
- * ms. Compare, check and set in one step, so a lock that changed hands or
- * whose holder just beat again is left alone. */
-static const redis_script_t take_over_script = {
-    "lock_take_over",
-    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end\n"
-    "if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end\n"
-    "redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/instance_take_over.lua. */
+static const redis_script_t take_over_script = {"lock_take_over", LUA_SRC_INSTANCE_TAKE_OVER};
 
 static char self_id[INSTANCE_ID_HEX + 1];
 static atomic_int beating;
@@ -31,12 +25,6 @@ static pthread_t beat_thread;
 static void heartbeat_key(char *out, size_t cap, const char *id)
 {
     redis_key(out, cap, "instance:%.*s", INSTANCE_ID_HEX, id);
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
 }
 
 static int beat(redis_conn_t *r, const char *key)
@@ -58,7 +46,7 @@ static void *beat_loop(void *arg)
          * stops every lock holder alike. */
         beat(r, key);
         for (int i = 0; i < INSTANCE_BEAT_MS / 100 && !atomic_load(&stop_beating); i++)
-            sleep_ms(100);
+            util_sleep_ms(100);
     }
     redisReply *rep = redis_cmd(r, "DEL %s", key);
     if (rep)

@@ -13,90 +13,13 @@
 #include "shopsync/log.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
+#include "shopsync/util.h"
 
 #define LEDGER_TTL_S (90 * 86400)
 #define MAX_ORDER_SKUS 100
 
-/* KEYS: 1 ledger, 2..8 the shared keys (stock_shared_keys), then per SKU
- * of ARGV[4].units its stock and channel keys.
- * ARGV: 1 order id, 2 'cancelled' (the whole order) or 'active', 3 ts ms,
- * 4 JSON {"units":[[sku,active lines,cancelled lines],...],"unmatched":[...]},
- * 5 ledger ttl.
- * The ledger keeps what the order took per SKU ("taken", after the floor
- * at 0), what was given back ("back") and how many cancelled lines it has
- * seen ("cx"). An applied order keeps at most min(taken, active lines) per
- * SKU; whatever it took beyond that is given back once, so a line cancelled
- * on its own restocks its unit and a later full cancellation restocks the
- * rest. A fetch older than one already applied shows more active lines and
- * gives nothing back twice. TikTok puts a cancelled line's unit back on its
- * side even when the store gives nothing back (the order took less than it
- * sold, at 0), so more cancelled lines always mark the SKU for a push. */
-static const redis_script_t apply_script = {
-    "order_apply",
-    LUA_STOCK_PRELUDE
-    "local S = shared_keys(2)\n"
-    "local state = redis.call('HGET', KEYS[1], 'state')\n"
-    "local req = cjson.decode(ARGV[4])\n"
-    "local ts = tonumber(ARGV[3])\n"
-    "local cancelled = ARGV[2] == 'cancelled'\n"
-    "local function sk(i) return KEYS[7 + 2 * i] end\n"
-    "local function ck(i) return KEYS[8 + 2 * i] end\n"
-    "local function mark(i, sku)\n"
-    "  if redis.call('EXISTS', sk(i)) == 1 then redis.call('HINCRBY', S.dk, sku, 1) end\n"
-    "end\n"
-    "if not state and cancelled then\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'cancelled_first', 'ts', ts)\n"
-    "  redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
-    /* No stock change, but TikTok restocked the units on its side: a push
-     * made between the sale and its cancellation (which overwrote TikTok's
-     * decrement) would otherwise leave TikTok above the projection. */
-    "  for i, u in ipairs(req.units) do mark(i, u[1]) end\n"
-    "  return 'cancelled_first'\n"
-    "end\n"
-    "if not state then\n"
-    "  local taken, cx = {}, {}\n"
-    "  for i, u in ipairs(req.units) do\n"
-    "    if u[2] > 0 then\n"
-    "      local r = stock_change(sk(i), ck(i), u[1], 'delta', -u[2], 'tiktok_order', ARGV[1], ts, S)\n"
-    "      if r then taken[u[1]] = -r[2] else\n"
-    "        record_unmatched(S, {source='tiktok', ref=ARGV[1], sku=u[1], sku_id='', quantity=u[2]}, ts)\n"
-    "      end\n"
-    "    end\n"
-    /* Lines cancelled before the order was first seen: as above. */
-    "    if u[3] > 0 then cx[u[1]] = u[3]; mark(i, u[1]) end\n"
-    "  end\n"
-    "  for _, m in ipairs(req.unmatched) do record_unmatched(S, m, ts) end\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'applied', 'ts', ts, 'taken', cjson.encode(taken), 'cx', cjson.encode(cx))\n"
-    "  redis.call('EXPIRE', KEYS[1], ARGV[5])\n"
-    "  return 'applied'\n"
-    "end\n"
-    "if state ~= 'applied' then return 'noop' end\n"
-    "local taken = cjson.decode(redis.call('HGET', KEYS[1], 'taken'))\n"
-    "local back = cjson.decode(redis.call('HGET', KEYS[1], 'back') or '{}')\n"
-    "local cx = cjson.decode(redis.call('HGET', KEYS[1], 'cx') or '{}')\n"
-    "local given, more_cx = 0, false\n"
-    "for i, u in ipairs(req.units) do\n"
-    "  local t = taken[u[1]] or 0\n"
-    "  local keep = cancelled and 0 or math.min(t, u[2])\n"
-    "  local d = t - keep - (back[u[1]] or 0)\n"
-    "  if d > 0 then\n"
-    "    stock_change(sk(i), ck(i), u[1], 'delta', d, 'tiktok_cancel', ARGV[1], ts, S)\n"
-    "    back[u[1]] = (back[u[1]] or 0) + d\n"
-    "    given = given + d\n"
-    "  end\n"
-    "  if u[3] > (cx[u[1]] or 0) then\n"
-    "    cx[u[1]] = u[3]\n"
-    "    more_cx = true\n"
-    "    if d <= 0 then mark(i, u[1]) end\n"
-    "  end\n"
-    "end\n"
-    "if given > 0 then redis.call('HSET', KEYS[1], 'back', cjson.encode(back)) end\n"
-    "if more_cx then redis.call('HSET', KEYS[1], 'cx', cjson.encode(cx)) end\n"
-    "if cancelled then\n"
-    "  redis.call('HSET', KEYS[1], 'state', 'restocked', 'restocked_at', ts)\n"
-    "  return 'restocked'\n"
-    "end\n"
-    "return given > 0 and 'restocked_lines' or 'noop'\n"};
+/* KEYS and ARGV: src/lua/orders_apply.lua. */
+static const redis_script_t apply_script = {"order_apply", LUA_STOCK_PRELUDE LUA_SRC_ORDERS_APPLY};
 
 event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcome_t *outcome,
                       char *err, size_t errlen)
@@ -189,7 +112,7 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
     req_text = jsonx_dump(req);
     char ts[32], ttl[32];
-    snprintf(ts, sizeof(ts), "%lld", stock_now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     snprintf(ttl, sizeof(ttl), "%d", LEDGER_TTL_S);
     const char *args[] = {order->id, cancelled ? "cancelled" : "active", ts, req_text ? req_text : "{}", ttl};
     redisReply *rep = redis_eval(r, &apply_script, 1 + STOCK_SHARED_KEYS + 2 * (int)n, keys, 5, args, NULL);

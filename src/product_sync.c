@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "lua_scripts.h"
 #include "shopsync/catalog.h"
 #include "shopsync/connection.h"
 #include "shopsync/crypto.h"
@@ -37,26 +38,11 @@
 #define ERR_MAX 1024
 #define INTERRUPTED "interrupted: the shopsync instance running this sync stopped; run Sync All Products again"
 
-/* KEYS: 1 job hash, 2 lock. ARGV: lock owner, state, finished_at, error. The
- * job's end and the lock's release are one step, so no reader sees a
- * running job without its lock (which means interrupted). */
-static const redis_script_t finish_script = {
-    "sync_finish",
-    "redis.call('HSET', KEYS[1], 'state', ARGV[2], 'finished_at', ARGV[3])\n"
-    "if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[4]) end\n"
-    "if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/product_sync_finish.lua. */
+static const redis_script_t finish_script = {"sync_finish", LUA_SRC_PRODUCT_SYNC_FINISH};
 
-/* KEYS: 1 job hash, 2 results list. ARGV: result row, its status. A
- * product's row and its counts are one step, so with several products
- * ending at once a reader still sees done == created + updated + failed ==
- * the number of rows. */
-static const redis_script_t record_script = {
-    "sync_record",
-    "redis.call('RPUSH', KEYS[2], ARGV[1])\n"
-    "redis.call('HINCRBY', KEYS[1], ARGV[2], 1)\n"
-    "redis.call('HINCRBY', KEYS[1], 'done', 1)\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/product_sync_record.lua. */
+static const redis_script_t record_script = {"sync_record", LUA_SRC_PRODUCT_SYNC_RECORD};
 
 /* Why a job stopped starting products. */
 typedef enum { HALT_NONE = 0, HALT_STOPPING = 1, HALT_LOST_LOCK = 2 } halt_t;

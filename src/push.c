@@ -14,6 +14,7 @@
 #include "shopsync/metrics.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
+#include "shopsync/util.h"
 
 /* Longer than the longest push: 2 attempts of at most 5 s limiter wait and
  * 10 s timeout each, plus backoff (see connection_open_for_push). A lock
@@ -28,11 +29,8 @@
 static const redis_script_t plan_script = {"push_plan", LUA_STOCK_PRELUDE LUA_SRC_PUSH_PLAN};
 static const redis_script_t commit_script = {"push_commit", LUA_STOCK_PRELUDE LUA_SRC_PUSH_COMMIT};
 
-/* KEYS: 1 dirty. ARGV: sku, version read before the push. */
-static const redis_script_t clear_script = {
-    "push_clear",
-    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end\n"
-    "return 0\n"};
+/* KEYS and ARGV: src/lua/push_clear.lua. */
+static const redis_script_t clear_script = {"push_clear", LUA_SRC_PUSH_CLEAR};
 
 static void ignore(redisReply *rep)
 {
@@ -127,7 +125,7 @@ static int plan(redis_conn_t *r, item_t *it, int force)
     plan_keys_t k;
     char now[32];
     plan_keys(&k, it->sku);
-    snprintf(now, sizeof(now), "%lld", stock_now_ms());
+    snprintf(now, sizeof(now), "%lld", util_now_ms());
     const char *args[] = {it->sku, now, it->map.sku_id[0] ? "1" : "0"};
     redisReply *rep = redis_eval(r, &plan_script, PLAN_KEYS, k.keys, 3, args, NULL);
     if (!rep)
@@ -167,7 +165,7 @@ static void commit(redis_conn_t *r, const item_t *it)
     plan_keys(&k, it->sku);
     snprintf(value, sizeof(value), "%lld", it->quantity);
     snprintf(pend, sizeof(pend), "%lld", it->pend);
-    snprintf(now, sizeof(now), "%lld", stock_now_ms());
+    snprintf(now, sizeof(now), "%lld", util_now_ms());
     snprintf(unseen, sizeof(unseen), "%lld", it->unseen);
     const char *args[] = {it->sku, it->kind, value, pend, now, unseen};
     ignore(redis_eval(r, &commit_script, PLAN_KEYS, k.keys, 6, args, NULL));
@@ -314,7 +312,7 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
     char dirty[128];
     push_rc rc = PUSH_NOTHING;
     size_t n_stock = 0, i;
-    long long now = stock_now_ms();
+    long long now = util_now_ms();
 
     if (n > PUSH_GROUP_MAX)
         n = PUSH_GROUP_MAX;

@@ -7,87 +7,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "lua_scripts.h"
 #include "shopsync/log.h"
+#include "shopsync/util.h"
 
+/* The consumer group; the queue scripts of src/lua name it too. */
 #define GROUP "workers"
 
-/* KEYS: 1 dedupe marker, 2 stream, 3 parked stream. ARGV: ttl, provider,
- * event_id, body, ts, max backlog. The marker and the entry are written
- * together or not at all; parked entries count towards the backlog, so a
- * long disconnection cannot grow Redis without bound. */
-static const redis_script_t enqueue_script = {
-    "queue_enqueue",
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "if redis.call('XLEN', KEYS[2]) + redis.call('XLEN', KEYS[3]) >= tonumber(ARGV[6]) then return 2 end\n"
-    "redis.call('XADD', KEYS[2], '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4], 'received_at', ARGV[5])\n"
-    "redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/queue_enqueue.lua. */
+static const redis_script_t enqueue_script = {"queue_enqueue", LUA_SRC_QUEUE_ENQUEUE};
 
-/* KEYS: 1 stream, 2 attempts hash. ARGV: id. */
-static const redis_script_t ack_script = {
-    "queue_ack",
-    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
-    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/queue_ack.lua. */
+static const redis_script_t ack_script = {"queue_ack", LUA_SRC_QUEUE_ACK};
 
-/* KEYS: 1 stream, 2 attempts, 3 dead stream. ARGV: id, provider, event_id,
- * body, received_at, error, max_attempts (0 = dead now), ts. */
-static const redis_script_t fail_script = {
-    "queue_fail",
-    "local n = redis.call('HINCRBY', KEYS[2], ARGV[1], 1)\n"
-    "local max = tonumber(ARGV[7])\n"
-    "if max > 0 and n < max then return 0 end\n"
-    "redis.call('XADD', KEYS[3], 'MAXLEN', '~', '100000', '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4],\n"
-    "           'received_at', ARGV[5], 'error', ARGV[6], 'attempts', n, 'failed_at', ARGV[8], 'original_id', ARGV[1])\n"
-    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
-    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/queue_fail.lua. */
+static const redis_script_t fail_script = {"queue_fail", LUA_SRC_QUEUE_FAIL};
 
-/* KEYS: 1 stream, 2 attempts, 3 parked stream. ARGV: id, provider,
- * event_id, body, received_at, reason, ts. Moving the entry is one step:
- * it is in exactly one of the two streams. Its failed attempts are
- * forgotten: waiting for the shop is not a failure. */
-static const redis_script_t park_script = {
-    "queue_park",
-    "redis.call('XADD', KEYS[3], '*', 'provider', ARGV[2], 'event_id', ARGV[3], 'body', ARGV[4],\n"
-    "           'received_at', ARGV[5], 'reason', ARGV[6], 'parked_at', ARGV[7], 'original_id', ARGV[1])\n"
-    "redis.call('XACK', KEYS[1], '" GROUP "', ARGV[1])\n"
-    "redis.call('XDEL', KEYS[1], ARGV[1])\n"
-    "redis.call('HDEL', KEYS[2], ARGV[1])\n"
-    "return 1\n"};
+/* KEYS and ARGV: src/lua/queue_park.lua. */
+static const redis_script_t park_script = {"queue_park", LUA_SRC_QUEUE_PARK};
 
-/* KEYS: 1 parked stream, 2 events stream. ARGV: max entries. Oldest first,
- * so orders are applied in the order they arrived. */
-static const redis_script_t unpark_script = {
-    "queue_unpark",
-    "local entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', tonumber(ARGV[1]))\n"
-    "for _, e in ipairs(entries) do\n"
-    "  local f = {}\n"
-    "  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end\n"
-    "  redis.call('XADD', KEYS[2], '*', 'provider', f.provider, 'event_id', f.event_id, 'body', f.body, 'received_at', f.received_at)\n"
-    "  redis.call('XDEL', KEYS[1], e[1])\n"
-    "end\n"
-    "return #entries\n"};
+/* KEYS and ARGV: src/lua/queue_unpark.lua. */
+static const redis_script_t unpark_script = {"queue_unpark", LUA_SRC_QUEUE_UNPARK};
 
-/* KEYS: 1 dead stream, 2 events stream. ARGV: id or '' for all. */
-static const redis_script_t replay_script = {
-    "queue_replay",
-    "local entries\n"
-    "if ARGV[1] ~= '' then entries = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])\n"
-    "else entries = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 10000) end\n"
-    "local n = 0\n"
-    "for _, e in ipairs(entries) do\n"
-    "  local f = {}\n"
-    "  for i = 1, #e[2], 2 do f[e[2][i]] = e[2][i + 1] end\n"
-    "  redis.call('XADD', KEYS[2], '*', 'provider', f.provider, 'event_id', f.event_id, 'body', f.body, 'received_at', f.received_at)\n"
-    "  redis.call('XDEL', KEYS[1], e[1])\n"
-    "  n = n + 1\n"
-    "end\n"
-    "return n\n"};
+/* KEYS and ARGV: src/lua/queue_replay.lua. */
+static const redis_script_t replay_script = {"queue_replay", LUA_SRC_QUEUE_REPLAY};
 
 static void keys(char *stream, char *attempts, char *dead)
 {
@@ -116,13 +60,6 @@ static int stream_id_ok(const char *id)
     return seq > 0 && seq <= 20 && id[ms + 1 + seq] == '\0';
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int queue_setup(redis_conn_t *r)
 {
     char stream[128];
@@ -144,7 +81,7 @@ queue_rc queue_enqueue(redis_conn_t *r, const char *provider, const char *event_
     if (redis_key(dedupe, sizeof(dedupe), "dedupe:%s:%s", provider, event_id))
         return QUEUE_UNAVAILABLE;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
-    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     snprintf(max, sizeof(max), "%d", QUEUE_MAX_BACKLOG);
     const char *k[] = {dedupe, stream, parked};
     const char *a[] = {ttl, provider, event_id, body, ts, max};
@@ -286,7 +223,7 @@ static int fail_with(redis_conn_t *r, const queue_entry_t *e, const char *error,
     keys(stream, attempts, dead);
     snprintf(max, sizeof(max), "%d", max_attempts);
     snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
-    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     const char *k[] = {stream, attempts, dead};
     const char *a[] = {e->id, e->provider, e->event_id, e->body, ra, error, max, ts};
     size_t lens[] = {strlen(e->id), strlen(e->provider), strlen(e->event_id), e->len, strlen(ra), strlen(error),
@@ -319,7 +256,7 @@ int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason)
     keys(stream, attempts, NULL);
     parked_key(parked);
     snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
-    snprintf(ts, sizeof(ts), "%lld", now_ms());
+    snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     const char *k[] = {stream, attempts, parked};
     const char *a[] = {e->id, e->provider, e->event_id, e->body, ra, reason, ts};
     size_t lens[] = {strlen(e->id), strlen(e->provider), strlen(e->event_id), e->len, strlen(ra), strlen(reason),
@@ -444,7 +381,7 @@ int queue_stats(redis_conn_t *r, queue_stats_t *out)
     if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements >= 2) {
         out->pending = rep->element[0]->integer;
         if (rep->element[1]->type == REDIS_REPLY_STRING)
-            out->oldest_pending_age_ms = now_ms() - strtoll(rep->element[1]->str, NULL, 10);
+            out->oldest_pending_age_ms = util_now_ms() - strtoll(rep->element[1]->str, NULL, 10);
     }
     if (rep)
         freeReplyObject(rep);
@@ -452,7 +389,7 @@ int queue_stats(redis_conn_t *r, queue_stats_t *out)
         /* Nothing pending but entries waiting: age of the oldest waiting. */
         rep = redis_cmd(r, "XRANGE %s - + COUNT 1", stream);
         if (rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 1)
-            out->oldest_pending_age_ms = now_ms() - strtoll(rep->element[0]->element[0]->str, NULL, 10);
+            out->oldest_pending_age_ms = util_now_ms() - strtoll(rep->element[0]->element[0]->str, NULL, 10);
         if (rep)
             freeReplyObject(rep);
     }

@@ -11,23 +11,12 @@
 #include "shopsync/ratelimit.h"
 
 #include <stdio.h>
-#include <time.h>
 
-/* KEYS: 1 the slot key. ARGV: 1 interval in microseconds, 2 longest wait in
- * microseconds. Returns the wait in microseconds, or -1 when the next slot
- * is further away than the longest wait (nothing reserved). Redis's clock is
- * used so every instance agrees on "now". */
-static const redis_script_t reserve_script = {
-    "ratelimit_reserve",
-    "local t = redis.call('TIME')\n"
-    "local now = tonumber(t[1]) * 1000000 + tonumber(t[2])\n"
-    "local interval = tonumber(ARGV[1])\n"
-    "local tat = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
-    "if tat < now then tat = now end\n"
-    "local wait = tat - now\n"
-    "if wait > tonumber(ARGV[2]) then return -1 end\n"
-    "redis.call('SET', KEYS[1], string.format('%d', tat + interval), 'PX', math.floor((wait + interval) / 1000) + 1000)\n"
-    "return wait\n"};
+#include "lua_scripts.h"
+#include "shopsync/util.h"
+
+/* KEYS and ARGV: src/lua/ratelimit_reserve.lua. */
+static const redis_script_t reserve_script = {"ratelimit_reserve", LUA_SRC_RATELIMIT_RESERVE};
 
 int ratelimit_reserve(redis_conn_t *r, const char *shop, const char *api, int per_second,
                       int max_wait_ms, long long *wait_us)
@@ -59,9 +48,6 @@ int ratelimit_acquire(redis_conn_t *r, const char *shop, const char *api, int pe
     long long wait;
     if (ratelimit_reserve(r, shop, api, per_second, max_wait_ms, &wait) != 0)
         return -1;
-    if (wait > 0) {
-        struct timespec ts = {wait / 1000000, (wait % 1000000) * 1000};
-        nanosleep(&ts, NULL);
-    }
+    util_sleep_us(wait);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 #include "shopsync/tiktok.h"
+#include "shopsync/util.h"
 
 #define BATCH 50
 /* How long a repair waits for a push worker that holds the SKU's lock. */
@@ -40,11 +41,9 @@ static int repair_one(const config_t *cfg, redis_conn_t *r, connection_t *conn, 
         switch (p) {
         case PUSH_SENT:
             return 1;
-        case PUSH_NOTHING: {
-            struct timespec ts = {0, REPAIR_WAIT_MS * 1000000L};
-            nanosleep(&ts, NULL);
+        case PUSH_NOTHING:
+            util_sleep_ms(REPAIR_WAIT_MS);
             continue;
-        }
         case PUSH_SKIPPED:
             *why = "not on TikTok Shop: run Sync All Products";
             return 0;

@@ -14,11 +14,12 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "lua_scripts.h"
 #include "shopsync/crypto.h"
 #include "shopsync/log.h"
+#include "shopsync/util.h"
 
 #define REDIS_CONNECT_TIMEOUT_MS 2000
 #define REDIS_COMMAND_TIMEOUT_MS 5000
@@ -292,10 +293,8 @@ static const char *error_body(const redisReply *r)
     return s;
 }
 
-static const redis_script_t unlock_script = {
-    "unlock",
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end\n"
-    "return 0\n"};
+/* KEYS and ARGV: src/lua/redis_unlock.lua. */
+static const redis_script_t unlock_script = {"unlock", LUA_SRC_REDIS_UNLOCK};
 
 /* Run a one-key lock script: 1 when it answered 1, 0 otherwise, -1 when
  * Redis did not answer. */
@@ -317,10 +316,8 @@ int redis_unlock(redis_conn_t *c, const char *key, const char *owner)
     return lock_script(c, &unlock_script, key, 1, args);
 }
 
-static const redis_script_t extend_script = {
-    "lock_extend",
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end\n"
-    "return 0\n"};
+/* KEYS and ARGV: src/lua/redis_lock_extend.lua. */
+static const redis_script_t extend_script = {"lock_extend", LUA_SRC_REDIS_LOCK_EXTEND};
 
 int redis_lock_extend(redis_conn_t *c, const char *key, const char *owner, long long ttl_ms)
 {
@@ -475,8 +472,7 @@ int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
             up = 1;
             break;
         }
-        struct timespec ts = {0, 50 * 1000000};
-        nanosleep(&ts, NULL);
+        util_sleep_ms(50);
     }
     redis_conn_free(c);
     if (!up) {

@@ -26,6 +26,7 @@
 #include "shopsync/queue.h"
 #include "shopsync/reconcile.h"
 #include "shopsync/stock.h"
+#include "shopsync/util.h"
 
 #define MAX_THREADS 160
 #define WATCH_ALLOCATED_MS 500
@@ -45,12 +46,6 @@ static int n_workers;
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t jobs_cond = PTHREAD_COND_INITIALIZER;
 static int jobs_running;
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
 
 /* Settle one entry whose handling gave rc (err says why when it failed):
  * acknowledge, retry later, or dead-letter. */
@@ -91,13 +86,6 @@ static void settle(app_t *app, redis_conn_t *r, queue_entry_t *e, event_rc rc, c
     }
 }
 
-static long long monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* One batch read from the stream, with what its handling needs. */
 typedef struct batch {
     queue_entry_t entries[BATCH];
@@ -112,7 +100,7 @@ typedef struct batch {
  * by other workers while this one still works on it. */
 static void keep_claim(redis_conn_t *r, const char *consumer, batch_t *b)
 {
-    long long t = monotonic_ms();
+    long long t = util_monotonic_ms();
     if (t - b->touched_ms < RECLAIM_IDLE_MS / 3)
         return;
     queue_entry_t open[BATCH];
@@ -146,7 +134,7 @@ static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const 
     size_t lens[BATCH], nt = 0;
 
     memset(b->settled, 0, sizeof(b->settled));
-    b->touched_ms = monotonic_ms();
+    b->touched_ms = util_monotonic_ms();
     for (int i = 0; i < b->n && !atomic_load(&app->stopping); i++) {
         queue_entry_t *e = &b->entries[i];
         err[0] = '\0';
@@ -223,7 +211,7 @@ static void *queue_worker(void *arg)
     gethostname(host, sizeof(host) - 1);
     snprintf(consumer, sizeof(consumer), "%s-%d-%d", host, (int)getpid(), w->index);
     while (b && conn && !atomic_load(&app->stopping)) {
-        long long now = monotonic_ms();
+        long long now = util_monotonic_ms();
         int n = 0;
         if (now - last_reclaim >= 1000) {
             last_reclaim = now;
@@ -232,7 +220,7 @@ static void *queue_worker(void *arg)
         if (n == 0)
             n = queue_read(r, consumer, b->entries, BATCH, 500);
         if (n < 0) {
-            sleep_ms(500);
+            util_sleep_ms(500);
             queue_setup(r);
             continue;
         }
@@ -256,17 +244,17 @@ static void *push_worker(void *arg)
     long long last_watch = 0;
     while (conn && !atomic_load(&app->stopping)) {
         int sent = 0;
-        if (watcher && monotonic_ms() - last_watch >= WATCH_ALLOCATED_MS) {
+        if (watcher && util_monotonic_ms() - last_watch >= WATCH_ALLOCATED_MS) {
             push_watch_allocated(r);
-            last_watch = monotonic_ms();
+            last_watch = util_monotonic_ms();
         }
         int rc = push_pass(app->cfg, r, conn, &sent);
         if (rc < 0)
-            sleep_ms(500);
+            util_sleep_ms(500);
         else if (rc == 1)
-            sleep_ms(1000);
+            util_sleep_ms(1000);
         else if (sent == 0)
-            sleep_ms(10);
+            util_sleep_ms(10);
     }
     connection_free(conn);
     redis_conn_free(r);
@@ -333,7 +321,7 @@ static void *housekeeping(void *arg)
     while (conn && !atomic_load(&app->stopping)) {
         housekeeping_once(app, r, conn, &next_reconcile);
         for (int i = 0; i < HOUSEKEEPING_S * 10 && !atomic_load(&app->stopping); i++)
-            sleep_ms(100);
+            util_sleep_ms(100);
     }
     connection_free(conn);
     redis_conn_free(r);

@@ -7,74 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lua_stock.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/util.h"
 
-/* KEYS: 1 stock, 2 channel state, 3.. the shared keys (stock_shared_keys).
- * ARGV: 1 sku, 2 mode, 3 n, 4 reason, 5 ref, 6 ts. */
-static const redis_script_t change_script = {
-    "stock_change",
-    LUA_STOCK_PRELUDE
-    "local refused = take_check(KEYS[1], KEYS[2], ARGV[2], tonumber(ARGV[3]))\n"
-    "if refused then return refused end\n"
-    "local r = stock_change(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
-    "                       tonumber(ARGV[6]), shared_keys(3))\n"
-    "if not r then return redis.error_reply('NOT_FOUND') end\n"
-    "return r\n"};
+/* KEYS and ARGV: src/lua/stock_change.lua. */
+static const redis_script_t change_script = {"stock_change", LUA_STOCK_PRELUDE LUA_SRC_STOCK_CHANGE};
 
-/* KEYS: those of change_script, then the idempotency record. ARGV: the six
- * of change_script, 7 record ttl, 8 fingerprint of the change. The record
- * is written in the same step as the change, so a timed-out call that ran
- * anyway is found by its retry. */
-static const redis_script_t once_script = {
-    "stock_change_once",
-    LUA_STOCK_PRELUDE
-    "local prev = redis.call('GET', KEYS[#KEYS])\n"
-    "if prev then\n"
-    "  local p = cjson.decode(prev)\n"
-    "  if p.fp ~= ARGV[8] then return redis.error_reply('KEY_REUSED') end\n"
-    "  return {p.stock, p.applied, p.shortfall, 1}\n"
-    "end\n"
-    "local refused = take_check(KEYS[1], KEYS[2], ARGV[2], tonumber(ARGV[3]))\n"
-    "if refused then return refused end\n"
-    "local r = stock_change(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4], ARGV[5],\n"
-    "                       tonumber(ARGV[6]), shared_keys(3))\n"
-    "if not r then return redis.error_reply('NOT_FOUND') end\n"
-    "redis.call('SET', KEYS[#KEYS], cjson.encode({fp=ARGV[8], stock=r[1], applied=r[2], shortfall=r[3]}), 'EX', ARGV[7])\n"
-    "return {r[1], r[2], r[3], 0}\n"};
+/* KEYS and ARGV: src/lua/stock_change_once.lua. */
+static const redis_script_t once_script = {"stock_change_once", LUA_STOCK_PRELUDE LUA_SRC_STOCK_CHANGE_ONCE};
 
-/* KEYS: stock and channel keys of each SKU, in pairs. The store's view of
- * each: seven integers (web, on hand, allocated, TikTok's share, reserved,
- * settle time, pending), or -1 in the first when the SKU is unknown. */
-static const redis_script_t view_script = {
-    "stock_view",
-    "local out = {}\n"
-    "for i = 1, #KEYS, 2 do\n"
-    "  local w = redis.call('GET', KEYS[i])\n"
-    "  if not w then\n"
-    "    for _ = 1, 7 do out[#out + 1] = -1 end\n"
-    "  else\n"
-    "    local v = redis.call('HMGET', KEYS[i + 1], 'mode', 'onhand', 'tt', 'res', 'settle', 'pend')\n"
-    "    local alloc = v[1] == 'alloc'\n"
-    "    out[#out + 1] = tonumber(w)\n"
-    "    out[#out + 1] = v[1] and tonumber(v[2]) or tonumber(w)\n"
-    "    out[#out + 1] = alloc and 1 or 0\n"
-    "    out[#out + 1] = alloc and tonumber(v[3] or '0') or 0\n"
-    "    out[#out + 1] = alloc and tonumber(v[4] or '0') or 0\n"
-    "    out[#out + 1] = alloc and tonumber(v[5] or '0') or 0\n"
-    "    out[#out + 1] = alloc and 0 or tonumber(v[6] or '0')\n"
-    "  end\n"
-    "end\n"
-    "return out\n"};
-
-long long stock_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+/* KEYS and ARGV: src/lua/stock_view.lua. */
+static const redis_script_t view_script = {"stock_view", LUA_SRC_STOCK_VIEW};
 
 void stock_shared_keys(char keys[STOCK_SHARED_KEYS][STOCK_KEY_MAX])
 {
@@ -118,7 +63,7 @@ static stock_rc run_change(redis_conn_t *r, const char *sku, const char *mode,
     if (key)
         keys[nk++] = k_once;
     snprintf(n_s, sizeof(n_s), "%lld", n);
-    snprintf(ts_s, sizeof(ts_s), "%lld", stock_now_ms());
+    snprintf(ts_s, sizeof(ts_s), "%lld", util_now_ms());
     snprintf(ttl_s, sizeof(ttl_s), "%d", STOCK_IDEMPOTENCY_TTL_S);
     snprintf(fp, sizeof(fp), "%s %s %lld", sku, mode, n);
     const char *args[] = {sku, mode, n_s, reason, ref ? ref : "", ts_s, ttl_s, fp};

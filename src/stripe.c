@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "shopsync/buf.h"
 #include "shopsync/crypto.h"
@@ -17,6 +16,7 @@
 #include "shopsync/httpx.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
+#include "shopsync/util.h"
 
 /* Unix timestamps have 10 digits today; 18 keeps any value inside long long. */
 #define MAX_T_DIGITS 18
@@ -734,9 +734,7 @@ int stripe_fetch_line_items_many(const stripe_config_t *cfg, const char *const *
         goto out;
     }
     /* First pages all at once, each started at its rate-limit slot. */
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    long long now_us = (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    long long now_us = util_monotonic_us();
     for (size_t i = 0; i < n; i++) {
         long long wait_us;
         buf_init(&urls[i], URL_MAX);
@@ -784,8 +782,7 @@ int stripe_fetch_line_items_many(const stripe_config_t *cfg, const char *const *
                 set_err(out[i].err, sizeof(out[i].err), "stripe line_items: no request slot within the rate limit");
                 r = STRIPE_FETCH_RETRYABLE;
             } else {
-                struct timespec d = {wait_us / 1000000, (wait_us % 1000000) * 1000};
-                nanosleep(&d, NULL);
+                util_sleep_us(wait_us);
                 r = fetch_page(cfg, urls[i].data, auth.data, &accs[i], &has_more, cursor, out[i].err,
                                sizeof(out[i].err));
             }

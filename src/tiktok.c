@@ -5,7 +5,6 @@
  */
 #include "shopsync/tiktok.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "shopsync/httpx.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
+#include "shopsync/util.h"
 
 #define MAX_QUERY_PARAMS 16
 #define URL_MAX (16 * 1024)
@@ -363,13 +363,6 @@ static long backoff_ms(const tiktok_client_t *c, int retry, long retry_after_s)
     return d;
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static int append_param(buf_t *url, char sep, const char *key, const char *value)
 {
     if (buf_append(url, &sep, 1) || httpx_urlencode(url, key) || buf_append(url, "=", 1) ||
@@ -547,7 +540,7 @@ static int execute(tiktok_client_t *c, const exec_t *x, tiktok_result_t *res)
                 goto out;
             long delay = backoff_ms(c, retries, resp.retry_after_s);
             log_retry(x, res, retries, delay);
-            sleep_ms(delay);
+            util_sleep_ms(delay);
             continue;
         }
         case TIKTOK_PERMANENT:

@@ -94,9 +94,6 @@ stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out);
  * new JSON array of objects, newest first. which is the key suffix. */
 stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **out);
 
-/* Milliseconds since the epoch (activity timestamps). */
-long long stock_now_ms(void);
-
 #define STOCK_KEY_MAX 300
 #define STOCK_SHARED_KEYS 7
 

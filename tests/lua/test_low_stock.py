@@ -1,0 +1,87 @@
+"""Contract tests of the low-stock rules shared by src/lua/stock.lua,
+push_plan.lua and push_commit.lua: a SKU that both channels sell fast at
+low stock is allocated, TikTok's share is taken back first, a grant in
+proportion to the sales rates follows the settle, TikTok's sales come out of
+its share and a website sale beyond its own share has the share taken back.
+
+Rates: each unit sold adds 1000 / RATE_TAU_MS = 0.1 per second to its
+channel's rate; with low_seconds 10 a SKU is low when on hand <= 10 * (rate
+on TikTok + rate on the website).
+"""
+from luatest import SHARED, run, script
+
+TS = 1700000000000
+SETTLE_MS = 4000
+
+CHANGE = script("stock_change", prelude=True)
+PLAN = script("push_plan", prelude=True)
+COMMIT = script("push_commit", prelude=True)
+
+SKU = "LOW"
+KEYS = ["stock:" + SKU, "chan:" + SKU] + SHARED
+PLAN_KEYS = KEYS + ["stream:events"]
+
+
+def sale(r, n, reason, ts):
+    return r.eval(CHANGE, KEYS, [SKU, "delta", -n, reason, "ref", ts])
+
+
+def plan(r, ts):
+    """push_plan's {action, value, kind} (pend and cap left out)."""
+    p = r.eval(PLAN, PLAN_KEYS, [SKU, ts, "1"])
+    return [p[0].decode(), p[1], p[4].decode()]
+
+
+def commit(r, kind, value, ts):
+    return r.eval(COMMIT, PLAN_KEYS, [SKU, kind, value, 0, ts])
+
+
+def chan(r, *fields):
+    return tuple(r.hget("chan:" + SKU, f) for f in fields)
+
+
+def allocation(c, r):
+    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
+    r.call("SET", KEYS[0], 15)
+
+    # 5 TikTok units: rate 0.5 on TikTok only, 10 left: one channel alone
+    # is never low.
+    c.eq(sale(r, 5, "tiktok_order", TS), [10, -5, 0], "a TikTok order of 5")
+    c.eq(chan(r, "mode"), ("normal",), "one channel selling fast stays normal")
+    # 3 website units: rates 0.5 + 0.3, 7 left <= 10 * 0.8.
+    c.eq(sale(r, 3, "stripe_checkout", TS), [7, -3, 0], "a website sale of 3")
+    c.eq(chan(r, "mode", "onhand", "tt", "res", "tb"), ("alloc", "7", "0", "7", "1"),
+         "both channels fast at low stock: allocated, everything set aside, TikTok's share to take back")
+    c.eq(r.get(KEYS[0]), "0", "the website sells nothing while TikTok's sales may be in flight")
+    c.eq(r.call("SISMEMBER", "alloc:skus", SKU), 1, "the SKU is listed as allocated")
+
+    c.eq(plan(r, TS), ["set", 0, "takeback"], "the first push takes TikTok's share back (sets it to 0)")
+    c.eq(commit(r, "takeback", 0, TS), 1, "the takeback is recorded")
+    c.eq(chan(r, "tt", "res", "tb", "settle"), ("0", "7", "0", str(TS + SETTLE_MS)),
+         "after the takeback TikTok's sales settle until settle_ms from now")
+    c.eq(plan(r, TS + 1000), ["none", 0, ""], "nothing is pushed while TikTok's sales settle")
+
+    # Settle over, no event waiting: 7 units on hand, rates decayed alike,
+    # so TikTok's share is floor(7 * 0.5 / (0.5 + 0.3)) = 4.
+    c.eq(plan(r, TS + SETTLE_MS), ["set", 4, "grant"], "after the settle TikTok is granted a share by the rates")
+    c.eq(chan(r, "res", "settle", "pg"), ("0", "0", "4"), "the settle is over and the grant pending")
+    c.eq(commit(r, "grant", 4, TS + SETTLE_MS), 1, "the grant is recorded")
+    c.eq(chan(r, "tt", "pg", "tb"), ("4", "0", "0"), "TikTok holds its share of 4")
+    c.eq(r.get(KEYS[0]), "3", "the website sells the other 3")
+
+    c.eq(sale(r, 1, "tiktok_order", TS + SETTLE_MS), [6, -1, 0], "a TikTok order of 1")
+    c.eq(chan(r, "onhand", "tt", "res", "tb"), ("6", "3", "0", "0"), "TikTok's sale came out of its share")
+    c.eq(r.get(KEYS[0]), "3", "the website's share is untouched by TikTok's sale")
+
+    c.eq(sale(r, 4, "stripe_checkout", TS + SETTLE_MS), [2, -4, 0], "a website sale of 4, beyond its share of 3")
+    c.eq(chan(r, "onhand", "tt", "tb"), ("2", "3", "1"), "the website took from TikTok's share: take it back")
+    c.eq(r.get(KEYS[0]), "0", "the website has nothing left to sell")
+    c.eq(plan(r, TS + SETTLE_MS), ["set", 0, "takeback"], "the next push takes TikTok's share back")
+
+
+def main():
+    run("test_low_stock", [("allocation", allocation)])
+
+
+if __name__ == "__main__":
+    main()

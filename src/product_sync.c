@@ -607,14 +607,18 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
                 continue;
             skumap_set(s->r, w->specs[i].seller_sku, ref.product_id, ref.skus[k].id, wh);
             skumap_record_push(s->r, w->specs[i].seller_sku, 1, w->stock[i].quantity, NULL);
-            stock_absorb_pending(s->r, w->specs[i].seller_sku, w->pending[i]);
+            long long left = 0;
+            int absorbed = stock_absorb_pending(s->r, w->specs[i].seller_sku, w->pending[i], &left);
             /* The quantity sent was read when the job began. If the stock
              * is different now, the call may have overwritten a newer push:
-             * mark the SKU so the current value goes out. If it is the
-             * same, any change in between marked the SKU itself, so a
+             * mark the SKU so the current value goes out. A push that ran
+             * beside this call may have counted the same change (a change
+             * still pending): then the next push evens it out. If nothing
+             * differs, any change in between marked the SKU itself, so a
              * second call would only repeat this one. */
             long long now_stock = -1;
-            if (stock_get(s->r, w->specs[i].seller_sku, &now_stock) != STOCK_OK || now_stock != w->have[i])
+            if (absorbed != 0 || left != 0 || stock_get(s->r, w->specs[i].seller_sku, &now_stock) != STOCK_OK ||
+                now_stock != w->have[i])
                 cmd_ignore(redis_cmd(s->r, "HINCRBY %s %s 1", dirty, w->specs[i].seller_sku));
         }
     }

@@ -217,15 +217,16 @@ stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out)
     return rc == STOCK_OK && !out->found ? STOCK_NOT_FOUND : rc;
 }
 
-int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending)
+int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long *left)
 {
     char c[STOCK_KEY_MAX];
-    if (pending == 0)
-        return 0;
+    *left = 0;
     if (stock_chan_key(c, sizeof(c), sku))
         return -1;
     redisReply *rep = redis_cmd(r, "HINCRBY %s pend %lld", c, -pending);
     int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+    if (ok)
+        *left = rep->integer;
     if (rep)
         freeReplyObject(rep);
     return ok ? 0 : -1;

@@ -80,8 +80,9 @@ stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, sto
 
 /* Record that TikTok was set outright to the projection of a view whose
  * pending change was pending (product sync): later pushes add only what
- * changed since. Returns 0 or -1. */
-int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending);
+ * changed since. *left receives what is still pending after that (nonzero
+ * when a push ran beside: the caller marks the SKU). Returns 0 or -1. */
+int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long *left);
 
 /* The view as JSON fields added to obj (borrowed): on_hand, available_web,
  * tiktok_share, reserved, mode ("normal" or "allocated"). */

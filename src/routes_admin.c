@@ -79,30 +79,32 @@ static int cookie_session(req_t *rq, char *csrf, size_t cap, int *expired)
     return rc < 0 ? -1 : rc > 0 ? 1 : 0;
 }
 
-int route_session(req_t *rq)
+/* The page's session: 401 when signed out, or (probe) 200 saying so, since
+ * the page asks on every first visit and a 401 would be a console error. */
+static int session_answer(req_t *rq, int probe)
 {
     char csrf[SESSION_ID_HEX + 8];
     int expired = 0;
     int rc = cookie_session(rq, csrf, sizeof(csrf), &expired);
     if (rc < 0)
         return http_reply_redis_down(rq);
+    if (rc > 0 && probe)
+        return http_reply_json(rq, 200, json_pack("{s:b,s:b}", "signed_in", 0, "expired", expired));
     if (rc > 0)
         return http_reply_error(rq, 401, "unauthorized", expired ? "your session expired; sign in again" : "not signed in");
+    if (probe)
+        return http_reply_json(rq, 200, json_pack("{s:b,s:b,s:s}", "signed_in", 1, "authenticated", 1, "csrf", csrf));
     return http_reply_json(rq, 200, json_pack("{s:b,s:s}", "authenticated", 1, "csrf", csrf));
+}
+
+int route_session(req_t *rq)
+{
+    return session_answer(rq, 0);
 }
 
 int route_session_check(req_t *rq)
 {
-    char csrf[SESSION_ID_HEX + 8];
-    int expired = 0;
-    int rc = cookie_session(rq, csrf, sizeof(csrf), &expired);
-    if (rc < 0)
-        return http_reply_redis_down(rq);
-    /* Not being signed in is an answer here, not an error: the page asks
-     * on every first visit, and a 401 would be a console error. */
-    if (rc > 0)
-        return http_reply_json(rq, 200, json_pack("{s:b,s:b}", "signed_in", 0, "expired", expired));
-    return http_reply_json(rq, 200, json_pack("{s:b,s:b,s:s}", "signed_in", 1, "authenticated", 1, "csrf", csrf));
+    return session_answer(rq, 1);
 }
 
 static int catalog_status(req_t *rq, catalog_rc rc, const char *err)

@@ -187,7 +187,8 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
     c.pend = c.pend + applied
   end
   c.onhand = new
-  if not c.alloc and is_low(c, new, st) then
+  -- What is left is on hand less the TikTok sales TikTok already shows.
+  if not c.alloc and is_low(c, new - c.unseen, st) then
     -- TikTok goes to 0 first; until its sales in flight have settled, the
     -- website sells nothing it may have sold.
     c.alloc, c.tt, c.res, c.tb, c.settle, c.unseen = true, 0, new, 1, 0, 0

@@ -316,6 +316,35 @@ class Checks:
         sys.exit(1 if self.failed or self.passed == 0 else 0)
 
 
+def selected_sections(names, needs=None, argv=None):
+    """The sections of a test file to run: `python3 test_x.py NAME [NAME ...]`
+    runs the named ones and, transitively, those they need (needs: name ->
+    names run before it; a scenario whose steps build on each other needs
+    every earlier step), none runs all of names. An unknown name prints the
+    sections and exits 2. Returns a set of names; the file keeps its order."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        return set(names)
+    want = set()
+    for n in argv:
+        if n not in names:
+            print("unknown section %s; sections: %s" % (n, " ".join(names)), file=sys.stderr)
+            sys.exit(2)
+        todo = [n]
+        while todo:
+            m = todo.pop()
+            if m not in want:
+                want.add(m)
+                todo.extend((needs or {}).get(m, ()))
+    return want
+
+
+def prefix_needs(steps):
+    """needs for selected_sections where each step builds on the one
+    before: selecting a step runs every step up to it."""
+    return {b: [a] for a, b in zip(steps, steps[1:])}
+
+
 def linked_pair(workdir, redis_url, shopsync_env=None, sandbox_env=None):
     """A Sandbox and a Shopsync, neither started, wired to each other the way
     scripts/run-local.sh does: shopsync calls the sandbox's APIs, and the

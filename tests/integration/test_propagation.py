@@ -599,42 +599,53 @@ def withdrawn(s, skus):
               "9: reconcile checks the removed SKUs too and finds no drift")
 
 
+# Steps, for `python3 test_propagation.py STEP [STEP ...]` (none: all). The
+# steps of one stack build on each other: a step runs with every step of
+# its stack before it (and the stack's import, connect and sync).
+MAIN_STEPS = ["tiktok_sale", "partial_cancel", "lock_takeover", "stripe_checkout", "intake_contract", "last_unit",
+              "burst", "unknown_and_deauth"]
+QUIET_STEPS = ["cancelled_first", "partly_cancelled_first", "cancelled_line_of_oversold_order", "dlq", "reconcile",
+               "withdrawn"]
+
+
 def main():
+    want = H.selected_sections(MAIN_STEPS + QUIET_STEPS,
+                               dict(H.prefix_needs(MAIN_STEPS), **H.prefix_needs(QUIET_STEPS)))
     tmp = H.TempDir()
     main_stack = quiet = None
     t0 = time.time()
     try:
         os.makedirs(os.path.join(tmp.path, "main"))
         os.makedirs(os.path.join(tmp.path, "quiet"))
-        main_stack = U.Stack(os.path.join(tmp.path, "main")).start()
         skus = {"LAV-8OZ": 20, "CED-8OZ": 15, "CIT-BAR": 40, "LAST-1": 1, "BURST-1": 500, "PART-1": 10}
-        checks.eq(main_stack.import_catalog(skus)[0], 200, "main: catalog imported")
-        checks.eq(main_stack.connect(), (302, "/admin/tiktok-shop?connected=1"), "main: connected through OAuth")
-        st, job = main_stack.sync()
-        checks.eq((st, job.get("state"), job.get("created")), (200, "done", len(skus)), "main: products synced")
-        checks.eq(main_stack.tiktok_qty(), skus, "main: TikTok quantities = stock after the sync")
-        tiktok_sale(main_stack)
-        partial_cancel(main_stack)
-        lock_takeover(main_stack)
-        stripe_checkout(main_stack)
-        intake_contract(main_stack)
-        last_unit(main_stack)
-        burst(main_stack)
-        unknown_and_deauth(main_stack, list(skus))
+        if want & set(MAIN_STEPS):
+            main_stack = U.Stack(os.path.join(tmp.path, "main")).start()
+            checks.eq(main_stack.import_catalog(skus)[0], 200, "main: catalog imported")
+            checks.eq(main_stack.connect(), (302, "/admin/tiktok-shop?connected=1"), "main: connected through OAuth")
+            st, job = main_stack.sync()
+            checks.eq((st, job.get("state"), job.get("created")), (200, "done", len(skus)), "main: products synced")
+            checks.eq(main_stack.tiktok_qty(), skus, "main: TikTok quantities = stock after the sync")
+        steps = {"tiktok_sale": tiktok_sale, "partial_cancel": partial_cancel, "lock_takeover": lock_takeover,
+                 "stripe_checkout": stripe_checkout, "intake_contract": intake_contract, "last_unit": last_unit,
+                 "burst": burst, "unknown_and_deauth": lambda s: unknown_and_deauth(s, list(skus))}
+        for name in MAIN_STEPS:
+            if name in want:
+                steps[name](main_stack)
 
-        quiet = U.Stack(os.path.join(tmp.path, "quiet"), tiktok_hooks=U.closed_port_url("/api/tiktok/webhook"),
-                        ss_env={"SHOPSYNC_MAX_ATTEMPTS": "2", "SHOPSYNC_STOCK_BUFFER": "1"}).start()
         qskus = {"CF-1": 10, "DLQ-1": 10, "REC-1": 10, "PF-1": 10, "OS-1": 10}
-        checks.eq(quiet.import_catalog(qskus)[0], 200, "quiet: catalog imported")
-        checks.eq(quiet.connect(), (302, "/admin/tiktok-shop?connected=1"), "quiet: connected")
-        checks.eq(quiet.sync()[1].get("state"), "done", "quiet: synced")
-        checks.eq(quiet.tiktok_qty(), {k: v - 1 for k, v in qskus.items()}, "quiet: TikTok shows stock - 1")
-        cancelled_first(quiet)
-        partly_cancelled_first(quiet)
-        cancelled_line_of_oversold_order(quiet)
-        dlq(quiet)
-        reconcile(quiet, list(qskus))
-        withdrawn(quiet, list(qskus))
+        if want & set(QUIET_STEPS):
+            quiet = U.Stack(os.path.join(tmp.path, "quiet"), tiktok_hooks=U.closed_port_url("/api/tiktok/webhook"),
+                            ss_env={"SHOPSYNC_MAX_ATTEMPTS": "2", "SHOPSYNC_STOCK_BUFFER": "1"}).start()
+            checks.eq(quiet.import_catalog(qskus)[0], 200, "quiet: catalog imported")
+            checks.eq(quiet.connect(), (302, "/admin/tiktok-shop?connected=1"), "quiet: connected")
+            checks.eq(quiet.sync()[1].get("state"), "done", "quiet: synced")
+            checks.eq(quiet.tiktok_qty(), {k: v - 1 for k, v in qskus.items()}, "quiet: TikTok shows stock - 1")
+        steps = {"cancelled_first": cancelled_first, "partly_cancelled_first": partly_cancelled_first,
+                 "cancelled_line_of_oversold_order": cancelled_line_of_oversold_order, "dlq": dlq,
+                 "reconcile": lambda s: reconcile(s, list(qskus)), "withdrawn": lambda s: withdrawn(s, list(qskus))}
+        for name in QUIET_STEPS:
+            if name in want:
+                steps[name](quiet)
     except Exception:
         import traceback
         traceback.print_exc()

@@ -387,11 +387,19 @@ def scenario_redis_down(workdir):
         s.stop()
 
 
+# Scenarios, each on its own stack, for `python3 test_resilience.py NAME
+# [NAME ...]` (none: all).
+SCENARIOS = {"kill": scenario_kill, "faults": scenario_faults, "redis": scenario_redis_down}
+
+
 def main():
+    want = H.selected_sections(list(SCENARIOS))
     tmp = H.TempDir()
     t0 = time.time()
     try:
-        for name, fn in (("kill", scenario_kill), ("faults", scenario_faults), ("redis", scenario_redis_down)):
+        for name, fn in SCENARIOS.items():
+            if name not in want:
+                continue
             d = os.path.join(tmp.path, name)
             os.makedirs(d)
             t = time.time()

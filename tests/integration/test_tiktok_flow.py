@@ -621,7 +621,16 @@ def other_shop(ss, sb, redis):
               "no duplicates: same TikTok product ids")
 
 
+# Steps, for `python3 test_tiktok_flow.py STEP [STEP ...]` (none: all). One
+# shop's life, each step building on the ones before: a step runs with every
+# step before it.
+STEPS = ["before_connecting", "auth_redirect", "bad_callbacks", "denied_and_failed", "connect", "secrets_sealed",
+         "first_sync", "resync_async", "stock_push", "expired_token", "throttled", "cli_sync", "interrupted_sync",
+         "revoked", "disconnect", "other_shop"]
+
+
 def main():
+    want = H.selected_sections(STEPS, H.prefix_needs(STEPS))
     tmp = H.TempDir()
     redis = sb = ss = None
     t0 = time.time()
@@ -632,22 +641,28 @@ def main():
                                              "TIKTOK_SHOP_CATEGORY_ID": "600002"})
         sb.start()
         ss.start()
-        before_connecting(ss)
-        auth_redirect(ss, sb)
-        bad_callbacks(ss, redis)
-        denied_and_failed(ss, sb, redis)
-        code = connect(ss, sb, redis)
-        secrets_sealed(ss, sb, redis, code, "after connect")
-        ids = first_sync(ss, sb, redis)
-        resync_async(ss, sb, redis, ids)
-        stock_push(ss, sb)
-        expired_token(ss, sb, redis)
-        throttled(ss, sb, redis)
-        cli_sync(ss, sb)
-        interrupted_sync(ss, sb, redis)
-        revoked(ss, sb, redis, code)
-        disconnect(ss, redis)
-        other_shop(ss, sb, redis)
+        got = {}
+        run = {
+            "before_connecting": lambda: before_connecting(ss),
+            "auth_redirect": lambda: auth_redirect(ss, sb),
+            "bad_callbacks": lambda: bad_callbacks(ss, redis),
+            "denied_and_failed": lambda: denied_and_failed(ss, sb, redis),
+            "connect": lambda: got.update(code=connect(ss, sb, redis)),
+            "secrets_sealed": lambda: secrets_sealed(ss, sb, redis, got["code"], "after connect"),
+            "first_sync": lambda: got.update(ids=first_sync(ss, sb, redis)),
+            "resync_async": lambda: resync_async(ss, sb, redis, got["ids"]),
+            "stock_push": lambda: stock_push(ss, sb),
+            "expired_token": lambda: expired_token(ss, sb, redis),
+            "throttled": lambda: throttled(ss, sb, redis),
+            "cli_sync": lambda: cli_sync(ss, sb),
+            "interrupted_sync": lambda: interrupted_sync(ss, sb, redis),
+            "revoked": lambda: revoked(ss, sb, redis, got["code"]),
+            "disconnect": lambda: disconnect(ss, redis),
+            "other_shop": lambda: other_shop(ss, sb, redis),
+        }
+        for name in STEPS:
+            if name in want:
+                run[name]()
     finally:
         for name, p in (("shopsync", ss), ("sandbox", sb)):
             if p and p.proc.alive():

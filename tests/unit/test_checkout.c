@@ -1,7 +1,8 @@
 /*
- * Unit tests for checkout's pure part: the storefront's
- * metadata.shopsync_items ("SKU:QTY[,SKU:QTY...]") and every way it can be
- * malformed.
+ * Unit tests for checkout: the storefront's metadata.shopsync_items
+ * ("SKU:QTY[,SKU:QTY...]") and every way it can be malformed, and
+ * checkout_apply against a real redis-server (tests/unit/redis_fixture.h):
+ * a session applied once, lines of unknown SKUs recorded unmatched.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "redis_fixture.h"
 #include "shopsync/checkout.h"
+#include "shopsync/stock.h"
 
 static void test_items_good(void **state)
 {
@@ -97,12 +100,118 @@ static void test_items_too_many(void **state)
     stripe_lines_free(l, n);
 }
 
+static redis_fixture_t fx;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return redis_fixture_start(&fx);
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    redis_fixture_stop(&fx);
+    return 0;
+}
+
+/* Tests against Redis start from an empty database with MUG at 10, CUP at
+ * 3. */
+static int redis_setup_each(void **state)
+{
+    (void)state;
+    return redis_fixture_flush(&fx) || redis_fixture_seed_sku(&fx, "MUG", 10) || redis_fixture_seed_sku(&fx, "CUP", 3);
+}
+
+static long long on_hand(const char *sku)
+{
+    long long v = -1;
+    assert_int_equal(stock_get(fx.conn, sku, &v), STOCK_OK);
+    return v;
+}
+
+static void line(stripe_line_t *l, const char *sku, const char *price, long long qty)
+{
+    memset(l, 0, sizeof(*l));
+    snprintf(l->sku, sizeof(l->sku), "%s", sku);
+    snprintf(l->price_id, sizeof(l->price_id), "%s", price);
+    l->quantity = qty;
+}
+
+static void test_apply_once(void **state)
+{
+    (void)state;
+    stripe_line_t l[3];
+    int applied = -1;
+    char err[256] = "";
+    line(&l[0], "MUG", "price_mug", 2);
+    line(&l[1], "CUP", "price_cup", 5);
+    line(&l[2], "MUG", "price_mug", 1);
+
+    assert_int_equal(checkout_apply(fx.conn, "cs_test_1", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(applied, 1);
+    assert_int_equal(on_hand("MUG"), 7);
+    /* A web sale beyond the stock: floor at 0, the rest oversold. */
+    assert_int_equal(on_hand("CUP"), 0);
+
+    assert_int_equal(checkout_apply(fx.conn, "cs_test_1", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(applied, 0);
+    assert_int_equal(on_hand("MUG"), 7);
+
+    /* Another session is its own. */
+    assert_int_equal(checkout_apply(fx.conn, "cs_test_2", l, 1, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(applied, 1);
+    assert_int_equal(on_hand("MUG"), 5);
+}
+
+static void test_apply_unmatched(void **state)
+{
+    (void)state;
+    stripe_line_t l[3];
+    int applied = -1;
+    char err[256] = "";
+    json_t *log = NULL;
+    line(&l[0], "MUG", "price_mug", 1);
+    line(&l[1], "GHOST", "price_ghost", 2);
+    line(&l[2], "", "price_nosku", 4);
+
+    assert_int_equal(checkout_apply(fx.conn, "cs_test_3", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(applied, 1);
+    assert_int_equal(on_hand("MUG"), 9);
+
+    assert_int_equal(stock_list_log(fx.conn, "unmatched", 10, &log), STOCK_OK);
+    assert_int_equal(json_array_size(log), 2);
+    int ghost = 0, nosku = 0;
+    for (size_t i = 0; i < json_array_size(log); i++) {
+        json_t *e = json_array_get(log, i);
+        assert_string_equal(json_string_value(json_object_get(e, "source")), "stripe");
+        assert_string_equal(json_string_value(json_object_get(e, "ref")), "cs_test_3");
+        const char *sku = json_string_value(json_object_get(e, "sku"));
+        long long qty = json_integer_value(json_object_get(e, "quantity"));
+        ghost += strcmp(sku, "GHOST") == 0 && qty == 2;
+        nosku += strcmp(sku, "") == 0 && qty == 4 &&
+                 strcmp(json_string_value(json_object_get(e, "sku_id")), "price_nosku") == 0;
+    }
+    assert_int_equal(ghost, 1);
+    assert_int_equal(nosku, 1);
+    json_decref(log);
+
+    /* Applied again, nothing is recorded twice. */
+    assert_int_equal(checkout_apply(fx.conn, "cs_test_3", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(applied, 0);
+    assert_int_equal(stock_list_log(fx.conn, "unmatched", 10, &log), STOCK_OK);
+    assert_int_equal(json_array_size(log), 2);
+    json_decref(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_items_good),
         cmocka_unit_test(test_items_bad),
         cmocka_unit_test(test_items_too_many),
+        cmocka_unit_test_setup(test_apply_once, redis_setup_each),
+        cmocka_unit_test_setup(test_apply_unmatched, redis_setup_each),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -18,8 +18,8 @@
  * | catalog:products            | hash                 | catalog      | product id → product JSON |
  * | catalog:sku_owner           | hash                 | catalog      | sku → product id |
  * | push:dirty                  | hash                 | push         | sku → change counter |
- * | push:lock:{sku}             | string               | push         | one push per SKU at a time |
- * | push:last:{sku}             | string               | push         | last push time |
+ * | push:lock:{sku}             | string, TTL 40 s     | push         | one push per SKU at a time |
+ * | push:last:{sku}             | string, TTL 1 h      | push         | last push time |
  * | instance:{id}               | string, TTL 3 s      | instance     | heartbeat of a running serve |
  * | stream:events               | stream, group workers| queue        | inbound webhooks |
  * | stream:dead                 | stream               | queue        | dead letters |
@@ -39,13 +39,13 @@
  * | tiktok:product:{id}         | string               | skumap       | TikTok product of a store product |
  * | tiktok:mapped               | set                  | skumap       | mapped SKUs |
  * | tiktok:image:{sha256(url)}  | string               | product_sync | uploaded image URI |
- * | sync:job:{id}               | hash                 | product_sync | a product sync job |
- * | sync:job:{id}:results       | list                 | product_sync | its result rows |
+ * | sync:job:{id}               | hash, TTL 7 days     | product_sync | a product sync job |
+ * | sync:job:{id}:results       | list, TTL 7 days     | product_sync | its result rows |
  * | sync:last                   | string               | product_sync | the last job's id |
- * | sync:lock                   | string               | product_sync | one sync at a time |
+ * | sync:lock                   | string, TTL 5 min    | product_sync | one sync at a time |
  * | session:{sha256(id)}        | string, TTL 12 h     | session      | admin page sessions |
  * | reconcile:last              | string               | reconcile    | last reconciliation report |
- * | reconcile:lock              | string               | service      | one reconciliation at a time |
+ * | reconcile:lock              | string, TTL interval | service      | one reconciliation per interval |
  * | ratelimit:{shop}:{api}      | string, short TTL    | ratelimit    | next free slot of the limiter |
  *
  * The Lua scripts in src/lua/ never name a key: they receive every one as

@@ -38,11 +38,13 @@ static const redis_script_t replay_script = {"queue_replay", LUA_SRC_QUEUE_REPLA
  * when not wanted). Returns 0 or -1 (a key does not fit). */
 SHOPSYNC_MUST_USE static int keys(char *stream, char *attempts, char *dead)
 {
-    return redis_key(stream, KEY_MAX, KEY_STREAM_EVENTS) ||
-                   (attempts && redis_key(attempts, KEY_MAX, KEY_QUEUE_ATTEMPTS)) ||
-                   (dead && redis_key(dead, KEY_MAX, KEY_STREAM_DEAD))
-               ? -1
-               : 0;
+    if (redis_key(stream, KEY_MAX, KEY_STREAM_EVENTS))
+        return -1;
+    if (attempts && redis_key(attempts, KEY_MAX, KEY_QUEUE_ATTEMPTS))
+        return -1;
+    if (dead && redis_key(dead, KEY_MAX, KEY_STREAM_DEAD))
+        return -1;
+    return 0;
 }
 
 /* The parked stream's key into a KEY_MAX buffer. Returns 0 or -1. */

@@ -14,6 +14,7 @@
 #include "lua_stock.h"
 #include "shopsync/buf.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/keys.h"
 #include "shopsync/stock.h"
 #include "shopsync/util.h"
 
@@ -375,8 +376,8 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
                              char *err, size_t errlen)
 {
     enum { FIXED_KEYS = 2 + STOCK_SHARED_KEYS };
-    char fixed[FIXED_KEYS][STOCK_KEY_MAX];
-    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
+    char fixed[FIXED_KEYS][KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][KEY_MAX];
     const char **keys = NULL;
     char **stock_keys = NULL;
     size_t n_keys = 0, cap_keys = 0;
@@ -385,14 +386,13 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
     redisReply *rep = NULL, *old = NULL;
     catalog_rc rc = CATALOG_UNAVAILABLE;
     size_t n = json_array_size(products);
-    char k_products[STOCK_KEY_MAX];
+    char k_products[KEY_MAX];
 
-    if (redis_key(fixed[0], STOCK_KEY_MAX, "catalog:products") ||
-        redis_key(fixed[1], STOCK_KEY_MAX, "catalog:sku_owner"))
+    if (redis_key(fixed[0], KEY_MAX, KEY_CATALOG_PRODUCTS) ||
+        redis_key(fixed[1], KEY_MAX, KEY_CATALOG_SKU_OWNER) || stock_shared_keys(shared))
         return CATALOG_INVALID;
-    stock_shared_keys(shared);
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
-        memcpy(fixed[2 + i], shared[i], STOCK_KEY_MAX);
+        memcpy(fixed[2 + i], shared[i], KEY_MAX);
     snprintf(k_products, sizeof(k_products), "%s", fixed[0]);
 
     /* Read the current documents of every product in one round trip. */
@@ -465,9 +465,13 @@ static catalog_rc store_once(redis_conn_t *r, const json_t *products, size_t *n_
                         goto out;
                     }
                 }
-                char sk[STOCK_KEY_MAX], ck[STOCK_KEY_MAX];
-                stock_key(sk, sizeof(sk), sku);
-                stock_chan_key(ck, sizeof(ck), sku);
+                char sk[KEY_MAX], ck[KEY_MAX];
+                if (stock_key(sk, sizeof(sk), sku) || stock_chan_key(ck, sizeof(ck), sku)) {
+                    snprintf(err, errlen, "products[%zu].skus: SKU %s is too long for a Redis key", i, sku);
+                    rc = CATALOG_INVALID;
+                    json_decref(old_json);
+                    goto out;
+                }
                 stock_keys[n_keys] = strdup(sk);
                 keys[n_keys] = stock_keys[n_keys];
                 stock_keys[n_keys + 1] = strdup(ck);
@@ -597,10 +601,11 @@ static int by_id(const void *a, const void *b)
 
 catalog_rc catalog_list(redis_conn_t *r, json_t **out)
 {
-    char k[128];
+    char k[KEY_MAX];
     char jerr[128];
     *out = NULL;
-    redis_key(k, sizeof(k), "catalog:products");
+    if (redis_key(k, sizeof(k), KEY_CATALOG_PRODUCTS))
+        return CATALOG_UNAVAILABLE;
     redisReply *rep = redis_cmd(r, "HVALS %s", k);
     if (!rep)
         return CATALOG_UNAVAILABLE;
@@ -633,9 +638,10 @@ catalog_rc catalog_list(redis_conn_t *r, json_t **out)
 
 catalog_rc catalog_get(redis_conn_t *r, const char *id, json_t **out)
 {
-    char k[128], jerr[128];
+    char k[KEY_MAX], jerr[128];
     *out = NULL;
-    redis_key(k, sizeof(k), "catalog:products");
+    if (redis_key(k, sizeof(k), KEY_CATALOG_PRODUCTS))
+        return CATALOG_UNAVAILABLE;
     redisReply *rep = redis_cmd(r, "HGET %s %s", k, id);
     if (!rep)
         return CATALOG_UNAVAILABLE;
@@ -663,11 +669,11 @@ catalog_rc catalog_get(redis_conn_t *r, const char *id, json_t **out)
 catalog_rc catalog_delete(redis_conn_t *r, const char *id, char *err, size_t errlen)
 {
     for (int attempt = 0; attempt < STORE_RETRIES; attempt++) {
-        char k_prod[128], k_owner[128], k_dirty[128], k_alloc[128], jerr[128];
-        redis_key(k_prod, sizeof(k_prod), "catalog:products");
-        redis_key(k_owner, sizeof(k_owner), "catalog:sku_owner");
-        redis_key(k_dirty, sizeof(k_dirty), "push:dirty");
-        redis_key(k_alloc, sizeof(k_alloc), "alloc:skus");
+        char k_prod[KEY_MAX], k_owner[KEY_MAX], k_dirty[KEY_MAX], k_alloc[KEY_MAX], jerr[128];
+        if (redis_key(k_prod, sizeof(k_prod), KEY_CATALOG_PRODUCTS) ||
+            redis_key(k_owner, sizeof(k_owner), KEY_CATALOG_SKU_OWNER) ||
+            redis_key(k_dirty, sizeof(k_dirty), KEY_PUSH_DIRTY) || redis_key(k_alloc, sizeof(k_alloc), KEY_ALLOC_SKUS))
+            return CATALOG_UNAVAILABLE;
         redisReply *cur = redis_cmd(r, "HGET %s %s", k_prod, id);
         if (!cur)
             return CATALOG_UNAVAILABLE;
@@ -680,7 +686,7 @@ catalog_rc catalog_delete(redis_conn_t *r, const char *id, char *err, size_t err
         size_t n = json_array_size(skus);
         const char **keys = calloc(2 * n + 4, sizeof(char *));
         const char **args = calloc(n + 2, sizeof(char *));
-        char (*sks)[STOCK_KEY_MAX] = calloc(2 * n + 1, STOCK_KEY_MAX);
+        char (*sks)[KEY_MAX] = calloc(2 * n + 1, KEY_MAX);
         catalog_rc rc = CATALOG_UNAVAILABLE;
         if (keys && args && sks) {
             keys[0] = k_prod;
@@ -689,15 +695,15 @@ catalog_rc catalog_delete(redis_conn_t *r, const char *id, char *err, size_t err
             keys[3] = k_alloc;
             args[0] = id;
             args[1] = cur->str;
-            for (size_t i = 0; i < n; i++) {
+            int built = 1;
+            for (size_t i = 0; built && i < n; i++) {
                 const char *sku = json_string_value(json_object_get(json_array_get(skus, i), "sku"));
-                stock_key(sks[2 * i], STOCK_KEY_MAX, sku);
-                stock_chan_key(sks[2 * i + 1], STOCK_KEY_MAX, sku);
+                built = stock_key(sks[2 * i], KEY_MAX, sku) == 0 && stock_chan_key(sks[2 * i + 1], KEY_MAX, sku) == 0;
                 keys[4 + 2 * i] = sks[2 * i];
                 keys[5 + 2 * i] = sks[2 * i + 1];
                 args[2 + i] = sku;
             }
-            redisReply *rep = redis_eval(r, &delete_script, 2 * (int)n + 4, keys, (int)n + 2, args, NULL);
+            redisReply *rep = built ? redis_eval(r, &delete_script, 2 * (int)n + 4, keys, (int)n + 2, args, NULL) : NULL;
             if (rep) {
                 if (rep->type == REDIS_REPLY_INTEGER)
                     rc = CATALOG_OK;
@@ -722,8 +728,9 @@ catalog_rc catalog_delete(redis_conn_t *r, const char *id, char *err, size_t err
 
 catalog_rc catalog_sku_owner(redis_conn_t *r, const char *sku, char *out, size_t cap)
 {
-    char k[128];
-    redis_key(k, sizeof(k), "catalog:sku_owner");
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), KEY_CATALOG_SKU_OWNER))
+        return CATALOG_UNAVAILABLE;
     redisReply *rep = redis_cmd(r, "HGET %s %s", k, sku);
     if (!rep)
         return CATALOG_UNAVAILABLE;

@@ -10,6 +10,7 @@
 #include "lua_stock.h"
 #include "shopsync/catalog.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/ratelimit.h"
 #include "shopsync/stock.h"
@@ -24,10 +25,10 @@ static const redis_script_t apply_script = {"checkout_apply", LUA_STOCK_PRELUDE 
 event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_line_t *lines,
                         size_t n, int *applied, char *err, size_t errlen)
 {
-    char ledger[STOCK_KEY_MAX];
-    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
-    char (*sk)[STOCK_KEY_MAX] = NULL;
-    char (*ck)[STOCK_KEY_MAX] = NULL;
+    char ledger[KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][KEY_MAX];
+    char (*sk)[KEY_MAX] = NULL;
+    char (*ck)[KEY_MAX] = NULL;
     const char **keys = NULL;
     const char **skus = NULL;
     long long *qty = NULL;
@@ -67,14 +68,21 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
         }
         qty[k] += l->quantity;
     }
-    redis_key(ledger, sizeof(ledger), "checkout:stripe:%s", session_id);
-    stock_shared_keys(shared);
+    /* A key that cannot be built never will be: retrying cannot help. */
+    if (redis_key(ledger, sizeof(ledger), KEY_CHECKOUT_STRIPE_FMT, session_id) || stock_shared_keys(shared)) {
+        snprintf(err, errlen, "checkout session %s: its ledger key is too long for Redis", session_id);
+        rc = EVENT_PERMANENT;
+        goto out;
+    }
     keys[0] = ledger;
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
         keys[1 + i] = shared[i];
     for (size_t k = 0; k < m; k++) {
-        stock_key(sk[k], STOCK_KEY_MAX, skus[k]);
-        stock_chan_key(ck[k], STOCK_KEY_MAX, skus[k]);
+        if (stock_key(sk[k], KEY_MAX, skus[k]) || stock_chan_key(ck[k], KEY_MAX, skus[k])) {
+            snprintf(err, errlen, "checkout session %s: SKU %s is too long for a Redis key", session_id, skus[k]);
+            rc = EVENT_PERMANENT;
+            goto out;
+        }
         keys[1 + STOCK_SHARED_KEYS + 2 * k] = sk[k];
         keys[2 + STOCK_SHARED_KEYS + 2 * k] = ck[k];
         json_array_append_new(units, json_pack("[s,I]", skus[k], (json_int_t)qty[k]));

@@ -12,6 +12,7 @@
 #include "shopsync/crypto.h"
 #include "shopsync/httpx.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
 #include "shopsync/ratelimit.h"
@@ -30,9 +31,10 @@ struct connection {
     int rate_wait_ms;            /* longest wait for a limiter slot */
 };
 
-static void conn_key(char *out, size_t cap)
+/* The connection hash's key into out. Returns 0 or -1 (does not fit). */
+SHOPSYNC_MUST_USE static int conn_key(char *out, size_t cap)
 {
-    redis_key(out, cap, "tiktok:connection");
+    return redis_key(out, cap, KEY_TIKTOK_CONNECTION);
 }
 
 static long long now_s(void)
@@ -44,8 +46,9 @@ static long long now_s(void)
  * absent, -1 on Redis or decryption failure. */
 static int read_sealed(connection_t *c, const char *field, char *out, size_t cap)
 {
-    char k[128];
-    conn_key(k, sizeof(k));
+    char k[KEY_MAX];
+    if (conn_key(k, sizeof(k)))
+        return -1;
     redisReply *rep = redis_cmd(c->r, "HGET %s %s", k, field);
     if (!rep)
         return -1;
@@ -79,8 +82,9 @@ static int seal(connection_t *c, const char *field, const char *value, char **ou
 static int hook_get_token(void *ctx, char *token, size_t cap, char *cipher, size_t cipher_cap)
 {
     connection_t *c = ctx;
-    char k[128];
-    conn_key(k, sizeof(k));
+    char k[KEY_MAX];
+    if (conn_key(k, sizeof(k)))
+        return -1;
     redisReply *rep = redis_cmd(c->r, "HMGET %s needs_reauth shop_id", k);
     if (!rep)
         return -1;
@@ -182,12 +186,11 @@ tiktok_client_t *connection_client(connection_t *c)
 
 connection_rc connection_begin_auth(connection_t *c, buf_t *url)
 {
-    char state[65], k[160];
+    char state[65], k[KEY_MAX];
     if (!config_tiktok_configured(c->cfg))
         return CONN_NOT_CONFIGURED;
-    if (crypto_random_hex(32, state) != 0)
+    if (crypto_random_hex(32, state) != 0 || redis_key(k, sizeof(k), KEY_OAUTH_STATE_FMT, state))
         return CONN_UNAVAILABLE;
-    redis_key(k, sizeof(k), "oauth:state:%s", state);
     redisReply *rep = redis_cmd(c->r, "SET %s 1 EX %d", k, STATE_TTL_S);
     int ok = rep && rep->type == REDIS_REPLY_STATUS;
     if (rep)
@@ -206,8 +209,8 @@ connection_rc connection_begin_auth(connection_t *c, buf_t *url)
 /* Delete the state; 1 when it existed (valid, now used), 0 when not. */
 static int consume_state(connection_t *c, const char *state)
 {
-    char k[600];
-    if (!state || !*state || strlen(state) > 128 || redis_key(k, sizeof(k), "oauth:state:%s", state))
+    char k[KEY_MAX];
+    if (!state || !*state || strlen(state) > 128 || redis_key(k, sizeof(k), KEY_OAUTH_STATE_FMT, state))
         return 0;
     redisReply *rep = redis_cmd(c->r, "DEL %s", k);
     if (!rep)
@@ -221,10 +224,10 @@ static int consume_state(connection_t *c, const char *state)
 static int store_tokens(connection_t *c, const tiktok_tokens_t *t)
 {
     char *at = NULL, *rt = NULL;
-    char k[128], a_exp[32], r_exp[32], now[32];
+    char k[KEY_MAX], a_exp[32], r_exp[32], now[32];
     int rc = -1;
-    conn_key(k, sizeof(k));
-    if (seal(c, "access_token", t->access_token, &at) || seal(c, "refresh_token", t->refresh_token, &rt))
+    if (conn_key(k, sizeof(k)) || seal(c, "access_token", t->access_token, &at) ||
+        seal(c, "refresh_token", t->refresh_token, &rt))
         goto out;
     snprintf(a_exp, sizeof(a_exp), "%lld", t->access_token_expire_at);
     snprintf(r_exp, sizeof(r_exp), "%lld", t->refresh_token_expire_at);
@@ -248,8 +251,9 @@ out:
  * the products there. Returns 0 or -1. */
 static int forget_other_shop(connection_t *c, const char *shop_id)
 {
-    char k[128];
-    redis_key(k, sizeof(k), "tiktok:last_shop_id");
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), KEY_TIKTOK_LAST_SHOP_ID))
+        return -1;
     redisReply *rep = redis_cmd(c->r, "GET %s", k);
     if (!rep)
         return -1;
@@ -262,8 +266,9 @@ static int forget_other_shop(connection_t *c, const char *shop_id)
             return -1;
     }
     if (other || first) {
-        char fk[128], now[32];
-        redis_key(fk, sizeof(fk), "tiktok:first_connected_at");
+        char fk[KEY_MAX], now[32];
+        if (redis_key(fk, sizeof(fk), KEY_TIKTOK_FIRST_CONNECTED_AT))
+            return -1;
         snprintf(now, sizeof(now), "%lld", now_s());
         rep = redis_cmd(c->r, "SET %s %s", fk, now);
         if (rep)
@@ -283,7 +288,7 @@ connection_rc connection_callback(connection_t *c, const char *state, const char
     tiktok_shops_t shops = {0};
     tiktok_result_t res;
     connection_rc rc = CONN_EXCHANGE_FAILED;
-    char k[128];
+    char k[KEY_MAX], wk[KEY_MAX];
     char *cipher = NULL;
 
     memset(&res, 0, sizeof(res));
@@ -331,7 +336,10 @@ connection_rc connection_callback(connection_t *c, const char *state, const char
         rc = CONN_UNAVAILABLE;
         goto out;
     }
-    conn_key(k, sizeof(k));
+    if (conn_key(k, sizeof(k)) || redis_key(wk, sizeof(wk), KEY_TIKTOK_WAREHOUSES)) {
+        rc = CONN_UNAVAILABLE;
+        goto out;
+    }
     char now[32];
     snprintf(now, sizeof(now), "%lld", now_s());
     const char *argv[] = {"HSET", k, "shop_id", shop->id, "shop_name", shop->name, "shop_region", shop->region,
@@ -346,8 +354,6 @@ connection_rc connection_callback(connection_t *c, const char *state, const char
     }
     freeReplyObject(rep);
     /* Warehouses of a previously connected shop must not leak into this one. */
-    char wk[128];
-    redis_key(wk, sizeof(wk), "tiktok:warehouses");
     rep = redis_cmd(c->r, "DEL %s", wk);
     if (rep)
         freeReplyObject(rep);
@@ -366,8 +372,9 @@ out:
  * when Redis did not answer. */
 static int token_state(connection_t *c, long long *exp, int *reauth, int *have)
 {
-    char k[128];
-    conn_key(k, sizeof(k));
+    char k[KEY_MAX];
+    if (conn_key(k, sizeof(k)))
+        return -1;
     redisReply *rep = redis_cmd(c->r, "HMGET %s access_expires_at needs_reauth", k);
     if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
         if (rep)
@@ -400,15 +407,14 @@ static int token_is(connection_t *c, const char *failed)
  * the lock. Returns 0 or -1. */
 static int refresh_locked(connection_t *c, const char *failed, int force)
 {
-    char lock[128], owner[33];
+    char lock[KEY_MAX], owner[33];
     char refresh[TIKTOK_TOKEN_MAX];
     tiktok_tokens_t tok;
     long long exp = 0;
     int reauth = 0, have = 0, rc = -1;
 
     memset(&tok, 0, sizeof(tok));
-    redis_key(lock, sizeof(lock), "tiktok:refresh_lock");
-    if (crypto_random_hex(16, owner) != 0)
+    if (redis_key(lock, sizeof(lock), KEY_TIKTOK_REFRESH_LOCK) || crypto_random_hex(16, owner) != 0)
         return -1;
     redisReply *rep = redis_cmd(c->r, "SET %s %s NX PX %d", lock, owner, REFRESH_LOCK_MS);
     int got = rep && rep->type == REDIS_REPLY_STATUS;
@@ -490,18 +496,20 @@ int connection_refresh_expired(connection_t *c, const char *failed_token)
 
 void connection_mark_reauth(connection_t *c, const char *reason)
 {
-    char k[128];
-    conn_key(k, sizeof(k));
-    redisReply *rep = redis_cmd(c->r, "HSET %s needs_reauth 1 reauth_reason %s", k, reason);
-    if (rep)
-        freeReplyObject(rep);
+    char k[KEY_MAX];
+    if (conn_key(k, sizeof(k)) == 0) {
+        redisReply *rep = redis_cmd(c->r, "HSET %s needs_reauth 1 reauth_reason %s", k, reason);
+        if (rep)
+            freeReplyObject(rep);
+    }
     log_msg(LOG_WARN, "tiktok_needs_reauth", "%s", reason);
 }
 
 void connection_set_warning(connection_t *c, const char *warning)
 {
-    char k[128];
-    conn_key(k, sizeof(k));
+    char k[KEY_MAX];
+    if (conn_key(k, sizeof(k)))
+        return;
     redisReply *rep = redis_cmd(c->r, "HSET %s warning %s", k, warning);
     if (rep)
         freeReplyObject(rep);
@@ -519,9 +527,10 @@ static json_t *field_int(redisReply *e)
 
 connection_rc connection_status(connection_t *c, json_t **out)
 {
-    char k[128];
-    conn_key(k, sizeof(k));
+    char k[KEY_MAX];
     *out = NULL;
+    if (conn_key(k, sizeof(k)))
+        return CONN_UNAVAILABLE;
     redisReply *rep = redis_cmd(c->r,
                                 "HMGET %s shop_id shop_name shop_region access_expires_at refresh_expires_at "
                                 "needs_reauth reauth_reason warning connected_at access_token",
@@ -563,8 +572,9 @@ int connection_is_connected(connection_t *c)
 
 long long connection_first_connected_at(connection_t *c)
 {
-    char k[128];
-    redis_key(k, sizeof(k), "tiktok:first_connected_at");
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), KEY_TIKTOK_FIRST_CONNECTED_AT))
+        return 0;
     redisReply *rep = redis_cmd(c->r, "GET %s", k);
     long long v = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
     if (rep)
@@ -574,8 +584,9 @@ long long connection_first_connected_at(connection_t *c)
 
 int connection_shop_id(connection_t *c, char *out, size_t cap)
 {
-    char k[128];
-    conn_key(k, sizeof(k));
+    char k[KEY_MAX];
+    if (conn_key(k, sizeof(k)))
+        return -1;
     redisReply *rep = redis_cmd(c->r, "HGET %s shop_id", k);
     if (!rep)
         return -1;
@@ -590,9 +601,9 @@ int connection_shop_id(connection_t *c, char *out, size_t cap)
 
 connection_rc connection_disconnect(connection_t *c)
 {
-    char k[128], wk[128];
-    conn_key(k, sizeof(k));
-    redis_key(wk, sizeof(wk), "tiktok:warehouses");
+    char k[KEY_MAX], wk[KEY_MAX];
+    if (conn_key(k, sizeof(k)) || redis_key(wk, sizeof(wk), KEY_TIKTOK_WAREHOUSES))
+        return CONN_UNAVAILABLE;
     redisReply *rep = redis_cmd(c->r, "DEL %s %s", k, wk);
     if (!rep)
         return CONN_UNAVAILABLE;
@@ -603,11 +614,14 @@ connection_rc connection_disconnect(connection_t *c)
 
 int connection_warehouses(connection_t *c, json_t **out, char *err, size_t errlen)
 {
-    char wk[128], jerr[128];
+    char wk[KEY_MAX], jerr[128];
     tiktok_warehouses_t w = {0};
     tiktok_result_t res;
     *out = NULL;
-    redis_key(wk, sizeof(wk), "tiktok:warehouses");
+    if (redis_key(wk, sizeof(wk), KEY_TIKTOK_WAREHOUSES)) {
+        snprintf(err, errlen, "the warehouses' Redis key is too long (SHOPSYNC_REDIS_PREFIX)");
+        return -1;
+    }
     redisReply *rep = redis_cmd(c->r, "GET %s", wk);
     if (!rep) {
         snprintf(err, errlen, "Redis is not answering");

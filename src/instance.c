@@ -11,6 +11,7 @@
 
 #include "lua_scripts.h"
 #include "shopsync/crypto.h"
+#include "shopsync/keys.h"
 #include "shopsync/util.h"
 
 /* KEYS and ARGV: src/lua/instance_take_over.lua. */
@@ -21,10 +22,11 @@ static atomic_int beating;
 static atomic_int stop_beating;
 static pthread_t beat_thread;
 
-/* The heartbeat key of the instance whose id starts id. */
-static void heartbeat_key(char *out, size_t cap, const char *id)
+/* The heartbeat key of the instance whose id starts id. Returns 0 or -1
+ * (does not fit). */
+SHOPSYNC_MUST_USE static int heartbeat_key(char *out, size_t cap, const char *id)
 {
-    redis_key(out, cap, "instance:%.*s", INSTANCE_ID_HEX, id);
+    return redis_key(out, cap, KEY_INSTANCE_FMT, INSTANCE_ID_HEX, id);
 }
 
 static int beat(redis_conn_t *r, const char *key)
@@ -39,30 +41,32 @@ static int beat(redis_conn_t *r, const char *key)
 static void *beat_loop(void *arg)
 {
     redis_conn_t *r = arg;
-    char key[128];
-    heartbeat_key(key, sizeof(key), self_id);
-    while (!atomic_load(&stop_beating)) {
-        /* A failed beat is retried at the next tick: Redis being away
-         * stops every lock holder alike. */
-        beat(r, key);
-        for (int i = 0; i < INSTANCE_BEAT_MS / 100 && !atomic_load(&stop_beating); i++)
-            util_sleep_ms(100);
+    char key[KEY_MAX];
+    /* instance_start built the same key before starting this thread, so
+     * this one fits too. */
+    if (heartbeat_key(key, sizeof(key), self_id) == 0) {
+        while (!atomic_load(&stop_beating)) {
+            /* A failed beat is retried at the next tick: Redis being away
+             * stops every lock holder alike. */
+            beat(r, key);
+            for (int i = 0; i < INSTANCE_BEAT_MS / 100 && !atomic_load(&stop_beating); i++)
+                util_sleep_ms(100);
+        }
+        redisReply *rep = redis_cmd(r, "DEL %s", key);
+        if (rep)
+            freeReplyObject(rep);
     }
-    redisReply *rep = redis_cmd(r, "DEL %s", key);
-    if (rep)
-        freeReplyObject(rep);
     redis_conn_free(r);
     return NULL;
 }
 
 int instance_start(void)
 {
-    char key[128];
+    char key[KEY_MAX];
     redis_conn_t *r = NULL;
-    if (crypto_random_hex(INSTANCE_ID_HEX / 2, self_id) != 0)
+    if (crypto_random_hex(INSTANCE_ID_HEX / 2, self_id) != 0 || heartbeat_key(key, sizeof(key), self_id))
         goto fail;
     r = redis_conn_new();
-    heartbeat_key(key, sizeof(key), self_id);
     /* The first beat before any lock is taken, so no lock of ours can be
      * seen without a live heartbeat. */
     if (!r || beat(r, key) != 0)
@@ -121,10 +125,11 @@ const char *instance_owner_name(const char *owner)
 
 int instance_owner_alive(redis_conn_t *r, const char *owner)
 {
-    char hb[128];
+    char hb[KEY_MAX];
     if (!id_length(owner))
         return 1;
-    heartbeat_key(hb, sizeof(hb), owner);
+    if (heartbeat_key(hb, sizeof(hb), owner))
+        return -1;
     redisReply *rep = redis_cmd(r, "EXISTS %s", hb);
     if (!rep)
         return -1;
@@ -135,7 +140,7 @@ int instance_owner_alive(redis_conn_t *r, const char *owner)
 
 int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, long long ttl_ms)
 {
-    char seen[INSTANCE_OWNER_MAX], hb[128], ttl[32];
+    char seen[INSTANCE_OWNER_MAX], hb[KEY_MAX], ttl[32];
     redisReply *rep = redis_cmd(r, "GET %s", key);
     if (!rep)
         return -1;
@@ -149,7 +154,8 @@ int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, 
      * holder, a sibling thread, is then still running: never take it. */
     if (atomic_load(&beating) && strncmp(seen, self_id, INSTANCE_ID_HEX) == 0)
         return 0;
-    heartbeat_key(hb, sizeof(hb), seen);
+    if (heartbeat_key(hb, sizeof(hb), seen))
+        return -1;
     snprintf(ttl, sizeof(ttl), "%lld", ttl_ms);
     const char *keys[] = {key, hb};
     const char *args[] = {seen, new_owner, ttl};

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shopsync/keys.h"
 #include "shopsync/queue.h"
 
 #define MAX_APIS 32
@@ -104,10 +105,13 @@ void metrics_tiktok_observe(void *ctx, const char *api, long http_status, long l
     pthread_mutex_unlock(&lock);
 }
 
+/* A hash field of the key named key_suffix (a keys.h name) as a number; 0
+ * when absent or unreadable, as a gauge that cannot be read shows. */
 static long long hget_ll(redis_conn_t *r, const char *key_suffix, const char *field)
 {
-    char k[128];
-    redis_key(k, sizeof(k), "%s", key_suffix);
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), "%s", key_suffix))
+        return 0;
     redisReply *rep = redis_cmd(r, "HGET %s %s", k, field);
     long long v = 0;
     if (rep && rep->type == REDIS_REPLY_STRING)
@@ -158,10 +162,10 @@ int metrics_render(buf_t *out, redis_conn_t *r)
         rc |= buf_appendf(out, "# TYPE shopsync_events_parked gauge\nshopsync_events_parked %lld\n", qs.parked);
     }
     rc |= buf_appendf(out, "# TYPE shopsync_oversells_total counter\nshopsync_oversells_total %lld\n",
-                      hget_ll(r, "stats", "oversells"));
+                      hget_ll(r, KEY_STATS, "oversells"));
     rc |= buf_appendf(out, "# TYPE shopsync_oversold_units_total counter\nshopsync_oversold_units_total %lld\n",
-                      hget_ll(r, "stats", "oversold_units"));
+                      hget_ll(r, KEY_STATS, "oversold_units"));
     rc |= buf_appendf(out, "# TYPE shopsync_tiktok_token_expiry_timestamp_seconds gauge\nshopsync_tiktok_token_expiry_timestamp_seconds %lld\n",
-                      hget_ll(r, "tiktok:connection", "access_expires_at"));
+                      hget_ll(r, KEY_TIKTOK_CONNECTION, "access_expires_at"));
     return rc ? -1 : 0;
 }

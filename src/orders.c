@@ -10,6 +10,7 @@
 #include "lua_stock.h"
 #include "shopsync/catalog.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
@@ -24,12 +25,12 @@ static const redis_script_t apply_script = {"order_apply", LUA_STOCK_PRELUDE LUA
 event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcome_t *outcome,
                       char *err, size_t errlen)
 {
-    char ledger[STOCK_KEY_MAX];
-    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
+    char ledger[KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][KEY_MAX];
     char skus[MAX_ORDER_SKUS][TIKTOK_SKU_MAX];
     long long counts[MAX_ORDER_SKUS], cancelled_lines[MAX_ORDER_SKUS];
-    char sk[MAX_ORDER_SKUS][STOCK_KEY_MAX];
-    char ck[MAX_ORDER_SKUS][STOCK_KEY_MAX];
+    char sk[MAX_ORDER_SKUS][KEY_MAX];
+    char ck[MAX_ORDER_SKUS][KEY_MAX];
     const char *keys[1 + STOCK_SHARED_KEYS + 2 * MAX_ORDER_SKUS];
     size_t n = 0;
     json_t *units = json_array(), *unmatched = json_array(), *req = NULL;
@@ -84,8 +85,12 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
         else
             counts[k]++;
     }
-    redis_key(ledger, sizeof(ledger), "order:tiktok:%s", order->id);
-    stock_shared_keys(shared);
+    /* A key that cannot be built never will be: retrying cannot help. */
+    if (redis_key(ledger, sizeof(ledger), KEY_ORDER_TIKTOK_FMT, order->id) || stock_shared_keys(shared)) {
+        snprintf(err, errlen, "order %s: its ledger key is too long for Redis", order->id);
+        rc = EVENT_PERMANENT;
+        goto out;
+    }
     keys[0] = ledger;
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
         keys[1 + i] = shared[i];
@@ -102,8 +107,11 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
             cancelled_lines[k] += counts[k];
             counts[k] = 0;
         }
-        stock_key(sk[k], sizeof(sk[k]), skus[k]);
-        stock_chan_key(ck[k], sizeof(ck[k]), skus[k]);
+        if (stock_key(sk[k], sizeof(sk[k]), skus[k]) || stock_chan_key(ck[k], sizeof(ck[k]), skus[k])) {
+            snprintf(err, errlen, "order %s: SKU %s is too long for a Redis key", order->id, skus[k]);
+            rc = EVENT_PERMANENT;
+            goto out;
+        }
         keys[1 + STOCK_SHARED_KEYS + 2 * k] = sk[k];
         keys[2 + STOCK_SHARED_KEYS + 2 * k] = ck[k];
         json_array_append_new(units, json_pack("[s,I,I]", skus[k], (json_int_t)counts[k],

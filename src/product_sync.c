@@ -17,6 +17,7 @@
 #include "shopsync/http_client.h"
 #include "shopsync/instance.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
@@ -69,7 +70,7 @@ typedef struct sync_job {
     const json_t *warehouses;    /* borrowed: sales warehouse ids, primary first */
     product_sync_progress_fn fn; /* may be NULL */
     void *fn_ctx;
-    char jk[128], rk[128], lock[128];
+    char jk[KEY_MAX], rk[KEY_MAX], lock[KEY_MAX];
     char owner[INSTANCE_OWNER_MAX];
     atomic_int halt;             /* a halt_t; once set no product starts */
     pthread_mutex_t mu;
@@ -117,9 +118,11 @@ static int stopping(const sync_ctx_t *s)
     return (s->job->stop && atomic_load(s->job->stop)) || atomic_load(&s->job->halt) != HALT_NONE;
 }
 
-static void job_key(char *out, size_t cap, const char *id, const char *suffix)
+/* The key of job id's hash (suffix "") or of another of its keys (suffix
+ * KEY_SYNC_JOB_RESULTS_SUFFIX) into out. Returns 0 or -1 (does not fit). */
+SHOPSYNC_MUST_USE static int job_key(char *out, size_t cap, const char *id, const char *suffix)
 {
-    redis_key(out, cap, "sync:job:%s%s", id, suffix);
+    return redis_key(out, cap, KEY_SYNC_JOB_FMT, id, suffix);
 }
 
 static void cmd_ignore(redisReply *rep)
@@ -130,7 +133,7 @@ static void cmd_ignore(redisReply *rep)
 
 product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *job_id)
 {
-    char lock[128], jk[128], last[128], now[32], owner[INSTANCE_OWNER_MAX];
+    char lock[KEY_MAX], jk[KEY_MAX], last[KEY_MAX], now[32], owner[INSTANCE_OWNER_MAX];
     connection_t *c = connection_open(cfg, r);
     if (!c)
         return SYNC_UNAVAILABLE;
@@ -138,9 +141,9 @@ product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *
     connection_free(c);
     if (!connected)
         return SYNC_NOT_CONNECTED;
-    if (crypto_random_hex(PRODUCT_SYNC_JOB_ID_HEX / 2, job_id) != 0)
+    if (crypto_random_hex(PRODUCT_SYNC_JOB_ID_HEX / 2, job_id) != 0 || redis_key(lock, sizeof(lock), KEY_SYNC_LOCK) ||
+        job_key(jk, sizeof(jk), job_id, "") || redis_key(last, sizeof(last), KEY_SYNC_LAST))
         return SYNC_UNAVAILABLE;
-    redis_key(lock, sizeof(lock), "sync:lock");
     instance_owner_named(owner, job_id);
     redisReply *rep = redis_cmd(r, "SET %s %s NX EX %d", lock, owner, LOCK_TTL_S);
     if (!rep)
@@ -160,8 +163,6 @@ product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *
         cmd_ignore(rep);
         return SYNC_BUSY;
     }
-    job_key(jk, sizeof(jk), job_id, "");
-    redis_key(last, sizeof(last), "sync:last");
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
     rep = redis_cmd(r, "HSET %s state running total 0 done 0 created 0 updated 0 failed 0 started_at %s", jk, now);
     int ok = rep && rep->type == REDIS_REPLY_INTEGER;
@@ -206,13 +207,11 @@ static int download_image(const char *url, buf_t *b, char *content_type, size_t 
     return 0;
 }
 
-/* The cached TikTok uri of the image whose URL hashes to hex, into uri.
- * Returns 1 when cached, else 0 (Redis not answering included: the upload
- * is then tried). */
-static int image_cached(redis_conn_t *r, const char *hex, char *uri, size_t cap)
+/* The cached TikTok uri of the image whose cache key is k (borrowed), into
+ * uri. Returns 1 when cached, else 0 (Redis not answering included: the
+ * upload is then tried). */
+static int image_cached(redis_conn_t *r, const char *k, char *uri, size_t cap)
 {
-    char k[160];
-    redis_key(k, sizeof(k), "tiktok:image:%s", hex);
     redisReply *rep = redis_cmd(r, "GET %s", k);
     int hit = rep && rep->type == REDIS_REPLY_STRING;
     if (hit)
@@ -275,11 +274,15 @@ static void image_release(sync_job_t *j, const char *hex)
  * others wait for that upload and take its uri from the cache. */
 static int image_uri(sync_ctx_t *s, const char *url, char *uri, size_t cap, char *err, size_t errlen)
 {
-    char hex[65], k[160];
+    char hex[65], k[KEY_MAX];
     int held = 0;
     url_hash(url, hex);
+    if (redis_key(k, sizeof(k), KEY_TIKTOK_IMAGE_FMT, hex)) {
+        snprintf(err, errlen, "image %s: its cache key is too long for Redis", url);
+        return -1;
+    }
     for (;;) {
-        if (image_cached(s->r, hex, uri, cap))
+        if (image_cached(s->r, k, uri, cap))
             return 0;
         if (image_claim(s->job, hex, &held))
             break;
@@ -307,7 +310,6 @@ static int image_uri(sync_ctx_t *s, const char *url, char *uri, size_t cap, char
     }
     tiktok_result_free(&res);
     snprintf(uri, cap, "%s", out.uri);
-    redis_key(k, sizeof(k), "tiktok:image:%s", hex);
     cmd_ignore(redis_cmd(s->r, "SET %s %s", k, out.uri));
     rc = 0;
 out:
@@ -454,11 +456,16 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     const json_t *images = json_object_get(p, "images");
     size_t n_skus = json_array_size(skus), n_img = json_array_size(images), i;
     const char *result = NULL;
-    char existing[64] = "";
+    char existing[64] = "", dirty[KEY_MAX];
     tiktok_product_ref_t ref;
     tiktok_result_t res;
     memset(&ref, 0, sizeof(ref));
     memset(&res, 0, sizeof(res));
+    /* Built before anything reaches TikTok Shop. */
+    if (redis_key(dirty, sizeof(dirty), KEY_PUSH_DIRTY)) {
+        snprintf(err, errlen, "the push marks' Redis key is too long (SHOPSYNC_REDIS_PREFIX)");
+        return NULL;
+    }
     /* The request's arrays live on the heap: with ?wait=1 this runs on a
      * civetweb thread, whose stack is small. */
     struct sync_scratch {
@@ -599,8 +606,6 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         goto out;
     }
     json_t *wh = json_pack("[s]", primary);
-    char dirty[128];
-    redis_key(dirty, sizeof(dirty), "push:dirty");
     for (size_t k = 0; k < ref.n_skus; k++) {
         for (i = 0; i < n_skus; i++) {
             if (strcmp(ref.skus[k].seller_sku, w->specs[i].seller_sku) != 0)
@@ -633,9 +638,10 @@ out:
 /* End job_id (its state and error) and release its lock, in one step. */
 static void finish(redis_conn_t *r, const char *job_id, const char *state, const char *error)
 {
-    char now[32], jk[128], lock[128], owner[INSTANCE_OWNER_MAX];
-    job_key(jk, sizeof(jk), job_id, "");
-    redis_key(lock, sizeof(lock), "sync:lock");
+    char now[32], jk[KEY_MAX], lock[KEY_MAX], owner[INSTANCE_OWNER_MAX];
+    /* Job ids are of a fixed length: product_sync_create built these keys. */
+    if (job_key(jk, sizeof(jk), job_id, "") || redis_key(lock, sizeof(lock), KEY_SYNC_LOCK))
+        return;
     /* A job ends in the process that created it, so its owner value is
      * the one product_sync_create set. */
     instance_owner_named(owner, job_id);
@@ -775,10 +781,12 @@ int product_sync_run_progress(const config_t *cfg, redis_conn_t *r, const char *
     pthread_mutex_init(&j.mu, NULL);
     pthread_cond_init(&j.moved, NULL);
     pthread_cond_init(&j.uploaded, NULL);
-    job_key(j.jk, sizeof(j.jk), job_id, "");
-    job_key(j.rk, sizeof(j.rk), job_id, ":results");
-    redis_key(j.lock, sizeof(j.lock), "sync:lock");
     instance_owner_named(j.owner, job_id);
+    if (job_key(j.jk, sizeof(j.jk), job_id, "") || job_key(j.rk, sizeof(j.rk), job_id, KEY_SYNC_JOB_RESULTS_SUFFIX) ||
+        redis_key(j.lock, sizeof(j.lock), KEY_SYNC_LOCK)) {
+        snprintf(err, sizeof(err), "the job's Redis keys are too long (SHOPSYNC_REDIS_PREFIX)");
+        goto fail;
+    }
     s.conn = connection_open(cfg, r);
     if (!s.conn) {
         snprintf(err, sizeof(err), "out of memory");
@@ -859,12 +867,13 @@ int product_sync_run(const config_t *cfg, redis_conn_t *r, const char *job_id, c
 
 int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out)
 {
-    char jk[128], rk[128], jerr[128];
+    char jk[KEY_MAX], rk[KEY_MAX], lock[KEY_MAX], jerr[128];
     *out = NULL;
     if (strlen(job_id) != PRODUCT_SYNC_JOB_ID_HEX || strspn(job_id, "0123456789abcdef") != PRODUCT_SYNC_JOB_ID_HEX)
         return 1;
-    job_key(jk, sizeof(jk), job_id, "");
-    job_key(rk, sizeof(rk), job_id, ":results");
+    if (job_key(jk, sizeof(jk), job_id, "") || job_key(rk, sizeof(rk), job_id, KEY_SYNC_JOB_RESULTS_SUFFIX) ||
+        redis_key(lock, sizeof(lock), KEY_SYNC_LOCK))
+        return -1;
     redisReply *rep = redis_cmd(r, "HMGET %s state total done created updated failed started_at finished_at error", jk);
     if (!rep)
         return -1;
@@ -875,8 +884,6 @@ int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out)
     redisReply **e = rep->element;
     int interrupted = 0;
     if (strcmp(e[0]->str, "running") == 0) {
-        char lock[128];
-        redis_key(lock, sizeof(lock), "sync:lock");
         redisReply *l = redis_cmd(r, "GET %s", lock);
         if (!l) {
             freeReplyObject(rep);
@@ -917,9 +924,10 @@ int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out)
 
 int product_sync_last(redis_conn_t *r, json_t **out)
 {
-    char last[128], id[64];
+    char last[KEY_MAX], id[64];
     *out = NULL;
-    redis_key(last, sizeof(last), "sync:last");
+    if (redis_key(last, sizeof(last), KEY_SYNC_LAST))
+        return -1;
     redisReply *rep = redis_cmd(r, "GET %s", last);
     if (!rep)
         return -1;

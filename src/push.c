@@ -10,6 +10,7 @@
 
 #include "lua_stock.h"
 #include "shopsync/instance.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
 #include "shopsync/skumap.h"
@@ -40,9 +41,9 @@ static void ignore(redisReply *rep)
 
 int push_watch_allocated(redis_conn_t *r)
 {
-    char set[STOCK_KEY_MAX], dirty[STOCK_KEY_MAX];
-    redis_key(set, sizeof(set), "alloc:skus");
-    redis_key(dirty, sizeof(dirty), "push:dirty");
+    char set[KEY_MAX], dirty[KEY_MAX];
+    if (redis_key(set, sizeof(set), KEY_ALLOC_SKUS) || redis_key(dirty, sizeof(dirty), KEY_PUSH_DIRTY))
+        return -1;
     redisReply *rep = redis_cmd(r, "SMEMBERS %s", set);
     if (!rep)
         return -1;
@@ -61,8 +62,9 @@ int push_watch_allocated(redis_conn_t *r)
 
 int push_mark(redis_conn_t *r, const char *sku)
 {
-    char dirty[128];
-    redis_key(dirty, sizeof(dirty), "push:dirty");
+    char dirty[KEY_MAX];
+    if (redis_key(dirty, sizeof(dirty), KEY_PUSH_DIRTY))
+        return -1;
     redisReply *rep = redis_cmd(r, "HINCRBY %s %s 1", dirty, sku);
     int ok = rep && rep->type == REDIS_REPLY_INTEGER;
     ignore(rep);
@@ -94,27 +96,28 @@ typedef struct item {
     size_t n_inv;
 } item_t;
 
-/* The keys of the plan and commit scripts for sku into k (borrowed
- * pointers into the caller's buffers). */
+/* The keys of the plan and commit scripts for sku into k (k->keys are
+ * borrowed pointers into k's own buffers). */
 typedef struct plan_keys {
-    char stock[STOCK_KEY_MAX], chan[STOCK_KEY_MAX], events[STOCK_KEY_MAX];
-    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
+    char stock[KEY_MAX], chan[KEY_MAX], events[KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][KEY_MAX];
     const char *keys[3 + STOCK_SHARED_KEYS];
 } plan_keys_t;
 
 #define PLAN_KEYS (3 + STOCK_SHARED_KEYS)
 
-static void plan_keys(plan_keys_t *k, const char *sku)
+/* Returns 0, or -1 when a key does not fit. */
+SHOPSYNC_MUST_USE static int plan_keys(plan_keys_t *k, const char *sku)
 {
-    stock_key(k->stock, sizeof(k->stock), sku);
-    stock_chan_key(k->chan, sizeof(k->chan), sku);
-    stock_shared_keys(k->shared);
+    if (stock_key(k->stock, sizeof(k->stock), sku) || stock_chan_key(k->chan, sizeof(k->chan), sku) ||
+        stock_shared_keys(k->shared) || redis_key(k->events, sizeof(k->events), KEY_STREAM_EVENTS))
+        return -1;
     k->keys[0] = k->stock;
     k->keys[1] = k->chan;
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
         k->keys[2 + i] = k->shared[i];
-    redis_key(k->events, sizeof(k->events), "stream:events");
     k->keys[2 + STOCK_SHARED_KEYS] = k->events;
+    return 0;
 }
 
 /* Decide what to send for it (see push_plan.lua). With force, a SKU in
@@ -124,7 +127,8 @@ static int plan(redis_conn_t *r, item_t *it, int force)
 {
     plan_keys_t k;
     char now[32];
-    plan_keys(&k, it->sku);
+    if (plan_keys(&k, it->sku))
+        return -1;
     snprintf(now, sizeof(now), "%lld", util_now_ms());
     const char *args[] = {it->sku, now, it->map.sku_id[0] ? "1" : "0"};
     redisReply *rep = redis_eval(r, &plan_script, PLAN_KEYS, k.keys, 3, args, NULL);
@@ -162,7 +166,9 @@ static void commit(redis_conn_t *r, const item_t *it)
 {
     plan_keys_t k;
     char value[32], pend[32], now[32], unseen[32];
-    plan_keys(&k, it->sku);
+    /* plan() built the same keys for this SKU before the push. */
+    if (plan_keys(&k, it->sku))
+        return;
     snprintf(value, sizeof(value), "%lld", it->quantity);
     snprintf(pend, sizeof(pend), "%lld", it->pend);
     snprintf(now, sizeof(now), "%lld", util_now_ms());
@@ -178,7 +184,7 @@ static void commit(redis_conn_t *r, const item_t *it)
  * a lock that expired or was never set is left alone. */
 #define STALE_LOCKS 8
 static _Thread_local struct {
-    char key[160];
+    char key[KEY_MAX];
     char owner[INSTANCE_OWNER_MAX];
 } stale_locks[STALE_LOCKS];
 static _Thread_local int n_stale_locks;
@@ -207,10 +213,10 @@ static void release_stale_locks(redis_conn_t *r)
 
 static void unlock_item(redis_conn_t *r, item_t *it)
 {
-    char lock[300];
-    if (!it->locked)
+    char lock[KEY_MAX];
+    /* claim() built the same key when it took the lock. */
+    if (!it->locked || redis_key(lock, sizeof(lock), KEY_PUSH_LOCK_FMT, it->sku))
         return;
-    redis_key(lock, sizeof(lock), "push:lock:%s", it->sku);
     int u = redis_unlock(r, lock, it->owner);
     if (u < 0)
         remember_stale_lock(lock, it->owner);
@@ -226,9 +232,8 @@ static void unlock_item(redis_conn_t *r, item_t *it)
  * (the lock is then held), 0 when not, -1 when Redis fails. */
 static int claim(redis_conn_t *r, const char *dirty, item_t *it, int force, push_rc *skipped)
 {
-    char lock[300];
-    redis_key(lock, sizeof(lock), "push:lock:%s", it->sku);
-    if (instance_lock_owner(it->owner) != 0)
+    char lock[KEY_MAX];
+    if (redis_key(lock, sizeof(lock), KEY_PUSH_LOCK_FMT, it->sku) || instance_lock_owner(it->owner) != 0)
         return -1;
     redisReply *rep = redis_cmd(r, "SET %s %s NX PX %d", lock, it->owner, LOCK_MS);
     if (!rep) {
@@ -282,10 +287,12 @@ static int due(const config_t *cfg, redis_conn_t *r, item_t *items, size_t n, lo
     if (cfg->push_interval_ms <= 0)
         return 1;
     for (size_t i = 0; i < n; i++) {
-        char last[300];
+        char last[KEY_MAX];
         if (!items[i].locked)
             continue;
-        redis_key(last, sizeof(last), "push:last:%s", items[i].sku);
+        /* As long as the lock's key, which claim() built: it fits. */
+        if (redis_key(last, sizeof(last), KEY_PUSH_LAST_FMT, items[i].sku))
+            return 1;
         redisReply *rep = redis_cmd(r, "GET %s", last);
         long long prev = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
         ignore(rep);
@@ -309,13 +316,15 @@ static const tiktok_sku_error_t *error_for(const tiktok_sku_errors_t *errs, cons
 static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *conn, const char *const *skus,
                           size_t n, int force, int *sent)
 {
-    char dirty[128];
+    char dirty[KEY_MAX];
     push_rc rc = PUSH_NOTHING;
     size_t n_stock = 0, i;
     long long now = util_now_ms();
 
     if (n > PUSH_GROUP_MAX)
         n = PUSH_GROUP_MAX;
+    if (redis_key(dirty, sizeof(dirty), KEY_PUSH_DIRTY))
+        return PUSH_UNAVAILABLE;
     release_stale_locks(r);
     /* On the heap: civetweb request threads (reconcile, admin edits) have
      * small stacks. */
@@ -326,7 +335,6 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
         free(stocks);
         return PUSH_UNAVAILABLE;
     }
-    redis_key(dirty, sizeof(dirty), "push:dirty");
     for (i = 0; i < n; i++) {
         items[i].sku = skus[i];
         int c = claim(r, dirty, &items[i], force, &rc);
@@ -480,11 +488,12 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
     int retry = !ok && res.kind != TIKTOK_PERMANENT && res.kind != TIKTOK_REAUTH;
     for (i = 0; i < n; i++) {
         item_t *it = &items[i];
-        char last[300];
+        char last[KEY_MAX];
         if (!it->locked || it->n_inv == 0)
             continue;
-        redis_key(last, sizeof(last), "push:last:%s", it->sku);
-        ignore(redis_cmd(r, "SET %s %s PX 3600000", last, stamp));
+        /* As long as the lock's key, which claim() built: it fits. */
+        if (redis_key(last, sizeof(last), KEY_PUSH_LAST_FMT, it->sku) == 0)
+            ignore(redis_cmd(r, "SET %s %s PX 3600000", last, stamp));
         const tiktok_sku_error_t *e = ok ? NULL : error_for(&errs, it->map.sku_id);
         if (ok || (!retry && errs.n && !e)) {
             /* Applied: the call succeeded, or TikTok refused only other SKUs
@@ -538,9 +547,10 @@ push_rc push_sku(const config_t *cfg, redis_conn_t *r, connection_t *conn, const
 
 int push_pass(const config_t *cfg, redis_conn_t *r, connection_t *conn, int *sent)
 {
-    char dirty[128];
+    char dirty[KEY_MAX];
     *sent = 0;
-    redis_key(dirty, sizeof(dirty), "push:dirty");
+    if (redis_key(dirty, sizeof(dirty), KEY_PUSH_DIRTY))
+        return -1;
     redisReply *rep = redis_cmd(r, "HKEYS %s", dirty);
     if (!rep)
         return -1;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lua_scripts.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/util.h"
 
@@ -33,18 +34,23 @@ static const redis_script_t unpark_script = {"queue_unpark", LUA_SRC_QUEUE_UNPAR
 /* KEYS and ARGV: src/lua/queue_replay.lua. */
 static const redis_script_t replay_script = {"queue_replay", LUA_SRC_QUEUE_REPLAY};
 
-static void keys(char *stream, char *attempts, char *dead)
+/* The queue's keys into KEY_MAX buffers (attempts and dead may be NULL
+ * when not wanted). Returns 0 or -1 (a key does not fit). */
+SHOPSYNC_MUST_USE static int keys(char *stream, char *attempts, char *dead)
 {
-    redis_key(stream, 128, "stream:events");
-    if (attempts)
-        redis_key(attempts, 128, "queue:attempts");
-    if (dead)
-        redis_key(dead, 128, "stream:dead");
+    if (redis_key(stream, KEY_MAX, KEY_STREAM_EVENTS))
+        return -1;
+    if (attempts && redis_key(attempts, KEY_MAX, KEY_QUEUE_ATTEMPTS))
+        return -1;
+    if (dead && redis_key(dead, KEY_MAX, KEY_STREAM_DEAD))
+        return -1;
+    return 0;
 }
 
-static void parked_key(char *out)
+/* The parked stream's key into a KEY_MAX buffer. Returns 0 or -1. */
+SHOPSYNC_MUST_USE static int parked_key(char *out)
 {
-    redis_key(out, 128, "stream:parked");
+    return redis_key(out, KEY_MAX, KEY_STREAM_PARKED);
 }
 
 /* 1 when id has the form of a stream entry id (ms or ms-seq); anything else
@@ -62,8 +68,9 @@ static int stream_id_ok(const char *id)
 
 int queue_setup(redis_conn_t *r)
 {
-    char stream[128];
-    keys(stream, NULL, NULL);
+    char stream[KEY_MAX];
+    if (keys(stream, NULL, NULL))
+        return -1;
     redisReply *rep = redis_cmd(r, "XGROUP CREATE %s " GROUP " 0 MKSTREAM", stream);
     if (!rep)
         return -1;
@@ -75,10 +82,9 @@ int queue_setup(redis_conn_t *r)
 queue_rc queue_enqueue(redis_conn_t *r, const char *provider, const char *event_id,
                        const void *body, size_t len, int ttl_s)
 {
-    char stream[128], parked[128], dedupe[600], ttl[16], ts[32], max[32];
-    keys(stream, NULL, NULL);
-    parked_key(parked);
-    if (redis_key(dedupe, sizeof(dedupe), "dedupe:%s:%s", provider, event_id))
+    char stream[KEY_MAX], parked[KEY_MAX], dedupe[KEY_DEDUPE_MAX], ttl[16], ts[32], max[32];
+    if (keys(stream, NULL, NULL) || parked_key(parked) ||
+        redis_key(dedupe, sizeof(dedupe), KEY_DEDUPE_FMT, provider, event_id))
         return QUEUE_UNAVAILABLE;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
     snprintf(ts, sizeof(ts), "%lld", util_now_ms());
@@ -145,8 +151,9 @@ static int collect(const redisReply *list, queue_entry_t *out, int max)
 
 int queue_read(redis_conn_t *r, const char *consumer, queue_entry_t *out, int max, int block_ms)
 {
-    char stream[128];
-    keys(stream, NULL, NULL);
+    char stream[KEY_MAX];
+    if (keys(stream, NULL, NULL))
+        return -1;
     redisReply *rep = redis_cmd(r, "XREADGROUP GROUP " GROUP " %s COUNT %d BLOCK %d STREAMS %s >", consumer, max,
                                 block_ms, stream);
     if (!rep)
@@ -166,8 +173,9 @@ int queue_read(redis_conn_t *r, const char *consumer, queue_entry_t *out, int ma
 int queue_reclaim(redis_conn_t *r, const char *consumer, long long min_idle_ms,
                   queue_entry_t *out, int max)
 {
-    char stream[128];
-    keys(stream, NULL, NULL);
+    char stream[KEY_MAX];
+    if (keys(stream, NULL, NULL))
+        return -1;
     redisReply *rep = redis_cmd(r, "XAUTOCLAIM %s " GROUP " %s %lld 0-0 COUNT %d", stream, consumer, min_idle_ms, max);
     if (!rep)
         return -1;
@@ -180,10 +188,11 @@ int queue_reclaim(redis_conn_t *r, const char *consumer, long long min_idle_ms,
 
 int queue_touch(redis_conn_t *r, const char *consumer, const queue_entry_t *entries, int n)
 {
-    char stream[128];
+    char stream[KEY_MAX];
     if (n <= 0)
         return 0;
-    keys(stream, NULL, NULL);
+    if (keys(stream, NULL, NULL))
+        return -1;
     const char **argv = calloc((size_t)n + 7, sizeof(char *));
     if (!argv)
         return -1;
@@ -206,8 +215,9 @@ int queue_touch(redis_conn_t *r, const char *consumer, const queue_entry_t *entr
 
 int queue_ack(redis_conn_t *r, const queue_entry_t *e)
 {
-    char stream[128], attempts[128];
-    keys(stream, attempts, NULL);
+    char stream[KEY_MAX], attempts[KEY_MAX];
+    if (keys(stream, attempts, NULL))
+        return -1;
     const char *k[] = {stream, attempts};
     const char *a[] = {e->id};
     redisReply *rep = redis_eval(r, &ack_script, 2, k, 1, a, NULL);
@@ -219,8 +229,9 @@ int queue_ack(redis_conn_t *r, const queue_entry_t *e)
 
 static int fail_with(redis_conn_t *r, const queue_entry_t *e, const char *error, int max_attempts)
 {
-    char stream[128], attempts[128], dead[128], max[16], ra[32], ts[32];
-    keys(stream, attempts, dead);
+    char stream[KEY_MAX], attempts[KEY_MAX], dead[KEY_MAX], max[16], ra[32], ts[32];
+    if (keys(stream, attempts, dead))
+        return -1;
     snprintf(max, sizeof(max), "%d", max_attempts);
     snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
     snprintf(ts, sizeof(ts), "%lld", util_now_ms());
@@ -252,9 +263,9 @@ int queue_dead_letter(redis_conn_t *r, const queue_entry_t *e, const char *error
 
 int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason)
 {
-    char stream[128], attempts[128], parked[128], ra[32], ts[32];
-    keys(stream, attempts, NULL);
-    parked_key(parked);
+    char stream[KEY_MAX], attempts[KEY_MAX], parked[KEY_MAX], ra[32], ts[32];
+    if (keys(stream, attempts, NULL) || parked_key(parked))
+        return -1;
     snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
     snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     const char *k[] = {stream, attempts, parked};
@@ -273,13 +284,13 @@ int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason)
 
 int queue_unpark(redis_conn_t *r, long long *n)
 {
-    char parked[128], stream[128], count[16];
-    keys(stream, NULL, NULL);
-    parked_key(parked);
+    char parked[KEY_MAX], stream[KEY_MAX], count[16];
+    *n = 0;
+    if (keys(stream, NULL, NULL) || parked_key(parked))
+        return -1;
     snprintf(count, sizeof(count), "%d", QUEUE_UNPARK_BATCH);
     const char *k[] = {parked, stream};
     const char *a[] = {count};
-    *n = 0;
     /* In batches, so one script never holds Redis for long; never more
      * rounds than the backlog allows entries. */
     for (int round = 0; round <= QUEUE_MAX_BACKLOG / QUEUE_UNPARK_BATCH; round++) {
@@ -309,9 +320,10 @@ void queue_entry_free(queue_entry_t *e)
 
 int queue_dlq_list(redis_conn_t *r, int limit, json_t **out, long long *total)
 {
-    char dead[128];
-    redis_key(dead, sizeof(dead), "stream:dead");
+    char dead[KEY_MAX];
     *out = NULL;
+    if (redis_key(dead, sizeof(dead), KEY_STREAM_DEAD))
+        return -1;
     redisReply *rep = redis_cmd(r, "XREVRANGE %s + - COUNT %d", dead, limit);
     if (!rep)
         return -1;
@@ -347,11 +359,12 @@ int queue_dlq_list(redis_conn_t *r, int limit, json_t **out, long long *total)
 
 int queue_dlq_replay(redis_conn_t *r, const char *id, long long *n)
 {
-    char stream[128], dead[128];
-    keys(stream, NULL, dead);
+    char stream[KEY_MAX], dead[KEY_MAX];
+    *n = 0;
+    if (keys(stream, NULL, dead))
+        return -1;
     const char *k[] = {dead, stream};
     const char *a[] = {id ? id : ""};
-    *n = 0;
     if (id && !stream_id_ok(id))
         return 1;
     redisReply *rep = redis_eval(r, &replay_script, 2, k, 1, a, NULL);
@@ -368,10 +381,10 @@ int queue_dlq_replay(redis_conn_t *r, const char *id, long long *n)
 
 int queue_stats(redis_conn_t *r, queue_stats_t *out)
 {
-    char stream[128], dead[128], dirty[128];
-    keys(stream, NULL, dead);
-    redis_key(dirty, sizeof(dirty), "push:dirty");
+    char stream[KEY_MAX], dead[KEY_MAX], dirty[KEY_MAX], parked[KEY_MAX];
     memset(out, 0, sizeof(*out));
+    if (keys(stream, NULL, dead) || redis_key(dirty, sizeof(dirty), KEY_PUSH_DIRTY) || parked_key(parked))
+        return -1;
     redisReply *rep = redis_cmd(r, "XLEN %s", stream);
     if (!rep)
         return -1;
@@ -401,8 +414,6 @@ int queue_stats(redis_conn_t *r, queue_stats_t *out)
     out->dirty = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
     if (rep)
         freeReplyObject(rep);
-    char parked[128];
-    parked_key(parked);
     rep = redis_cmd(r, "XLEN %s", parked);
     out->parked = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
     if (rep)

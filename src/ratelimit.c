@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "lua_scripts.h"
+#include "shopsync/keys.h"
 #include "shopsync/util.h"
 
 /* KEYS and ARGV: src/lua/ratelimit_reserve.lua. */
@@ -21,9 +22,9 @@ static const redis_script_t reserve_script = {"ratelimit_reserve", LUA_SRC_RATEL
 int ratelimit_reserve(redis_conn_t *r, const char *shop, const char *api, int per_second,
                       int max_wait_ms, long long *wait_us)
 {
-    char key[512], interval[32], max_wait[32];
+    char key[KEY_MAX], interval[32], max_wait[32];
     *wait_us = 0;
-    if (per_second < 1 || redis_key(key, sizeof(key), "ratelimit:%s:%s", shop, api))
+    if (per_second < 1 || redis_key(key, sizeof(key), KEY_RATELIMIT_FMT, shop, api))
         return -1;
     /* A little under the published rate leaves room for clock jitter
      * between our spacing and the provider's counting. */

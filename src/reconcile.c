@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "shopsync/jsonx.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
 #include "shopsync/push.h"
@@ -68,9 +69,12 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
 {
     json_t *skus = NULL, *drift = json_array(), *errors = json_array();
     long long checked = 0, repaired = 0, allocated = 0;
+    char last_key[KEY_MAX];
     int rc = -1;
 
     *report = NULL;
+    if (redis_key(last_key, sizeof(last_key), KEY_RECONCILE_LAST))
+        goto out;
     if (!connection_is_connected(conn)) {
         rc = 1;
         goto out;
@@ -158,10 +162,8 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
                         "drift", drift, "repaired", (json_int_t)repaired, "repair", repair, "errors", errors,
                         "allocated", (json_int_t)allocated);
     char *text = jsonx_dump(*report);
-    char k[128];
-    redis_key(k, sizeof(k), "reconcile:last");
     if (text) {
-        redisReply *rep = redis_cmd(r, "SET %s %s", k, text);
+        redisReply *rep = redis_cmd(r, "SET %s %s", last_key, text);
         if (rep)
             freeReplyObject(rep);
         free(text);
@@ -178,9 +180,10 @@ out:
 
 int reconcile_last(redis_conn_t *r, json_t **out)
 {
-    char k[128], jerr[128];
+    char k[KEY_MAX], jerr[128];
     *out = NULL;
-    redis_key(k, sizeof(k), "reconcile:last");
+    if (redis_key(k, sizeof(k), KEY_RECONCILE_LAST))
+        return -1;
     redisReply *rep = redis_cmd(r, "GET %s", k);
     if (!rep)
         return -1;

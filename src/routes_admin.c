@@ -13,6 +13,7 @@
 #include "shopsync/crypto.h"
 #include "shopsync/httpx.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/session.h"
 #include "shopsync/skumap.h"
@@ -326,15 +327,15 @@ static int list_log(req_t *rq, const char *which, const char *field)
 
 int route_activity(req_t *rq)
 {
-    return list_log(rq, "activity", "activity");
+    return list_log(rq, KEY_ACTIVITY, "activity");
 }
 
 int route_oversells(req_t *rq)
 {
-    return list_log(rq, "oversells", "oversells");
+    return list_log(rq, KEY_OVERSELLS, "oversells");
 }
 
 int route_unmatched(req_t *rq)
 {
-    return list_log(rq, "unmatched", "unmatched");
+    return list_log(rq, KEY_UNMATCHED, "unmatched");
 }

@@ -18,6 +18,7 @@
 #include "shopsync/connection.h"
 #include "shopsync/http_client.h"
 #include "shopsync/instance.h"
+#include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
 #include "shopsync/orders.h"
@@ -265,8 +266,9 @@ static void *push_worker(void *arg)
  * start so they follow this instance's configuration. */
 static int write_settings(const config_t *cfg, redis_conn_t *r)
 {
-    char k[STOCK_KEY_MAX];
-    redis_key(k, sizeof(k), "settings");
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), KEY_SETTINGS))
+        return -1;
     redisReply *rep = redis_cmd(r, "HSET %s low_seconds %d settle_ms %d buffer %lld", k, cfg->low_stock_seconds,
                                 cfg->tiktok_settle_ms, cfg->stock_buffer);
     int ok = rep && rep->type == REDIS_REPLY_INTEGER;
@@ -294,9 +296,10 @@ static void housekeeping_once(app_t *app, redis_conn_t *r, connection_t *conn, l
             json_is_null(json_object_get(st, "warning")))
             connection_set_warning(conn, "the TikTok Shop authorization expires within 7 days: reconnect to renew it");
         if (app->cfg->reconcile_interval > 0 && (long long)time(NULL) >= *next_reconcile) {
-            char lock[128];
-            redis_key(lock, sizeof(lock), "reconcile:lock");
-            redisReply *rep = redis_cmd(r, "SET %s 1 NX EX %d", lock, app->cfg->reconcile_interval);
+            char lock[KEY_MAX];
+            redisReply *rep = NULL;
+            if (redis_key(lock, sizeof(lock), KEY_RECONCILE_LOCK) == 0)
+                rep = redis_cmd(r, "SET %s 1 NX EX %d", lock, app->cfg->reconcile_interval);
             int mine = rep && rep->type == REDIS_REPLY_STATUS;
             if (rep)
                 freeReplyObject(rep);

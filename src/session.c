@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "shopsync/crypto.h"
+#include "shopsync/keys.h"
 
-static int session_redis_key(char *out, size_t cap, const char *id)
+SHOPSYNC_MUST_USE static int session_redis_key(char *out, size_t cap, const char *id)
 {
     unsigned char h[CRYPTO_SHA256_LEN];
     char hex[2 * CRYPTO_SHA256_LEN + 1];
@@ -16,12 +17,12 @@ static int session_redis_key(char *out, size_t cap, const char *id)
     if (crypto_sha256(id, strlen(id), h) != 0)
         return -1;
     crypto_hex(h, sizeof(h), hex);
-    return redis_key(out, cap, "session:%s", hex);
+    return redis_key(out, cap, KEY_SESSION_FMT, hex);
 }
 
 int session_create(redis_conn_t *r, char *id, char *csrf)
 {
-    char k[160];
+    char k[KEY_MAX];
     if (crypto_random_hex(SESSION_ID_HEX / 2, id) || crypto_random_hex(SESSION_ID_HEX / 2, csrf) ||
         session_redis_key(k, sizeof(k), id))
         return -1;
@@ -34,7 +35,7 @@ int session_create(redis_conn_t *r, char *id, char *csrf)
 
 int session_lookup(redis_conn_t *r, const char *id, char *csrf, size_t cap)
 {
-    char k[160];
+    char k[KEY_MAX];
     if (strlen(id) != SESSION_ID_HEX || session_redis_key(k, sizeof(k), id))
         return 1;
     redisReply *rep = redis_cmd(r, "GET %s", k);
@@ -51,7 +52,7 @@ int session_lookup(redis_conn_t *r, const char *id, char *csrf, size_t cap)
 
 int session_delete(redis_conn_t *r, const char *id)
 {
-    char k[160];
+    char k[KEY_MAX];
     if (session_redis_key(k, sizeof(k), id))
         return -1;
     redisReply *rep = redis_cmd(r, "DEL %s", k);

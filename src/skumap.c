@@ -9,18 +9,21 @@
 #include <time.h>
 
 #include "shopsync/jsonx.h"
+#include "shopsync/keys.h"
 
-static void sku_key(char *out, size_t cap, const char *sku)
+/* The key of sku's TikTok ids into out. Returns 0 or -1 (does not fit). */
+SHOPSYNC_MUST_USE static int sku_key(char *out, size_t cap, const char *sku)
 {
-    redis_key(out, cap, "tiktok:sku:%s", sku);
+    return redis_key(out, cap, KEY_TIKTOK_SKU_FMT, sku);
 }
 
 int skumap_get(redis_conn_t *r, const char *sku, skumap_entry_t *out)
 {
-    char k[256], jerr[128];
+    char k[KEY_MAX], jerr[128];
     memset(out, 0, sizeof(*out));
     out->last_pushed_quantity = -1;
-    sku_key(k, sizeof(k), sku);
+    if (sku_key(k, sizeof(k), sku))
+        return -1;
     redisReply *rep = redis_cmd(r, "HMGET %s product_id sku_id warehouses last_pushed_quantity last_pushed_at status error", k);
     if (!rep)
         return -1;
@@ -57,13 +60,13 @@ void skumap_entry_free(skumap_entry_t *e)
 int skumap_set(redis_conn_t *r, const char *sku, const char *product_id, const char *sku_id,
                const json_t *warehouses)
 {
-    char k[256], ik[256], mk[128];
+    char k[KEY_MAX], ik[KEY_MAX], mk[KEY_MAX];
+    if (sku_key(k, sizeof(k), sku) || redis_key(ik, sizeof(ik), KEY_TIKTOK_SKU_ID_FMT, sku_id) ||
+        redis_key(mk, sizeof(mk), KEY_TIKTOK_MAPPED))
+        return -1;
     char *wh = jsonx_dump(warehouses);
     if (!wh)
         return -1;
-    sku_key(k, sizeof(k), sku);
-    redis_key(ik, sizeof(ik), "tiktok:sku_id:%s", sku_id);
-    redis_key(mk, sizeof(mk), "tiktok:mapped");
     /* One transaction so a reader never sees half a mapping. */
     redisReply *rep = redis_cmd(r, "MULTI");
     int ok = rep && rep->type == REDIS_REPLY_STATUS;
@@ -94,9 +97,10 @@ int skumap_set(redis_conn_t *r, const char *sku, const char *product_id, const c
 
 int skumap_product_of(redis_conn_t *r, const char *sku, char *out, size_t cap)
 {
-    char k[256];
-    sku_key(k, sizeof(k), sku);
+    char k[KEY_MAX];
     out[0] = '\0';
+    if (sku_key(k, sizeof(k), sku))
+        return -1;
     redisReply *rep = redis_cmd(r, "HGET %s product_id", k);
     if (!rep)
         return -1;
@@ -122,15 +126,17 @@ static int get_string(redis_conn_t *r, const char *key, char *out, size_t cap)
 
 int skumap_product_get(redis_conn_t *r, const char *id, char *out, size_t cap)
 {
-    char k[256];
-    redis_key(k, sizeof(k), "tiktok:product:%s", id);
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), KEY_TIKTOK_PRODUCT_FMT, id))
+        return -1;
     return get_string(r, k, out, cap);
 }
 
 int skumap_product_set(redis_conn_t *r, const char *id, const char *tiktok_product_id)
 {
-    char k[256];
-    redis_key(k, sizeof(k), "tiktok:product:%s", id);
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), KEY_TIKTOK_PRODUCT_FMT, id))
+        return -1;
     redisReply *rep = redis_cmd(r, "SET %s %s", k, tiktok_product_id);
     int ok = rep && rep->type == REDIS_REPLY_STATUS;
     if (rep)
@@ -140,15 +146,17 @@ int skumap_product_set(redis_conn_t *r, const char *id, const char *tiktok_produ
 
 int skumap_sku_for_id(redis_conn_t *r, const char *sku_id, char *out, size_t cap)
 {
-    char k[256];
-    redis_key(k, sizeof(k), "tiktok:sku_id:%s", sku_id);
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), KEY_TIKTOK_SKU_ID_FMT, sku_id))
+        return -1;
     return get_string(r, k, out, cap);
 }
 
 int skumap_record_push(redis_conn_t *r, const char *sku, int ok, long long quantity, const char *error)
 {
-    char k[256], q[32], now[32];
-    sku_key(k, sizeof(k), sku);
+    char k[KEY_MAX], q[32], now[32];
+    if (sku_key(k, sizeof(k), sku))
+        return -1;
     snprintf(q, sizeof(q), "%lld", quantity);
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
     redisReply *rep = ok ? redis_cmd(r, "HSET %s last_pushed_quantity %s last_pushed_at %s status synced error %s", k,
@@ -163,8 +171,9 @@ int skumap_record_push(redis_conn_t *r, const char *sku, int ok, long long quant
 /* 1 when sku is marked for a push that has not been sent yet. */
 static int push_pending(redis_conn_t *r, const char *sku)
 {
-    char k[128];
-    redis_key(k, sizeof(k), "push:dirty");
+    char k[KEY_MAX];
+    if (redis_key(k, sizeof(k), KEY_PUSH_DIRTY))
+        return 0;
     redisReply *rep = redis_cmd(r, "HEXISTS %s %s", k, sku);
     int pending = rep && rep->type == REDIS_REPLY_INTEGER && rep->integer == 1;
     if (rep)
@@ -197,9 +206,10 @@ json_t *skumap_describe(redis_conn_t *r, const char *sku)
 
 int skumap_all(redis_conn_t *r, json_t **out)
 {
-    char mk[128];
-    redis_key(mk, sizeof(mk), "tiktok:mapped");
+    char mk[KEY_MAX];
     *out = NULL;
+    if (redis_key(mk, sizeof(mk), KEY_TIKTOK_MAPPED))
+        return -1;
     redisReply *rep = redis_cmd(r, "SMEMBERS %s", mk);
     if (!rep)
         return -1;
@@ -213,10 +223,11 @@ int skumap_all(redis_conn_t *r, json_t **out)
 
 int skumap_clear(redis_conn_t *r)
 {
-    char pattern[128];
+    char pattern[KEY_MAX];
     const char *cursor = "0";
     char next[32];
-    redis_key(pattern, sizeof(pattern), "tiktok:*");
+    if (redis_key(pattern, sizeof(pattern), KEY_TIKTOK_ALL))
+        return -1;
     /* SCAN rather than KEYS so a large catalog does not block Redis; the
      * connection hash is kept (the caller deletes it separately). */
     do {
@@ -230,8 +241,8 @@ int skumap_clear(redis_conn_t *r)
         redisReply *keys = rep->element[1];
         for (size_t i = 0; i < keys->elements; i++) {
             const char *k = keys->element[i]->str;
-            if (strstr(k, "tiktok:connection") || strstr(k, "tiktok:image:") || strstr(k, "tiktok:last_shop_id") ||
-                strstr(k, "tiktok:first_connected_at"))
+            if (strstr(k, KEY_TIKTOK_CONNECTION) || strstr(k, KEY_TIKTOK_IMAGE_PREFIX) ||
+                strstr(k, KEY_TIKTOK_LAST_SHOP_ID) || strstr(k, KEY_TIKTOK_FIRST_CONNECTED_AT))
                 continue;
             redisReply *d = redis_cmd(r, "DEL %s", k);
             if (d)

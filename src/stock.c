@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lua_stock.h"
+#include "shopsync/keys.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/util.h"
 
@@ -21,22 +22,24 @@ static const redis_script_t once_script = {"stock_change_once", LUA_STOCK_PRELUD
 /* KEYS and ARGV: src/lua/stock_view.lua. */
 static const redis_script_t view_script = {"stock_view", LUA_SRC_STOCK_VIEW};
 
-void stock_shared_keys(char keys[STOCK_SHARED_KEYS][STOCK_KEY_MAX])
+int stock_shared_keys(char keys[STOCK_SHARED_KEYS][KEY_MAX])
 {
-    static const char *const names[STOCK_SHARED_KEYS] = {"activity", "oversells", "push:dirty", "stats",
-                                                         "unmatched", "settings", "alloc:skus"};
+    static const char *const names[STOCK_SHARED_KEYS] = {KEY_ACTIVITY, KEY_OVERSELLS, KEY_PUSH_DIRTY, KEY_STATS,
+                                                         KEY_UNMATCHED, KEY_SETTINGS, KEY_ALLOC_SKUS};
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
-        redis_key(keys[i], STOCK_KEY_MAX, "%s", names[i]);
+        if (redis_key(keys[i], KEY_MAX, "%s", names[i]))
+            return -1;
+    return 0;
 }
 
 int stock_key(char *out, size_t cap, const char *sku)
 {
-    return redis_key(out, cap, "stock:%s", sku);
+    return redis_key(out, cap, KEY_STOCK_FMT, sku);
 }
 
 int stock_chan_key(char *out, size_t cap, const char *sku)
 {
-    return redis_key(out, cap, "chan:%s", sku);
+    return redis_key(out, cap, KEY_CHAN_FMT, sku);
 }
 
 /* One change; with key (may be NULL) applied at most once per key, and
@@ -45,17 +48,17 @@ static stock_rc run_change(redis_conn_t *r, const char *sku, const char *mode,
                            long long n, const char *reason, const char *ref,
                            const char *key, stock_result_t *out, int *replayed, long long *available)
 {
-    char k_stock[STOCK_KEY_MAX], k_chan[STOCK_KEY_MAX], k_once[STOCK_KEY_MAX];
-    char shared[STOCK_SHARED_KEYS][STOCK_KEY_MAX];
+    char k_stock[KEY_MAX], k_chan[KEY_MAX], k_once[KEY_MAX];
+    char shared[STOCK_SHARED_KEYS][KEY_MAX];
     const char *keys[3 + STOCK_SHARED_KEYS];
     char n_s[32], ts_s[32], ttl_s[16], fp[300];
     int nk = 0;
 
     memset(out, 0, sizeof(*out));
     if (stock_key(k_stock, sizeof(k_stock), sku) || stock_chan_key(k_chan, sizeof(k_chan), sku) ||
-        (key && redis_key(k_once, sizeof(k_once), "idempotency:stock:%s", key)))
+        (key && redis_key(k_once, sizeof(k_once), KEY_IDEMPOTENCY_STOCK_FMT, key)) ||
+        stock_shared_keys(shared))
         return STOCK_INVALID;
-    stock_shared_keys(shared);
     keys[nk++] = k_stock;
     keys[nk++] = k_chan;
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
@@ -128,10 +131,10 @@ stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
 stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long n, const char *reason,
                            const char *key, stock_result_t *out, int *replayed)
 {
-    char k_once[160];
+    char k_once[KEY_MAX];
     *replayed = 0;
     memset(out, 0, sizeof(*out));
-    if (redis_key(k_once, sizeof(k_once), "idempotency:stock:%s", key))
+    if (redis_key(k_once, sizeof(k_once), KEY_IDEMPOTENCY_STOCK_FMT, key))
         return STOCK_INVALID;
     /* A repeat is answered from its record whatever the stock is now (it
      * may sit at the maximum because of the first try, or the SKU may be
@@ -148,11 +151,11 @@ stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long 
 stock_rc stock_take(redis_conn_t *r, const char *sku, long long delta, const char *key, const char *ref,
                     stock_result_t *out, int *replayed, long long *available)
 {
-    char k_once[STOCK_KEY_MAX];
+    char k_once[KEY_MAX];
     *replayed = 0;
     *available = 0;
     memset(out, 0, sizeof(*out));
-    if (delta >= 0 || delta < -STOCK_MAX || (key && redis_key(k_once, sizeof(k_once), "idempotency:stock:%s", key)))
+    if (delta >= 0 || delta < -STOCK_MAX || (key && redis_key(k_once, sizeof(k_once), KEY_IDEMPOTENCY_STOCK_FMT, key)))
         return STOCK_INVALID;
     return run_change(r, sku, "take", delta, "admin", key ? key : ref, key, out, replayed, available);
 }
@@ -161,7 +164,7 @@ stock_rc stock_take(redis_conn_t *r, const char *sku, long long delta, const cha
 
 stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, stock_view_t *out)
 {
-    char (*k)[STOCK_KEY_MAX] = NULL;
+    char (*k)[KEY_MAX] = NULL;
     const char **keys = NULL;
     stock_rc rc = STOCK_UNAVAILABLE;
 
@@ -173,8 +176,8 @@ stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, sto
     for (size_t done = 0; done < n;) {
         size_t m = n - done < VIEW_CHUNK ? n - done : VIEW_CHUNK;
         for (size_t i = 0; i < m; i++) {
-            if (stock_key(k[2 * i], STOCK_KEY_MAX, skus[done + i]) ||
-                stock_chan_key(k[2 * i + 1], STOCK_KEY_MAX, skus[done + i])) {
+            if (stock_key(k[2 * i], KEY_MAX, skus[done + i]) ||
+                stock_chan_key(k[2 * i + 1], KEY_MAX, skus[done + i])) {
                 rc = STOCK_INVALID;
                 goto out;
             }
@@ -219,7 +222,7 @@ stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out)
 
 int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long *left)
 {
-    char c[STOCK_KEY_MAX];
+    char c[KEY_MAX];
     *left = 0;
     if (stock_chan_key(c, sizeof(c), sku))
         return -1;
@@ -252,7 +255,7 @@ stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out)
 
 stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **out)
 {
-    char k[128];
+    char k[KEY_MAX];
     char err[128];
     *out = NULL;
     if (limit < 1)

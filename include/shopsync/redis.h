@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "shopsync/common.h"
+#include "shopsync/keys.h"
+
 typedef struct redis_conn redis_conn_t;
 
 typedef struct redis_script {
@@ -20,7 +23,7 @@ typedef struct redis_script {
 /* Set the server URL and key prefix for every connection made afterwards
  * (copied). Returns 0, or -1 with err when the URL is malformed. Call once
  * before threads start. */
-int redis_setup(const char *url, const char *prefix, char *err, size_t errlen);
+SHOPSYNC_MUST_USE int redis_setup(const char *url, const char *prefix, char *err, size_t errlen);
 
 /* The configured key prefix (borrowed, static). */
 const char *redis_prefix(void);
@@ -58,7 +61,7 @@ int redis_unlock(redis_conn_t *c, const char *key, const char *owner);
 /* Give a lock taken as above ttl_ms more to live, only while it still holds
  * owner (both borrowed): a long job's heartbeat. Returns 1 when extended, 0
  * when not ours (or gone), -1 when Redis did not answer. */
-int redis_lock_extend(redis_conn_t *c, const char *key, const char *owner, long long ttl_ms);
+SHOPSYNC_MUST_USE int redis_lock_extend(redis_conn_t *c, const char *key, const char *owner, long long ttl_ms);
 
 /* For an error reply raised by one of our scripts with
  * redis.error_reply('CODE message'): 1 when its code is code. Redis 7 may
@@ -68,12 +71,13 @@ int redis_error_is(const redisReply *r, const char *code);
 /* The text of a script error after its code (borrowed from r), or "". */
 const char *redis_error_text(const redisReply *r);
 
-/* Write prefix + formatted suffix into out. Returns 0, or -1 when it does not
- * fit. */
-int redis_key(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Write prefix + formatted suffix into out (a KEY_MAX buffer; fmt one of the
+ * names in keys.h). Returns 0, or -1 when it does not fit: the caller must
+ * not use out then. */
+SHOPSYNC_MUST_USE int redis_key(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* 0 when PING answers PONG, else -1. */
-int redis_ping(redis_conn_t *c);
+SHOPSYNC_MUST_USE int redis_ping(redis_conn_t *c);
 
 /* Message of the last connection error on c (borrowed), or "". */
 const char *redis_last_error(const redis_conn_t *c);
@@ -84,7 +88,7 @@ unsigned long redis_error_count(void);
 /* Start a redis-server child on a unix socket in data_dir with AOF on
  * (appendfsync everysec) and wait until it answers. url_out receives its
  * unix:// URL. Returns 0 and *pid, or -1 with err. */
-int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
+SHOPSYNC_MUST_USE int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
                          pid_t *pid, char *err, size_t errlen);
 
 /* unix:// URL of the embedded server's socket in data_dir. */

@@ -33,11 +33,11 @@ typedef struct stock_result {
 
 /* Add delta (negative decrements, floored at 0) to sku's stock. reason and
  * ref (borrowed) go to the activity log ("admin", "tiktok_order", ...). */
-stock_rc stock_adjust(redis_conn_t *r, const char *sku, long long delta,
+SHOPSYNC_MUST_USE stock_rc stock_adjust(redis_conn_t *r, const char *sku, long long delta,
                       const char *reason, const char *ref, stock_result_t *out);
 
 /* Set sku's stock to value (0..STOCK_MAX). */
-stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
+SHOPSYNC_MUST_USE stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
                    const char *reason, const char *ref, stock_result_t *out);
 
 /* As stock_set (set != 0) or stock_adjust, applied at most once per
@@ -46,7 +46,7 @@ stock_rc stock_set(redis_conn_t *r, const char *sku, long long value,
  * returns the first result with *replayed = 1; the same key with another
  * SKU or change is STOCK_KEY_REUSED. Keys are kept STOCK_IDEMPOTENCY_TTL_S. */
 #define STOCK_IDEMPOTENCY_TTL_S 86400
-stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long n, const char *reason,
+SHOPSYNC_MUST_USE stock_rc stock_change_once(redis_conn_t *r, const char *sku, int set, long long n, const char *reason,
                            const char *key, stock_result_t *out, int *replayed);
 
 /* One SKU as the store sees it. */
@@ -68,47 +68,48 @@ typedef struct stock_view {
  * checked and applied in one script. key (borrowed, may be NULL) is an
  * Idempotency-Key as for stock_change_once, whose record answers a repeat
  * (*replayed 1); ref (borrowed) is the activity ref without a key. */
-stock_rc stock_take(redis_conn_t *r, const char *sku, long long delta, const char *key, const char *ref,
+SHOPSYNC_MUST_USE stock_rc stock_take(redis_conn_t *r, const char *sku, long long delta, const char *key, const char *ref,
                     stock_result_t *out, int *replayed, long long *available);
 
 /* Read sku's view into *out; STOCK_NOT_FOUND for an unknown SKU. */
-stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out);
+SHOPSYNC_MUST_USE stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out);
 
 /* Read the views of n SKUs (borrowed) into out (caller's array of n), a few
  * hundred per round trip; an unknown SKU has found 0. */
-stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, stock_view_t *out);
+SHOPSYNC_MUST_USE stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, stock_view_t *out);
 
 /* Record that TikTok was set outright to the projection of a view whose
  * pending change was pending (product sync): later pushes add only what
  * changed since. *left receives what is still pending after that (nonzero
  * when a push ran beside: the caller marks the SKU). Returns 0 or -1. */
-int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long *left);
+SHOPSYNC_MUST_USE int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long *left);
 
 /* The view as JSON fields added to obj (borrowed): on_hand, available_web,
  * tiktok_share, reserved, mode ("normal" or "allocated"). */
 void stock_view_json(const stock_view_t *v, json_t *obj);
 
 /* Read sku's on-hand stock into *out. */
-stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out);
+SHOPSYNC_MUST_USE stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out);
 
 /* The newest entries of a capped list (activity, oversells, unmatched) as a
  * new JSON array of objects, newest first. which is the key suffix. */
-stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **out);
+SHOPSYNC_MUST_USE stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **out);
 
-#define STOCK_KEY_MAX 300
+/* A stock key buffer's size: the registry's (keys.h). */
+#define STOCK_KEY_MAX KEY_MAX
 #define STOCK_SHARED_KEYS 7
 
 /* The keys a sale script passes to stock_change (Lua shared_keys), in KEYS
  * order: activity, oversells, push:dirty, stats, unmatched, settings,
- * alloc:skus. */
-void stock_shared_keys(char keys[STOCK_SHARED_KEYS][STOCK_KEY_MAX]);
+ * alloc:skus. Returns 0, or -1 when a key does not fit (a prefix too long). */
+SHOPSYNC_MUST_USE int stock_shared_keys(char keys[STOCK_SHARED_KEYS][KEY_MAX]);
 
 /* Redis key of sku's stock (what the website may sell) into out. Returns
  * 0 or -1. */
-int stock_key(char *out, size_t cap, const char *sku);
+SHOPSYNC_MUST_USE int stock_key(char *out, size_t cap, const char *sku);
 
 /* Redis key of sku's channel state (src/lua/stock.lua) into out. Returns 0
  * or -1. */
-int stock_chan_key(char *out, size_t cap, const char *sku);
+SHOPSYNC_MUST_USE int stock_chan_key(char *out, size_t cap, const char *sku);
 
 #endif

@@ -1,0 +1,134 @@
+/*
+ * keys — the one registry of the Redis keys shopsync uses: every key's name
+ * (or printf pattern), its type and the module that owns it. Code builds a
+ * key only from these names, with redis_key() (which puts
+ * SHOPSYNC_REDIS_PREFIX in front), into a buffer of KEY_MAX bytes. README's
+ * "Redis layout" describes the same keys for readers of the store.
+ *
+ * | Name (after the prefix)     | Type                 | Owner        | Note |
+ * | stock:{sku}                 | string (integer)     | stock        | what the website may sell now |
+ * | chan:{sku}                  | hash                 | stock        | channel state (src/lua/stock.lua) |
+ * | alloc:skus                  | set                  | stock        | SKUs in the low-stock mode |
+ * | settings                    | hash                 | service      | settings the stock scripts read |
+ * | activity                    | list (≤ 1000)        | stock        | JSON entries, newest first |
+ * | oversells                   | list (≤ 1000)        | stock        | JSON entries, newest first |
+ * | unmatched                   | list (≤ 1000)        | stock        | JSON entries, newest first |
+ * | stats                       | hash                 | stock        | oversells, oversold_units (read by metrics) |
+ * | idempotency:stock:{key}     | string, TTL 24 h     | stock        | first result of an Idempotency-Key |
+ * | catalog:products            | hash                 | catalog      | product id → product JSON |
+ * | catalog:sku_owner           | hash                 | catalog      | sku → product id |
+ * | push:dirty                  | hash                 | push         | sku → change counter |
+ * | push:lock:{sku}             | string, TTL 40 s     | push         | one push per SKU at a time |
+ * | push:last:{sku}             | string, TTL 1 h      | push         | last push time |
+ * | instance:{id}               | string, TTL 3 s      | instance     | heartbeat of a running serve |
+ * | stream:events               | stream, group workers| queue        | inbound webhooks |
+ * | stream:dead                 | stream               | queue        | dead letters |
+ * | stream:parked               | stream               | queue        | TikTok orders held while disconnected |
+ * | queue:attempts              | hash                 | queue        | attempts per entry |
+ * | dedupe:{provider}:{id}      | string, TTL 3/7 days | queue        | webhook dedupe markers (tiktok, stripe) |
+ * | order:tiktok:{order id}     | hash, TTL 90 days    | orders       | order ledger |
+ * | checkout:stripe:{session}   | string, TTL 90 days  | checkout     | applied checkout sessions |
+ * | tiktok:connection           | hash                 | connection   | shop, token expiry, sealed tokens |
+ * | tiktok:refresh_lock         | string, TTL 120 s    | connection   | one token refresh at a time |
+ * | tiktok:warehouses           | string               | connection   | cached warehouses |
+ * | tiktok:last_shop_id         | string               | connection   | the shop connected last |
+ * | tiktok:first_connected_at   | string               | connection   | since when |
+ * | oauth:state:{state}         | string, TTL 10 min   | connection   | single-use OAuth states |
+ * | tiktok:sku:{sku}            | hash                 | skumap       | TikTok ids and last push of a SKU |
+ * | tiktok:sku_id:{id}          | string               | skumap       | TikTok SKU id → sku |
+ * | tiktok:product:{id}         | string               | skumap       | TikTok product of a store product |
+ * | tiktok:mapped               | set                  | skumap       | mapped SKUs |
+ * | tiktok:image:{sha256(url)}  | string               | product_sync | uploaded image URI |
+ * | sync:job:{id}               | hash, TTL 7 days     | product_sync | a product sync job |
+ * | sync:job:{id}:results       | list, TTL 7 days     | product_sync | its result rows |
+ * | sync:last                   | string               | product_sync | the last job's id |
+ * | sync:lock                   | string, TTL 5 min    | product_sync | one sync at a time |
+ * | session:{sha256(id)}        | string, TTL 12 h     | session      | admin page sessions |
+ * | reconcile:last              | string               | reconcile    | last reconciliation report |
+ * | reconcile:lock              | string, TTL interval | service      | one reconciliation per interval |
+ * | ratelimit:{shop}:{api}      | string, short TTL    | ratelimit    | next free slot of the limiter |
+ *
+ * The Lua scripts in src/lua/ never name a key: they receive every one as
+ * KEYS from C, built from these names.
+ */
+#ifndef SHOPSYNC_KEYS_H
+#define SHOPSYNC_KEYS_H
+
+/* Bytes of a key buffer: the prefix (at most 63 bytes) and the longest
+ * name with a SKU, product, order, session or lock id in it. */
+#define KEY_MAX 300
+
+/* Bytes of a dedupe key buffer: a provider's event id alone may take up to
+ * QUEUE_EVENT_ID_MAX (256) bytes, more than KEY_MAX leaves after the prefix. */
+#define KEY_DEDUPE_MAX 600
+
+/* stock */
+#define KEY_STOCK_FMT "stock:%s"
+#define KEY_CHAN_FMT "chan:%s"
+#define KEY_ALLOC_SKUS "alloc:skus"
+#define KEY_ACTIVITY "activity"
+#define KEY_OVERSELLS "oversells"
+#define KEY_UNMATCHED "unmatched"
+#define KEY_STATS "stats"
+#define KEY_IDEMPOTENCY_STOCK_FMT "idempotency:stock:%s"
+
+/* service */
+#define KEY_SETTINGS "settings"
+#define KEY_RECONCILE_LOCK "reconcile:lock"
+
+/* catalog */
+#define KEY_CATALOG_PRODUCTS "catalog:products"
+#define KEY_CATALOG_SKU_OWNER "catalog:sku_owner"
+
+/* push */
+#define KEY_PUSH_DIRTY "push:dirty"
+#define KEY_PUSH_LOCK_FMT "push:lock:%s"
+#define KEY_PUSH_LAST_FMT "push:last:%s"
+
+/* instance: the id is taken to its first INSTANCE_ID_HEX characters. */
+#define KEY_INSTANCE_FMT "instance:%.*s"
+
+/* queue: dedupe takes the provider ("tiktok" or "stripe"), then the id. */
+#define KEY_STREAM_EVENTS "stream:events"
+#define KEY_STREAM_DEAD "stream:dead"
+#define KEY_STREAM_PARKED "stream:parked"
+#define KEY_QUEUE_ATTEMPTS "queue:attempts"
+#define KEY_DEDUPE_FMT "dedupe:%s:%s"
+
+/* orders, checkout */
+#define KEY_ORDER_TIKTOK_FMT "order:tiktok:%s"
+#define KEY_CHECKOUT_STRIPE_FMT "checkout:stripe:%s"
+
+/* connection */
+#define KEY_TIKTOK_CONNECTION "tiktok:connection"
+#define KEY_TIKTOK_REFRESH_LOCK "tiktok:refresh_lock"
+#define KEY_TIKTOK_WAREHOUSES "tiktok:warehouses"
+#define KEY_TIKTOK_LAST_SHOP_ID "tiktok:last_shop_id"
+#define KEY_TIKTOK_FIRST_CONNECTED_AT "tiktok:first_connected_at"
+#define KEY_OAUTH_STATE_FMT "oauth:state:%s"
+
+/* skumap; KEY_TIKTOK_ALL matches every tiktok:* key (SCAN pattern). */
+#define KEY_TIKTOK_SKU_FMT "tiktok:sku:%s"
+#define KEY_TIKTOK_SKU_ID_FMT "tiktok:sku_id:%s"
+#define KEY_TIKTOK_PRODUCT_FMT "tiktok:product:%s"
+#define KEY_TIKTOK_MAPPED "tiktok:mapped"
+#define KEY_TIKTOK_ALL "tiktok:*"
+
+/* product_sync: a job's results list is its hash's name + ":results". */
+#define KEY_TIKTOK_IMAGE_PREFIX "tiktok:image:"
+#define KEY_TIKTOK_IMAGE_FMT KEY_TIKTOK_IMAGE_PREFIX "%s"
+#define KEY_SYNC_JOB_FMT "sync:job:%s%s"
+#define KEY_SYNC_JOB_RESULTS_SUFFIX ":results"
+#define KEY_SYNC_LAST "sync:last"
+#define KEY_SYNC_LOCK "sync:lock"
+
+/* session: the id's sha256 in hex. */
+#define KEY_SESSION_FMT "session:%s"
+
+/* reconcile */
+#define KEY_RECONCILE_LAST "reconcile:last"
+
+/* ratelimit: shop (or "stripe"), then the API. */
+#define KEY_RATELIMIT_FMT "ratelimit:%s:%s"
+
+#endif

@@ -192,3 +192,18 @@ void redis_fixture_stop(redis_fixture_t *f)
     kill_server(f);
     remove_dir(f);
 }
+
+redis_fixture_t redis_fx;
+
+int redis_fixture_group_setup(void **state)
+{
+    (void)state;
+    return redis_fixture_start(&redis_fx);
+}
+
+int redis_fixture_group_teardown(void **state)
+{
+    (void)state;
+    redis_fixture_stop(&redis_fx);
+    return 0;
+}

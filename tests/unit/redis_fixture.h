@@ -37,4 +37,10 @@ int redis_fixture_seed_sku(redis_fixture_t *f, const char *sku, long long value)
  * directory. Safe on a fixture that did not start. */
 void redis_fixture_stop(redis_fixture_t *f);
 
+/* The server of a test program: cmocka group setup and teardown that start
+ * and stop redis_fx. */
+extern redis_fixture_t redis_fx;
+int redis_fixture_group_setup(void **state);
+int redis_fixture_group_teardown(void **state);
+
 #endif

@@ -100,33 +100,19 @@ static void test_items_too_many(void **state)
     stripe_lines_free(l, n);
 }
 
-static redis_fixture_t fx;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&fx);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&fx);
-    return 0;
-}
 
 /* Tests against Redis start from an empty database with MUG at 10, CUP at
  * 3. */
 static int redis_setup_each(void **state)
 {
     (void)state;
-    return redis_fixture_flush(&fx) || redis_fixture_seed_sku(&fx, "MUG", 10) || redis_fixture_seed_sku(&fx, "CUP", 3);
+    return redis_fixture_flush(&redis_fx) || redis_fixture_seed_sku(&redis_fx, "MUG", 10) || redis_fixture_seed_sku(&redis_fx, "CUP", 3);
 }
 
 static long long on_hand(const char *sku)
 {
     long long v = -1;
-    assert_int_equal(stock_get(fx.conn, sku, &v), STOCK_OK);
+    assert_int_equal(stock_get(redis_fx.conn, sku, &v), STOCK_OK);
     return v;
 }
 
@@ -148,18 +134,18 @@ static void test_apply_once(void **state)
     line(&l[1], "CUP", "price_cup", 5);
     line(&l[2], "MUG", "price_mug", 1);
 
-    assert_int_equal(checkout_apply(fx.conn, "cs_test_1", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(checkout_apply(redis_fx.conn, "cs_test_1", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
     assert_int_equal(applied, 1);
     assert_int_equal(on_hand("MUG"), 7);
     /* A web sale beyond the stock: floor at 0, the rest oversold. */
     assert_int_equal(on_hand("CUP"), 0);
 
-    assert_int_equal(checkout_apply(fx.conn, "cs_test_1", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(checkout_apply(redis_fx.conn, "cs_test_1", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
     assert_int_equal(applied, 0);
     assert_int_equal(on_hand("MUG"), 7);
 
     /* Another session is its own. */
-    assert_int_equal(checkout_apply(fx.conn, "cs_test_2", l, 1, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(checkout_apply(redis_fx.conn, "cs_test_2", l, 1, &applied, err, sizeof(err)), EVENT_DONE);
     assert_int_equal(applied, 1);
     assert_int_equal(on_hand("MUG"), 5);
 }
@@ -175,11 +161,11 @@ static void test_apply_unmatched(void **state)
     line(&l[1], "GHOST", "price_ghost", 2);
     line(&l[2], "", "price_nosku", 4);
 
-    assert_int_equal(checkout_apply(fx.conn, "cs_test_3", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(checkout_apply(redis_fx.conn, "cs_test_3", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
     assert_int_equal(applied, 1);
     assert_int_equal(on_hand("MUG"), 9);
 
-    assert_int_equal(stock_list_log(fx.conn, "unmatched", 10, &log), STOCK_OK);
+    assert_int_equal(stock_list_log(redis_fx.conn, "unmatched", 10, &log), STOCK_OK);
     assert_int_equal(json_array_size(log), 2);
     int ghost = 0, nosku = 0;
     for (size_t i = 0; i < json_array_size(log); i++) {
@@ -197,9 +183,9 @@ static void test_apply_unmatched(void **state)
     json_decref(log);
 
     /* Applied again, nothing is recorded twice. */
-    assert_int_equal(checkout_apply(fx.conn, "cs_test_3", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(checkout_apply(redis_fx.conn, "cs_test_3", l, 3, &applied, err, sizeof(err)), EVENT_DONE);
     assert_int_equal(applied, 0);
-    assert_int_equal(stock_list_log(fx.conn, "unmatched", 10, &log), STOCK_OK);
+    assert_int_equal(stock_list_log(redis_fx.conn, "unmatched", 10, &log), STOCK_OK);
     assert_int_equal(json_array_size(log), 2);
     json_decref(log);
 }
@@ -213,5 +199,5 @@ int main(void)
         cmocka_unit_test_setup(test_apply_once, redis_setup_each),
         cmocka_unit_test_setup(test_apply_unmatched, redis_setup_each),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, redis_fixture_group_setup, redis_fixture_group_teardown);
 }

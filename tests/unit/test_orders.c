@@ -18,32 +18,17 @@
 
 #define MAX_LINES 8
 
-static redis_fixture_t fx;
-
 /* An order built by hand: lines[i] sells one unit of skus[i]. */
 typedef struct test_order {
     tiktok_order_t o;
     tiktok_line_item_t lines[MAX_LINES];
 } test_order_t;
 
-static int group_setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&fx);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&fx);
-    return 0;
-}
-
 /* Every test starts from an empty database with MUG at 10, CUP at 5. */
 static int setup(void **state)
 {
     (void)state;
-    return redis_fixture_flush(&fx) || redis_fixture_seed_sku(&fx, "MUG", 10) || redis_fixture_seed_sku(&fx, "CUP", 5);
+    return redis_fixture_flush(&redis_fx) || redis_fixture_seed_sku(&redis_fx, "MUG", 10) || redis_fixture_seed_sku(&redis_fx, "CUP", 5);
 }
 
 static void order_init(test_order_t *t, const char *id, const char *status, const char *const *skus, size_t n)
@@ -71,14 +56,14 @@ static order_outcome_t apply(const test_order_t *t)
 {
     order_outcome_t out = ORDER_NOOP;
     char err[256] = "";
-    assert_int_equal(orders_apply(fx.conn, &t->o, &out, err, sizeof(err)), EVENT_DONE);
+    assert_int_equal(orders_apply(redis_fx.conn, &t->o, &out, err, sizeof(err)), EVENT_DONE);
     return out;
 }
 
 static long long on_hand(const char *sku)
 {
     long long v = -1;
-    assert_int_equal(stock_get(fx.conn, sku, &v), STOCK_OK);
+    assert_int_equal(stock_get(redis_fx.conn, sku, &v), STOCK_OK);
     return v;
 }
 
@@ -167,7 +152,7 @@ static void test_unknown_skus_unmatched(void **state)
     assert_int_equal(apply(&t), ORDER_APPLIED);
     assert_int_equal(on_hand("MUG"), 9);
 
-    assert_int_equal(stock_list_log(fx.conn, "unmatched", 10, &log), STOCK_OK);
+    assert_int_equal(stock_list_log(redis_fx.conn, "unmatched", 10, &log), STOCK_OK);
     assert_int_equal(json_array_size(log), 2);
     int ghost = 0, by_id = 0;
     for (size_t i = 0; i < json_array_size(log); i++) {
@@ -186,7 +171,7 @@ static void test_unknown_skus_unmatched(void **state)
 
     /* Re-applied, the order records nothing twice. */
     assert_int_equal(apply(&t), ORDER_NOOP);
-    assert_int_equal(stock_list_log(fx.conn, "unmatched", 10, &log), STOCK_OK);
+    assert_int_equal(stock_list_log(redis_fx.conn, "unmatched", 10, &log), STOCK_OK);
     assert_int_equal(json_array_size(log), 2);
     json_decref(log);
 }
@@ -198,7 +183,7 @@ static void test_no_lines_is_retried(void **state)
     order_outcome_t out = ORDER_APPLIED;
     char err[256] = "";
     order_init(&t, "5770005", "AWAITING_SHIPMENT", NULL, 0);
-    assert_int_equal(orders_apply(fx.conn, &t.o, &out, err, sizeof(err)), EVENT_RETRY);
+    assert_int_equal(orders_apply(redis_fx.conn, &t.o, &out, err, sizeof(err)), EVENT_RETRY);
     assert_int_equal(out, ORDER_NOOP);
     assert_non_null(strstr(err, "5770005"));
 
@@ -218,5 +203,5 @@ int main(void)
         cmocka_unit_test_setup(test_unknown_skus_unmatched, setup),
         cmocka_unit_test_setup(test_no_lines_is_retried, setup),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, redis_fixture_group_setup, redis_fixture_group_teardown);
 }

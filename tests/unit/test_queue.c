@@ -17,31 +17,17 @@
 #define BODY "{\"type\":1,\"data\":{\"order_id\":\"577\"}}"
 #define READ_BLOCK_MS 100
 
-static redis_fixture_t fx;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    return redis_fixture_start(&fx);
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    redis_fixture_stop(&fx);
-    return 0;
-}
 
 static int setup(void **state)
 {
     (void)state;
-    return redis_fixture_flush(&fx) || queue_setup(fx.conn);
+    return redis_fixture_flush(&redis_fx) || queue_setup(redis_fx.conn);
 }
 
 static queue_stats_t stats(void)
 {
     queue_stats_t s;
-    assert_int_equal(queue_stats(fx.conn, &s), 0);
+    assert_int_equal(queue_stats(redis_fx.conn, &s), 0);
     return s;
 }
 
@@ -49,7 +35,7 @@ static queue_stats_t stats(void)
 static void read_one(queue_entry_t *e)
 {
     queue_entry_t more[2];
-    assert_int_equal(queue_read(fx.conn, "w1", more, 2, READ_BLOCK_MS), 1);
+    assert_int_equal(queue_read(redis_fx.conn, "w1", more, 2, READ_BLOCK_MS), 1);
     *e = more[0];
 }
 
@@ -59,15 +45,15 @@ static void test_enqueue_dedupe_read(void **state)
     queue_entry_t e, none[1];
 
     /* The group exists already: setting up again is fine. */
-    assert_int_equal(queue_setup(fx.conn), 0);
-    assert_int_equal(queue_enqueue(fx.conn, "tiktok", "ev-1", BODY, strlen(BODY), 3600), QUEUE_ADDED);
-    assert_int_equal(queue_enqueue(fx.conn, "tiktok", "ev-1", BODY, strlen(BODY), 3600), QUEUE_DUPLICATE);
+    assert_int_equal(queue_setup(redis_fx.conn), 0);
+    assert_int_equal(queue_enqueue(redis_fx.conn, "tiktok", "ev-1", BODY, strlen(BODY), 3600), QUEUE_ADDED);
+    assert_int_equal(queue_enqueue(redis_fx.conn, "tiktok", "ev-1", BODY, strlen(BODY), 3600), QUEUE_DUPLICATE);
     /* Dedupe is per provider. */
-    assert_int_equal(queue_enqueue(fx.conn, "stripe", "ev-1", "{}", 2, 3600), QUEUE_ADDED);
+    assert_int_equal(queue_enqueue(redis_fx.conn, "stripe", "ev-1", "{}", 2, 3600), QUEUE_ADDED);
     assert_int_equal(stats().depth, 2);
 
     queue_entry_t two[3];
-    assert_int_equal(queue_read(fx.conn, "w1", two, 3, READ_BLOCK_MS), 2);
+    assert_int_equal(queue_read(redis_fx.conn, "w1", two, 3, READ_BLOCK_MS), 2);
     e = two[0];
     assert_string_equal(e.provider, "tiktok");
     assert_string_equal(e.event_id, "ev-1");
@@ -81,10 +67,10 @@ static void test_enqueue_dedupe_read(void **state)
     queue_stats_t s = stats();
     assert_int_equal(s.depth, 2);
     assert_int_equal(s.pending, 2);
-    assert_int_equal(queue_read(fx.conn, "w1", none, 1, READ_BLOCK_MS), 0);
+    assert_int_equal(queue_read(redis_fx.conn, "w1", none, 1, READ_BLOCK_MS), 0);
 
-    assert_int_equal(queue_ack(fx.conn, &two[0]), 0);
-    assert_int_equal(queue_ack(fx.conn, &two[1]), 0);
+    assert_int_equal(queue_ack(redis_fx.conn, &two[0]), 0);
+    assert_int_equal(queue_ack(redis_fx.conn, &two[1]), 0);
     s = stats();
     assert_int_equal(s.depth, 0);
     assert_int_equal(s.pending, 0);
@@ -92,7 +78,7 @@ static void test_enqueue_dedupe_read(void **state)
     queue_entry_free(&two[1]);
 
     /* Acknowledged, the event id is still remembered. */
-    assert_int_equal(queue_enqueue(fx.conn, "tiktok", "ev-1", BODY, strlen(BODY), 3600), QUEUE_DUPLICATE);
+    assert_int_equal(queue_enqueue(redis_fx.conn, "tiktok", "ev-1", BODY, strlen(BODY), 3600), QUEUE_DUPLICATE);
     assert_int_equal(stats().depth, 0);
 }
 
@@ -103,12 +89,12 @@ static void test_fail_until_dead_then_replay(void **state)
     json_t *dlq = NULL;
     long long total = -1, n = -1;
 
-    assert_int_equal(queue_enqueue(fx.conn, "tiktok", "ev-2", BODY, strlen(BODY), 3600), QUEUE_ADDED);
+    assert_int_equal(queue_enqueue(redis_fx.conn, "tiktok", "ev-2", BODY, strlen(BODY), 3600), QUEUE_ADDED);
     read_one(&e);
-    assert_int_equal(queue_fail(fx.conn, &e, "boom 1", 3), 0);
-    assert_int_equal(queue_fail(fx.conn, &e, "boom 2", 3), 0);
+    assert_int_equal(queue_fail(redis_fx.conn, &e, "boom 1", 3), 0);
+    assert_int_equal(queue_fail(redis_fx.conn, &e, "boom 2", 3), 0);
     assert_int_equal(stats().dead, 0);
-    assert_int_equal(queue_fail(fx.conn, &e, "boom 3", 3), 1);
+    assert_int_equal(queue_fail(redis_fx.conn, &e, "boom 3", 3), 1);
     queue_entry_free(&e);
 
     queue_stats_t s = stats();
@@ -116,7 +102,7 @@ static void test_fail_until_dead_then_replay(void **state)
     assert_int_equal(s.pending, 0);
     assert_int_equal(s.dead, 1);
 
-    assert_int_equal(queue_dlq_list(fx.conn, 10, &dlq, &total), 0);
+    assert_int_equal(queue_dlq_list(redis_fx.conn, 10, &dlq, &total), 0);
     assert_int_equal(total, 1);
     assert_int_equal(json_array_size(dlq), 1);
     json_t *d = json_array_get(dlq, 0);
@@ -129,12 +115,12 @@ static void test_fail_until_dead_then_replay(void **state)
     json_decref(dlq);
 
     /* Unknown ids, well formed or not, are 1 and replay nothing. */
-    assert_int_equal(queue_dlq_replay(fx.conn, "1-1", &n), 1);
+    assert_int_equal(queue_dlq_replay(redis_fx.conn, "1-1", &n), 1);
     assert_int_equal(n, 0);
-    assert_int_equal(queue_dlq_replay(fx.conn, "not-an-id", &n), 1);
+    assert_int_equal(queue_dlq_replay(redis_fx.conn, "not-an-id", &n), 1);
     assert_int_equal(stats().dead, 1);
 
-    assert_int_equal(queue_dlq_replay(fx.conn, dead_id, &n), 0);
+    assert_int_equal(queue_dlq_replay(redis_fx.conn, dead_id, &n), 0);
     assert_int_equal(n, 1);
     s = stats();
     assert_int_equal(s.dead, 0);
@@ -144,8 +130,8 @@ static void test_fail_until_dead_then_replay(void **state)
     read_one(&e);
     assert_string_equal(e.event_id, "ev-2");
     assert_string_equal(e.body, BODY);
-    assert_int_equal(queue_fail(fx.conn, &e, "again", 2), 0);
-    assert_int_equal(queue_ack(fx.conn, &e), 0);
+    assert_int_equal(queue_fail(redis_fx.conn, &e, "again", 2), 0);
+    assert_int_equal(queue_ack(redis_fx.conn, &e), 0);
     queue_entry_free(&e);
     s = stats();
     assert_int_equal(s.depth, 0);
@@ -159,23 +145,23 @@ static void test_dead_letter_and_replay_all(void **state)
     json_t *dlq = NULL;
     long long total = -1, n = -1;
 
-    assert_int_equal(queue_enqueue(fx.conn, "stripe", "evt_a", "{\"a\":1}", 7, 3600), QUEUE_ADDED);
-    assert_int_equal(queue_enqueue(fx.conn, "stripe", "evt_b", "{\"b\":2}", 7, 3600), QUEUE_ADDED);
-    assert_int_equal(queue_read(fx.conn, "w1", e, 2, READ_BLOCK_MS), 2);
+    assert_int_equal(queue_enqueue(redis_fx.conn, "stripe", "evt_a", "{\"a\":1}", 7, 3600), QUEUE_ADDED);
+    assert_int_equal(queue_enqueue(redis_fx.conn, "stripe", "evt_b", "{\"b\":2}", 7, 3600), QUEUE_ADDED);
+    assert_int_equal(queue_read(redis_fx.conn, "w1", e, 2, READ_BLOCK_MS), 2);
     /* A permanent error dead-letters at once; max_attempts 1 on the first. */
-    assert_int_equal(queue_dead_letter(fx.conn, &e[0], "bad signature", 0), 0);
-    assert_int_equal(queue_fail(fx.conn, &e[1], "malformed", 1), 1);
+    assert_int_equal(queue_dead_letter(redis_fx.conn, &e[0], "bad signature", 0), 0);
+    assert_int_equal(queue_fail(redis_fx.conn, &e[1], "malformed", 1), 1);
     queue_entry_free(&e[0]);
     queue_entry_free(&e[1]);
 
     /* Newest first. */
-    assert_int_equal(queue_dlq_list(fx.conn, 1, &dlq, &total), 0);
+    assert_int_equal(queue_dlq_list(redis_fx.conn, 1, &dlq, &total), 0);
     assert_int_equal(total, 2);
     assert_int_equal(json_array_size(dlq), 1);
     assert_string_equal(json_string_value(json_object_get(json_array_get(dlq, 0), "event_id")), "evt_b");
     json_decref(dlq);
 
-    assert_int_equal(queue_dlq_replay(fx.conn, NULL, &n), 0);
+    assert_int_equal(queue_dlq_replay(redis_fx.conn, NULL, &n), 0);
     assert_int_equal(n, 2);
     queue_stats_t s = stats();
     assert_int_equal(s.dead, 0);
@@ -189,5 +175,5 @@ int main(void)
         cmocka_unit_test_setup(test_fail_until_dead_then_replay, setup),
         cmocka_unit_test_setup(test_dead_letter_and_replay_all, setup),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, redis_fixture_group_setup, redis_fixture_group_teardown);
 }

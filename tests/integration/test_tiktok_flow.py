@@ -356,7 +356,9 @@ def resync_async(ss, sb, redis, ids_before):
     H.wait_until(lambda: dirty_count(redis) == 0, what="pushes settled after the re-sync")
     checks.eq(sb_quantities(sb)["CIT-BAR"], projection(39), "the sale made during the sync is on TikTok")
     c2 = sb_state(sb)["counters"]
-    checks.ok(1 <= c2["inventory_updates"] - c0["inventory_updates"] <= 3,
+    # None when the job read CIT-BAR's stock after the sale (its edit carried
+    # 39 and the push found TikTok already there), a few when it read it before.
+    checks.ok(0 <= c2["inventory_updates"] - c0["inventory_updates"] <= 3,
               "Update Inventory only for the SKU that changed during the re-sync (%d calls); the edits carried "
               "the other quantities" % (c2["inventory_updates"] - c0["inventory_updates"]))
     st, doc = api(ss, "POST", "/api/admin/stock/CIT-BAR", {"delta": 1})

@@ -214,10 +214,17 @@ void checkout_event_free(checkout_event_t *ce)
 
 checkout_need checkout_prepare(const char *body, size_t len, checkout_event_t *ce, char *err, size_t errlen)
 {
-    char ierr[256];
     memset(ce, 0, sizeof(*ce));
     if (stripe_parse_event(body, len, &ce->ev, err, errlen) != 0)
         return CHECKOUT_BAD;
+    return checkout_classify(ce);
+}
+
+checkout_need checkout_classify(checkout_event_t *ce)
+{
+    char ierr[256];
+    ce->lines = NULL;
+    ce->n_lines = 0;
     if (!ce->ev.applies) {
         log_event(LOG_DEBUG, "stripe_event_ignored", json_pack("{s:s,s:s}", "event_id", ce->ev.id, "type", ce->ev.type));
         return CHECKOUT_IGNORE;

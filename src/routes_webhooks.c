@@ -115,11 +115,12 @@ int route_tiktok_webhook(req_t *rq)
  * would first finish other events' provider calls. The event is already
  * stored; its checkout ledger makes the worker's turn a no-op, and a
  * failure here leaves the work to the worker. */
-static void apply_now(req_t *rq, const char *body)
+static void apply_now(req_t *rq, const stripe_event_t *ev)
 {
     char err[CHECKOUT_ERR_MAX] = "";
     checkout_event_t ce;
-    if (checkout_prepare(body, rq->body.len, &ce, err, sizeof(err)) == CHECKOUT_READY)
+    ce.ev = *ev;
+    if (checkout_classify(&ce) == CHECKOUT_READY)
         checkout_finish(rq->redis, &ce, err, sizeof(err));
     checkout_event_free(&ce);
 }
@@ -154,6 +155,6 @@ int route_stripe_webhook(req_t *rq)
     }
     queue_rc q = queue_enqueue(rq->redis, "stripe", ev.id, body, rq->body.len, STRIPE_DEDUPE_TTL_S);
     if (q == QUEUE_ADDED && ev.applies && ev.has_items)
-        apply_now(rq, body);
+        apply_now(rq, &ev);
     return enqueue_reply(rq, q, M_WEBHOOK_STRIPE_DUPLICATE, 1);
 }

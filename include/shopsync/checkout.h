@@ -51,6 +51,10 @@ typedef enum {
  * metadata.shopsync_items is malformed is logged and read from Stripe. */
 checkout_need checkout_prepare(const char *body, size_t len, checkout_event_t *ce, char *err, size_t errlen);
 
+/* checkout_prepare for an event already parsed into ce->ev (ce
+ * caller-owned; its lines are set here). */
+checkout_need checkout_classify(checkout_event_t *ce);
+
 /* Read the line items of n prepared events (borrowed) from Stripe at once,
  * paced by the shared Stripe read limit (config_stripe_read_rate), filling
  * each event's lines. rcs[i] is EVENT_DONE when event i has its lines, or

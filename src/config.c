@@ -193,7 +193,11 @@ int config_load(config_t *cfg, char *err, size_t errlen)
     bad |= get_str("STRIPE_SECRET_KEY", "", cfg->stripe_secret_key, sizeof(cfg->stripe_secret_key), err, errlen);
     bad |= get_str("STRIPE_API_BASE", "https://api.stripe.com", cfg->stripe_api_base, sizeof(cfg->stripe_api_base), err, errlen);
 
-    if (get_int("SHOPSYNC_WORKERS", 4, 1, 64, &n, err, errlen) == 0)
+    /* A worker waits on one batch's provider reads (a Stripe line-items read
+     * takes 100-400 ms): about rate x latency workers keep sales from
+     * queueing behind one another below Stripe's read limit (100/s x 0.2 s
+     * at least), and an idle worker only blocks in Redis. */
+    if (get_int("SHOPSYNC_WORKERS", 32, 1, 64, &n, err, errlen) == 0)
         cfg->workers = (int)n;
     else
         bad = 1;

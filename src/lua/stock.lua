@@ -82,7 +82,9 @@ end
 -- less TikTok's sales not yet heard of (normal).
 local function web_share(c)
   local w = c.onhand - c.unseen
-  if c.alloc then w = c.onhand - c.tt - c.res end
+  -- A grant in flight is TikTok's already: TikTok may sell it before the
+  -- push that sets it is recorded.
+  if c.alloc then w = c.onhand - c.tt - c.res - c.pg end
   if w < 0 then w = 0 end
   return w
 end
@@ -164,6 +166,10 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
       c.res = c.res - r
       local t = math.min(u - r, c.tt)
       c.tt = c.tt - t
+      -- Then from a grant in flight (TikTok sold some of it before the
+      -- push was recorded; the commit adds what is left of it).
+      local g = math.min(u - r - t, c.pg)
+      c.pg = c.pg - g
       -- Every unit of its share seen sold: TikTok is at 0, known, and may
       -- be given more.
       if t > 0 and c.tt == 0 then push = true end
@@ -172,7 +178,7 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S)
       if c.settle > 0 then c.res = c.res + applied else c.tt = c.tt + applied end
       push = true
     end
-    if new - c.tt - c.res < 0 and c.tt > 0 then
+    if new - c.tt - c.res - c.pg < 0 and c.tt + c.pg > 0 then
       -- The website (or an edit) took units of TikTok's share.
       c.tb = 1
       push = true

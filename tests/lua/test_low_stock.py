@@ -2,7 +2,9 @@
 push_plan.lua and push_commit.lua: a SKU that both channels sell fast at
 low stock is allocated, TikTok's share is taken back first, a grant in
 proportion to the sales rates follows the settle, TikTok's sales come out of
-its share and a website sale beyond its own share has the share taken back.
+its share and a website sale beyond its own share has the share taken back;
+a grant in flight is TikTok's already (the website does not sell it, and
+TikTok's sales made from it before the push is recorded come out of it).
 
 Rates: each unit sold adds 1000 / RATE_TAU_MS = 0.1 per second to its
 channel's rate; with low_seconds 10 a SKU is low when on hand <= 10 * (rate
@@ -79,8 +81,31 @@ def allocation(c, r):
     c.eq(plan(r, TS + SETTLE_MS), ["set", 0, "takeback"], "the next push takes TikTok's share back")
 
 
+def grant_in_flight(c, r):
+    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
+    r.call("SET", KEYS[0], 15)
+    sale(r, 5, "tiktok_order", TS)
+    sale(r, 3, "stripe_checkout", TS)
+    plan(r, TS)
+    commit(r, "takeback", 0, TS)
+    c.eq(plan(r, TS + SETTLE_MS), ["set", 4, "grant"], "after the settle a grant of 4 is planned")
+    c.eq(r.get(KEYS[0]), "3", "while the grant is in flight the website sells only the 3 beyond it")
+
+    c.eq(sale(r, 1, "tiktok_order", TS + SETTLE_MS), [6, -1, 0], "TikTok sells one unit of the grant at once")
+    c.eq(chan(r, "tt", "pg", "res"), ("0", "3", "0"), "the sale came out of the grant in flight")
+    c.eq(r.get(KEYS[0]), "3", "the website's share is unchanged")
+    c.eq(commit(r, "grant", 4, TS + SETTLE_MS), 1, "the grant is recorded")
+    c.eq(chan(r, "tt", "pg", "tb"), ("3", "0", "0"), "TikTok holds what is left of its grant")
+
+    r.call("HSET", "chan:" + SKU, "pg", 2, "tt", 0)
+    r.call("SET", KEYS[0], 4)
+    c.eq(sale(r, 5, "stripe_checkout", TS + SETTLE_MS), [1, -5, 0],
+         "a website sale of 5 while a grant of 2 is in flight (4 its own)")
+    c.eq(chan(r, "onhand", "pg", "tb"), ("1", "2", "1"), "the website took from the grant: take TikTok's share back")
+
+
 def main():
-    run("test_low_stock", [("allocation", allocation)])
+    run("test_low_stock", [("allocation", allocation), ("grant_in_flight", grant_in_flight)])
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@
 #include "shopsync/metrics.h"
 #include "shopsync/queue.h"
 #include "shopsync/checkout.h"
+#include "shopsync/stock.h"
 #include "shopsync/stripe.h"
 #include "shopsync/tiktok.h"
+#include "shopsync/util.h"
 
 /* Longer than the providers' retry horizons: TikTok retries for about 16 h,
  * Stripe for 3 days. */
@@ -105,6 +107,12 @@ int route_tiktok_webhook(req_t *rq)
         crypto_hex(h, sizeof(h), hex);
         snprintf(id, sizeof(id), "sha256-%s", hex);
     }
+    /* TikTok stamps the notification with the event's time (seconds): how
+     * late it arrives tells how long a low-stock SKU's sales take to
+     * settle. */
+    json_t *ts = json_object_get(doc, "timestamp");
+    if (json_is_integer(ts) && json_integer_value(ts) > 0 && json_integer_value(ts) < 1LL << 40)
+        stock_note_hook_lag(rq->redis, util_now_ms() - json_integer_value(ts) * 1000);
     json_decref(doc);
     return enqueue_reply(rq, queue_enqueue(rq->redis, "tiktok", id, body, rq->body.len, TIKTOK_DEDUPE_TTL_S),
                          M_WEBHOOK_TIKTOK_DUPLICATE, 0);

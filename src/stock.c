@@ -4,6 +4,7 @@
  */
 #include "shopsync/stock.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,13 @@ static const redis_script_t change_script = {"stock_change", LUA_STOCK_PRELUDE L
 
 /* KEYS and ARGV: src/lua/stock_change_once.lua. */
 static const redis_script_t once_script = {"stock_change_once", LUA_STOCK_PRELUDE LUA_SRC_STOCK_CHANGE_ONCE};
+
+/* KEYS and ARGV: src/lua/stock_hook_lag.lua. */
+static const redis_script_t hook_lag_script = {"stock_hook_lag", LUA_SRC_STOCK_HOOK_LAG};
+
+/* The largest webhook lag kept for this long before a smaller one
+ * replaces it. */
+#define HOOK_LAG_WINDOW_MS (10 * 60 * 1000)
 
 /* KEYS and ARGV: src/lua/stock_view.lua. */
 static const redis_script_t view_script = {"stock_view", LUA_SRC_STOCK_VIEW};
@@ -281,4 +289,32 @@ stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **
     freeReplyObject(rep);
     *out = arr;
     return STOCK_OK;
+}
+
+void stock_note_hook_lag(redis_conn_t *r, long long lag_ms)
+{
+    /* What this process wrote last, and when: every intake thread shares
+     * them, so 18k webhooks/s cost about one Redis call a second. */
+    static _Atomic long long written_lag = -1, written_at = 0;
+    char k[KEY_MAX], lag_s[24], now_s[24], win_s[24];
+
+    if (lag_ms < 0 || lag_ms > STOCK_HOOK_LAG_MAX_MS)
+        return;
+    long long now = util_now_ms();
+    long long last = atomic_load(&written_lag), at = atomic_load(&written_at);
+    if (lag_ms <= last && now - at < 1000)
+        return;
+    if (!atomic_compare_exchange_strong(&written_at, &at, now))
+        return; /* another thread writes now */
+    atomic_store(&written_lag, lag_ms);
+    if (redis_key(k, sizeof(k), "%s", KEY_SETTINGS))
+        return;
+    snprintf(lag_s, sizeof(lag_s), "%lld", lag_ms);
+    snprintf(now_s, sizeof(now_s), "%lld", now);
+    snprintf(win_s, sizeof(win_s), "%d", HOOK_LAG_WINDOW_MS);
+    const char *keys[] = {k};
+    const char *args[] = {lag_s, now_s, win_s};
+    /* Best effort: a lost note only leaves the settle at its configured
+     * length until the next one. */
+    freeReplyObject(redis_eval(r, &hook_lag_script, 1, keys, 3, args, NULL));
 }

@@ -84,6 +84,15 @@ SHOPSYNC_MUST_USE stock_rc stock_view_many(redis_conn_t *r, const char *const *s
  * when a push ran beside: the caller marks the SKU). Returns 0 or -1. */
 SHOPSYNC_MUST_USE int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long *left);
 
+/* Note that a TikTok webhook arrived lag_ms after the event it reports
+ * (its own timestamp): a low-stock SKU's settle then lasts at least that
+ * long, so a sale whose webhook is late is not sold again. Lags above
+ * STOCK_HOOK_LAG_MAX_MS (resends, replays) and below 0 (clock skew) are
+ * ignored. Cheap to call per webhook: Redis is written at most once a
+ * second per process, or when the lag exceeds the last one written. */
+#define STOCK_HOOK_LAG_MAX_MS 60000
+void stock_note_hook_lag(redis_conn_t *r, long long lag_ms);
+
 /* The view as JSON fields added to obj (borrowed): on_hand, available_web,
  * tiktok_share, reserved, mode ("normal" or "allocated"). */
 void stock_view_json(const stock_view_t *v, json_t *obj);

@@ -55,10 +55,18 @@ local function chan_save(ck, c)
              'rt', string.format('%.6f', c.rt), 'rw', string.format('%.6f', c.rw), 'rts', c.rts)
 end
 
--- Settings written by `shopsync serve` at start (defaults when absent).
+-- Settings written by `shopsync serve` at start (defaults when absent). The
+-- settle lasts at least settle_ms, and longer when TikTok's webhooks have
+-- lately arrived later than that (hook_lag_ms, stock_hook_lag.lua): a sale
+-- whose webhook comes after the settle would be sold again.
+local SETTLE_MARGIN_MS = 250
+local SETTLE_MAX_MS = 60000
 local function settings(setk)
-  local v = redis.call('HMGET', setk, 'low_seconds', 'settle_ms', 'buffer')
-  return {low = tonumber(v[1]) or DEFAULT_LOW_SECONDS, settle = tonumber(v[2]) or 2000, buffer = tonumber(v[3]) or 0}
+  local v = redis.call('HMGET', setk, 'low_seconds', 'settle_ms', 'buffer', 'hook_lag_ms')
+  local settle = tonumber(v[2]) or 2000
+  local lag = tonumber(v[4])
+  if lag and lag + SETTLE_MARGIN_MS > settle then settle = math.min(lag + SETTLE_MARGIN_MS, SETTLE_MAX_MS) end
+  return {low = tonumber(v[1]) or DEFAULT_LOW_SECONDS, settle = settle, buffer = tonumber(v[3]) or 0}
 end
 
 -- Decay both rates to ts.

@@ -191,15 +191,10 @@ static int order_id_of(const char *body, size_t len, char *out, size_t cap)
     return rc;
 }
 
-int orders_prefetch(connection_t *conn, const char *const *bodies, const size_t *lens, size_t n,
-                    tiktok_orders_t *out)
+size_t orders_batch_ids(const char *const *bodies, const size_t *lens, size_t n,
+                        char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX])
 {
-    char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX];
-    const char *ptrs[TIKTOK_MAX_ORDER_IDS];
     size_t m = 0;
-    tiktok_result_t res;
-
-    memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n && m < TIKTOK_MAX_ORDER_IDS; i++) {
         char id[TIKTOK_ID_MAX];
         if (order_id_of(bodies[i], lens[i], id, sizeof(id)) != 0)
@@ -209,13 +204,24 @@ int orders_prefetch(connection_t *conn, const char *const *bodies, const size_t 
             ;
         if (k < m)
             continue;
-        snprintf(ids[m], sizeof(ids[m]), "%s", id);
-        ptrs[m] = ids[m];
+        snprintf(ids[m], TIKTOK_ID_MAX, "%s", id);
         m++;
     }
+    return m;
+}
+
+int orders_prefetch(connection_t *conn, char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX], size_t m,
+                    tiktok_orders_t *out)
+{
+    const char *ptrs[TIKTOK_MAX_ORDER_IDS];
+    tiktok_result_t res;
+
+    memset(out, 0, sizeof(*out));
     /* A single order gains nothing from batching; it is fetched on its own. */
-    if (m < 2)
+    if (m < 2 || m > TIKTOK_MAX_ORDER_IDS)
         return 0;
+    for (size_t i = 0; i < m; i++)
+        ptrs[i] = ids[i];
     int rc = tiktok_get_orders(connection_client(conn), ptrs, m, out, &res);
     tiktok_result_free(&res);
     if (rc != 0) {

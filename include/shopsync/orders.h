@@ -56,11 +56,17 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
                                const char *body, size_t len, const tiktok_orders_t *prefetched,
                                char *err, size_t errlen);
 
-/* Fetch, in one Get Order Detail call, the orders that the n webhook bodies
- * (borrowed) of a batch refer to (at most TIKTOK_MAX_ORDER_IDS). out is
- * always initialised (free with tiktok_orders_free); on failure it is empty
- * and each event fetches its own order. Returns 0 or -1. */
-int orders_prefetch(connection_t *conn, const char *const *bodies, const size_t *lens, size_t n,
+/* The distinct order ids that the n webhook bodies (borrowed) of a batch
+ * refer to, into ids (at most TIKTOK_MAX_ORDER_IDS); returns how many. Zero
+ * means handling the batch makes no Get Order Detail call. */
+size_t orders_batch_ids(const char *const *bodies, const size_t *lens, size_t n,
+                        char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX]);
+
+/* Fetch the m orders of ids (borrowed, from orders_batch_ids) in one Get
+ * Order Detail call (none for fewer than 2). out is always initialised
+ * (free with tiktok_orders_free); on failure it is empty and each event
+ * fetches its own order. Returns 0 or -1. */
+int orders_prefetch(connection_t *conn, char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX], size_t m,
                     tiktok_orders_t *out);
 
 #endif

@@ -89,7 +89,8 @@ SHOPSYNC_MUST_USE int stock_absorb_pending(redis_conn_t *r, const char *sku, lon
  * long, so a sale whose webhook is late is not sold again. Lags above
  * STOCK_HOOK_LAG_MAX_MS (resends, replays) and below 0 (clock skew) are
  * ignored. Cheap to call per webhook: Redis is written at most once a
- * second per process, or when the lag exceeds the last one written. */
+ * second per process, or when the lag exceeds the last one written by
+ * more than half a second. */
 #define STOCK_HOOK_LAG_MAX_MS 60000
 void stock_note_hook_lag(redis_conn_t *r, long long lag_ms);
 

@@ -19,7 +19,7 @@ COMMIT = script("push_commit", prelude=True)
 
 SKU = "LOW"
 KEYS = ["stock:" + SKU, "chan:" + SKU] + SHARED
-PLAN_KEYS = KEYS + ["stream:events"]
+PLAN_KEYS = KEYS + ["stream:events", "rules:default", "rules:sku:" + SKU]
 
 
 def sale(r, n, reason, ts):

@@ -357,11 +357,19 @@ int stripe_parse_event(const void *body, size_t len, stripe_event_t *out, char *
         }
         out->livemode = json_is_true(v);
     }
-    out->expired = !strcmp(s, "checkout.session.expired");
-    if ((!strcmp(s, "checkout.session.completed") ||
-         !strcmp(s, "checkout.session.async_payment_succeeded") || out->expired) &&
+    if ((!strcmp(s, "checkout.session.completed") || !strcmp(s, "checkout.session.async_payment_succeeded")) &&
         parse_checkout(root, out, err, errlen))
         goto out;
+    if (!strcmp(s, "checkout.session.expired")) {
+        /* Only its hold matters: an expired session that names none (or
+         * is malformed) is acknowledged and changes nothing. */
+        char ignored[256];
+        out->expired = 1;
+        if (parse_checkout(root, out, ignored, sizeof(ignored)) != 0) {
+            out->session_id[0] = '\0';
+            out->hold[0] = '\0';
+        }
+    }
     rc = 0;
 out:
     json_decref(root);

@@ -163,6 +163,16 @@ rules_rc rules_get_sku(redis_conn_t *r, const char *sku, json_t **out)
     return *out ? RULES_OK : RULES_UNAVAILABLE;
 }
 
+rules_rc rules_get_default(redis_conn_t *r, json_t **out)
+{
+    char k[KEY_MAX];
+    *out = NULL;
+    if (redis_key(k, sizeof(k), KEY_RULES_DEFAULT))
+        return RULES_INVALID;
+    *out = read_rule(r, k);
+    return *out ? RULES_OK : RULES_UNAVAILABLE;
+}
+
 rules_rc rules_get(redis_conn_t *r, json_t **out)
 {
     char kd[KEY_MAX], ks[KEY_MAX], kset[KEY_MAX];

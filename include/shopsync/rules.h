@@ -60,6 +60,10 @@ SHOPSYNC_MUST_USE rules_rc rules_replace(redis_conn_t *r, const json_t *doc, lon
  * *marked as for rules_replace. */
 SHOPSYNC_MUST_USE rules_rc rules_set_sku(redis_conn_t *r, const char *sku, const json_t *rule, long long *marked);
 
+/* The store default's own fields (a new object, {} when none set) into
+ * *out. */
+SHOPSYNC_MUST_USE rules_rc rules_get_default(redis_conn_t *r, json_t **out);
+
 /* One SKU's own rule fields (a new object, {} when none) into *out. */
 SHOPSYNC_MUST_USE rules_rc rules_get_sku(redis_conn_t *r, const char *sku, json_t **out);
 

@@ -332,6 +332,26 @@ def bad_fields(s):
     checks.eq(s.admin("GET", "/api/admin/rules")[1]["skus"], {"R-KEEP": {"buffer": 4}}, "nothing was changed")
 
 
+def catalog_and_cli(s):
+    doc = U.catalog(s.port, {"C-TK": 12})
+    doc["products"][0]["skus"][0]["tiktok"] = {"max": 3, "percent": 50}
+    checks.eq(s.admin("POST", "/api/admin/products/import", doc)[0], 200, "a catalog SKU carrying a tiktok rule")
+    checks.eq(s.admin("GET", "/api/admin/rules")[1]["skus"].get("C-TK"), {"max": 3, "percent": 50},
+              "its rule shows in GET /api/admin/rules")
+    doc["products"][0]["skus"][0]["tiktok"] = {"percent": 0}
+    st, body = s.admin("POST", "/api/admin/products/import", doc)
+    checks.ok(st == 400 and "tiktok.percent" in body["error"]["message"], "a bad tiktok rule is named: %r" % body)
+    r = s.ss.cli("rules", "C-TK", "--buffer", "4", "--max", "none")
+    checks.eq(r.returncode, 0, "shopsync rules C-TK --buffer 4 --max none: %s" % r.stderr)
+    checks.eq(s.admin("GET", "/api/admin/rules")[1]["skus"].get("C-TK"), {"buffer": 4, "max": None, "percent": 50},
+              "the CLI changed only the fields given")
+    checks.ok("TikTok shown 4" in r.stdout, "it shows what TikTok is shown: %r" % r.stdout)
+    r = s.ss.cli("rules", "C-TK", "--percent", "0")
+    checks.ok(r.returncode == 2 and "percent" in r.stderr, "a bad value is named: %r" % r.stderr)
+    r = s.ss.cli("rules", "--sync", "maybe")
+    checks.eq(r.returncode, 2, "--sync takes on or off")
+
+
 def metrics(s):
     m = s.metrics()
     for k in ("created", "consumed", "released", "expired"):
@@ -350,6 +370,7 @@ SECTIONS = {
     "session_expired": session_expired,
     "storefront_token": storefront_token,
     "bad_fields": bad_fields,
+    "catalog_and_cli": catalog_and_cli,
     "metrics": metrics,
 }
 # rule_change_marks reads the rules rules_effect leaves; metrics counts

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "lua_stock.h"
+#include "shopsync/rules.h"
 #include "shopsync/buf.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
@@ -197,10 +198,24 @@ static catalog_rc validate_sku(const json_t *s, const char *where, json_t **out,
             json_object_set(attrs, k, v);
         }
     }
+    /* The SKU's channel rule (rules.h), written beside the catalog. */
+    json_t *rule = NULL;
+    const json_t *tk = json_object_get(s, "tiktok");
+    if (tk) {
+        char where_tk[300], rerr[512] = "";
+        snprintf(where_tk, sizeof(where_tk), "%s (sku %s).tiktok", where, sku);
+        if (rules_validate(tk, where_tk, &rule, NULL, rerr, sizeof(rerr)) != 0) {
+            snprintf(err, errlen, "%s", rerr);
+            json_decref(attrs);
+            return CATALOG_INVALID;
+        }
+    }
     o = json_pack("{s:s,s:s,s:s,s:o}", "sku", sku, "price", price, "currency",
                   currency ? currency : "USD", "attributes", attrs);
     if (stock && json_is_integer(stock))
         json_object_set(o, "stock", stock);
+    if (rule)
+        json_object_set_new(o, "tiktok", rule);
     *out = o;
     return CATALOG_OK;
 }
@@ -358,13 +373,19 @@ out:
     return rc;
 }
 
-/* The stored form of a product: the normalised product without stock. */
+/* The stored form of a product: the normalised product without stock or
+ * channel rules. */
 static char *stored_doc(const json_t *p)
 {
     json_t *copy = json_deep_copy(p);
     size_t i;
     json_t *s;
-    json_array_foreach(json_object_get(copy, "skus"), i, s) json_object_del(s, "stock");
+    /* A SKU's "tiktok" rule lives in the rules' keys, where the API and
+     * the CLI change it. */
+    json_array_foreach(json_object_get(copy, "skus"), i, s) {
+        json_object_del(s, "stock");
+        json_object_del(s, "tiktok");
+    }
     char *text = jsonx_dump(copy);
     json_decref(copy);
     return text;
@@ -544,6 +565,26 @@ out:
     return rc;
 }
 
+/* The "tiktok" rule each SKU of products (borrowed) carries becomes its
+ * channel rule, once the SKUs exist; a SKU without one keeps its rule. A
+ * failure leaves the catalog stored: importing again writes the rules. */
+static catalog_rc store_rules(redis_conn_t *r, const json_t *products, char *err, size_t errlen)
+{
+    size_t i, j;
+    json_t *p, *s;
+    json_array_foreach(products, i, p) {
+        json_array_foreach(json_object_get(p, "skus"), j, s) {
+            const json_t *rule = json_object_get(s, "tiktok");
+            long long marked = 0;
+            if (rule && rules_set_sku(r, json_string_value(json_object_get(s, "sku")), rule, &marked) != RULES_OK) {
+                snprintf(err, errlen, "the products were stored, but not their tiktok rules (Redis): import again");
+                return CATALOG_UNAVAILABLE;
+            }
+        }
+    }
+    return CATALOG_OK;
+}
+
 catalog_rc catalog_store(redis_conn_t *r, const json_t *products, size_t *n_skus,
                          char *err, size_t errlen)
 {
@@ -551,6 +592,8 @@ catalog_rc catalog_store(redis_conn_t *r, const json_t *products, size_t *n_skus
     for (int attempt = 0; attempt < STORE_RETRIES; attempt++) {
         err[0] = '\0';
         rc = store_once(r, products, n_skus, err, errlen);
+        if (rc == CATALOG_OK)
+            return store_rules(r, products, err, errlen);
         if (rc != CATALOG_CONFLICT || strcmp(err, "RETRY") != 0)
             return rc;
     }

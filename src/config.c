@@ -170,6 +170,7 @@ int config_load(config_t *cfg, char *err, size_t errlen)
     if (!public_default)
         bad |= get_str("SHOPSYNC_PUBLIC_URL", "", cfg->public_url, sizeof(cfg->public_url), err, errlen);
     bad |= get_str("SHOPSYNC_ADMIN_TOKEN", "", cfg->admin_token, sizeof(cfg->admin_token), err, errlen);
+    bad |= get_str("SHOPSYNC_STOREFRONT_TOKEN", "", cfg->storefront_token, sizeof(cfg->storefront_token), err, errlen);
     if (get_str("SHOPSYNC_DATA_DIR", "./var", cfg->data_dir, sizeof(cfg->data_dir), err, errlen) != 0 ||
         absolute_path("SHOPSYNC_DATA_DIR", cfg->data_dir, sizeof(cfg->data_dir), err, errlen) != 0)
         bad = 1;
@@ -335,6 +336,14 @@ int config_check_serve(const config_t *cfg, char *err, size_t errlen)
         bad = 1;
     } else if (strlen(cfg->admin_token) < 16) {
         add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_ADMIN_TOKEN", "must be at least 16 characters");
+        bad = 1;
+    }
+    if (cfg->storefront_token[0] && strlen(cfg->storefront_token) < 16) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_STOREFRONT_TOKEN", "must be at least 16 characters");
+        bad = 1;
+    } else if (cfg->storefront_token[0] && strcmp(cfg->storefront_token, cfg->admin_token) == 0) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_STOREFRONT_TOKEN",
+                    "must differ from SHOPSYNC_ADMIN_TOKEN (it may only read stock and manage holds)");
         bad = 1;
     }
     if (!cfg->has_secret_key) {

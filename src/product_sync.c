@@ -511,7 +511,10 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
             goto out;
         }
         long long have = v.on_hand;
-        long long q = v.allocated ? v.tiktok_share : have - cfg->stock_buffer;
+        /* What the SKU's channel rule lets TikTok show (TikTok's share
+         * when allocated); a SKU the rule keeps out of sync is listed
+         * with 0 and then left to the seller. */
+        long long q = v.sync ? v.tiktok : 0;
         w->have[i] = have;
         w->pending[i] = v.pending;
         w->stock[i].warehouse_id = primary;
@@ -613,7 +616,8 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
             skumap_set(s->r, w->specs[i].seller_sku, ref.product_id, ref.skus[k].id, wh);
             skumap_record_push(s->r, w->specs[i].seller_sku, 1, w->stock[i].quantity, NULL);
             long long left = 0;
-            int absorbed = stock_absorb_pending(s->r, w->specs[i].seller_sku, w->pending[i], &left);
+            int absorbed = stock_absorb_pending(s->r, w->specs[i].seller_sku, w->pending[i], w->stock[i].quantity,
+                                                &left);
             /* The quantity sent was read when the job began. If the stock
              * is different now, the call may have overwritten a newer push:
              * mark the SKU so the current value goes out. A push that ran

@@ -53,6 +53,22 @@ int route_tiktok_sync_job(req_t *rq);
 int route_tiktok_webhook(req_t *rq);
 int route_stripe_webhook(req_t *rq);
 
+/* routes_holds.c */
+
+/* Answer 400 invalid_field with err (borrowed) as the message and fields
+ * (stolen: the paths of the bad fields) in the error. */
+int routes_reply_fields(req_t *rq, json_t *fields, const char *err);
+
+int route_hold_create(req_t *rq);
+int route_hold_get(req_t *rq);
+int route_hold_delete(req_t *rq);
+
+/* routes_rules.c */
+int route_rules_get(req_t *rq);
+int route_rules_put(req_t *rq);
+int route_rule_put(req_t *rq);
+int route_rule_delete(req_t *rq);
+
 /* routes_ops.c */
 int route_dlq_list(req_t *rq);
 int route_dlq_replay(req_t *rq);

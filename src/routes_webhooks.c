@@ -118,7 +118,8 @@ int route_tiktok_webhook(req_t *rq)
                          M_WEBHOOK_TIKTOK_DUPLICATE, 0);
 }
 
-/* A sale that carries its items is applied while its webhook is answered,
+/* A sale that carries its items is applied while its webhook is answered
+ * (an expired session's hold is released the same way),
  * so the website reads the new stock before its next buyer asks: a worker
  * would first finish other events' provider calls. The event is already
  * stored; its checkout ledger makes the worker's turn a no-op, and a
@@ -128,8 +129,11 @@ static void apply_now(req_t *rq, const stripe_event_t *ev)
     char err[CHECKOUT_ERR_MAX] = "";
     checkout_event_t ce;
     ce.ev = *ev;
-    if (checkout_classify(&ce) == CHECKOUT_READY)
+    checkout_need need = checkout_classify(&ce);
+    if (need == CHECKOUT_READY)
         checkout_finish(rq->redis, &ce, err, sizeof(err));
+    else if (need == CHECKOUT_RELEASE)
+        checkout_release(rq->redis, &ce, err, sizeof(err));
     checkout_event_free(&ce);
 }
 
@@ -162,7 +166,7 @@ int route_stripe_webhook(req_t *rq)
         return http_reply_error(rq, 400, "invalid_event", "%s", err);
     }
     queue_rc q = queue_enqueue(rq->redis, "stripe", ev.id, body, rq->body.len, STRIPE_DEDUPE_TTL_S);
-    if (q == QUEUE_ADDED && ev.applies && ev.has_items)
+    if (q == QUEUE_ADDED && ((ev.applies && ev.has_items) || (ev.expired && ev.hold[0])))
         apply_now(rq, &ev);
     return enqueue_reply(rq, q, M_WEBHOOK_STRIPE_DUPLICATE, 1);
 }

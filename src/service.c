@@ -16,6 +16,7 @@
 
 #include "shopsync/checkout.h"
 #include "shopsync/connection.h"
+#include "shopsync/holds.h"
 #include "shopsync/http_client.h"
 #include "shopsync/instance.h"
 #include "shopsync/keys.h"
@@ -36,6 +37,8 @@
 #define BATCH 50
 #define RECLAIM_IDLE_MS 5000
 #define HOUSEKEEPING_S 15
+#define HOLD_SWEEP_MS 500
+#define HOLD_SWEEP_BATCH 200
 #define AUTH_WARN_S (7 * 86400)
 
 typedef struct worker {
@@ -199,6 +202,9 @@ static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const 
             break;
         case CHECKOUT_READY:
             settle_at(app, r, b, i, checkout_finish(r, &b->checkouts[i], err, sizeof(err)), err);
+            break;
+        case CHECKOUT_RELEASE:
+            settle_at(app, r, b, i, checkout_release(r, &b->checkouts[i], err, sizeof(err)), err);
             break;
         case CHECKOUT_FETCH:
             fetch[nf] = &b->checkouts[i];
@@ -384,6 +390,28 @@ static void *housekeeping(void *arg)
     return NULL;
 }
 
+/* Holds whose time has come give their units back, within HOLD_SWEEP_MS;
+ * the first sweep after a start takes those whose time came while no
+ * shopsync was running. Every instance sweeps: each hold ends once (its
+ * script checks it is still active). */
+static void *hold_sweeper(void *arg)
+{
+    worker_t *w = arg;
+    app_t *app = w->app;
+    redis_conn_t *r = redis_conn_new();
+    while (r && !atomic_load(&app->stopping)) {
+        long long n = 0;
+        int rc = holds_expire_due(r, HOLD_SWEEP_BATCH, &n);
+        if (n > 0)
+            log_event(LOG_INFO, "holds_expired", json_pack("{s:I}", "holds", (json_int_t)n));
+        /* A full batch means more are due: go on at once. */
+        if (rc != 0 || n < HOLD_SWEEP_BATCH)
+            util_sleep_ms(HOLD_SWEEP_MS);
+    }
+    redis_conn_free(r);
+    return NULL;
+}
+
 static int spawn(app_t *app, void *(*fn)(void *), char *err, size_t errlen)
 {
     if (n_workers == MAX_THREADS) {
@@ -427,6 +455,8 @@ int service_start(app_t *app, char *err, size_t errlen)
     for (int i = 0; i < app->cfg->push_workers; i++)
         if (spawn(app, push_worker, err, errlen) != 0)
             return -1;
+    if (spawn(app, hold_sweeper, err, errlen) != 0)
+        return -1;
     return spawn(app, housekeeping, err, errlen);
 }
 

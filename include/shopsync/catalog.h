@@ -5,7 +5,9 @@
  *
  * Catalog format: {"products":[{"id","title","description","images":[url],
  * "category_id","package":{"weight","weight_unit","length","width","height",
- * "dimension_unit"},"skus":[{"sku","price","currency","stock","attributes"}]}]}
+ * "dimension_unit"},"skus":[{"sku","price","currency","stock","attributes",
+ * "tiktok"}]}]} where "tiktok" is the SKU's channel rule (rules.h), stored
+ * as its rule rather than with the product.
  */
 #ifndef SHOPSYNC_CATALOG_H
 #define SHOPSYNC_CATALOG_H

@@ -23,7 +23,7 @@ HOOK_LAG = script("stock_hook_lag")
 
 SKU = "LOW"
 KEYS = ["stock:" + SKU, "chan:" + SKU] + SHARED
-PLAN_KEYS = KEYS + ["stream:events"]
+PLAN_KEYS = KEYS + ["stream:events", "rules:default", "rules:sku:" + SKU]
 
 
 def sale(r, n, reason, ts):

@@ -26,6 +26,7 @@
 #include "shopsync/log.h"
 #include "shopsync/queue.h"
 #include "shopsync/redis.h"
+#include "shopsync/redis_server.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 

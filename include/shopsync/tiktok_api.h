@@ -13,6 +13,14 @@
 
 #define TIKTOK_MAX_ORDER_IDS 50
 #define TIKTOK_MAX_QUANTITY 99999LL /* per SKU and warehouse */
+#define TIKTOK_MAX_MAIN_IMAGES 9      /* per product */
+#define TIKTOK_MAX_SALES_ATTRIBUTES 3 /* per SKU */
+
+/* Webhook types (the "type" of a webhook body) that shopsync acts on. */
+#define TIKTOK_WEBHOOK_ORDER_STATUS 1
+#define TIKTOK_WEBHOOK_SELLER_DEAUTHORIZED 6
+#define TIKTOK_WEBHOOK_AUTH_EXPIRING 7
+#define TIKTOK_WEBHOOK_CANCELLATION_STATUS 11
 
 /* ---- API wrappers ------------------------------------------------------
  * Each returns 0 or -1 like tiktok_call and always initialises res (release

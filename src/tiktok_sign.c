@@ -74,6 +74,57 @@ out:
     return rc;
 }
 
+/* The parts of a request's string to sign (all borrowed). */
+typedef struct request_parts {
+    const char *app_secret, *path;
+    const tiktok_param_t *params;
+    size_t n_params;
+    const void *body;
+    size_t body_len;
+} request_parts_t;
+
+static int request_walk(const void *ctx, sink_fn fn, void *sink)
+{
+    const request_parts_t *q = ctx;
+    return sign_walk(q->app_secret, q->path, q->params, q->n_params, q->body, q->body_len, fn, sink);
+}
+
+/* A webhook's signed message: prefix + len bytes of body (both borrowed). */
+typedef struct prefixed_parts {
+    const char *prefix;
+    const void *body;
+    size_t len;
+} prefixed_parts_t;
+
+static int prefixed_walk(const void *ctx, sink_fn fn, void *sink)
+{
+    const prefixed_parts_t *q = ctx;
+    if (!q->prefix || (q->len && !q->body))
+        return -1;
+    return fn(sink, q->prefix, strlen(q->prefix)) || (q->len && fn(sink, q->body, q->len)) ? -1 : 0;
+}
+
+/* out_hex = lowercase hex HMAC-SHA256(key = secret, the message walk feeds
+ * from ctx), without materialising the message. Returns 0 or -1. */
+static int hmac_hex(const char *secret, int (*walk)(const void *ctx, sink_fn fn, void *sink),
+                    const void *ctx, char out_hex[65])
+{
+    unsigned char mac[CRYPTO_SHA256_LEN];
+    if (!secret)
+        return -1;
+    crypto_hmac_t *h = crypto_hmac_new(secret, strlen(secret));
+    if (!h)
+        return -1;
+    if (walk(ctx, hmac_sink, h) != 0) {
+        crypto_hmac_free(h);
+        return -1;
+    }
+    if (crypto_hmac_final(h, mac) != 0)
+        return -1;
+    crypto_hex(mac, sizeof(mac), out_hex);
+    return 0;
+}
+
 int tiktok_string_to_sign(const char *app_secret, const char *path,
                           const tiktok_param_t *params, size_t n_params,
                           const void *body, size_t body_len, buf_t *out)
@@ -85,48 +136,15 @@ int tiktok_sign(const char *app_secret, const char *path,
                 const tiktok_param_t *params, size_t n_params, const void *body,
                 size_t body_len, char out_hex[65])
 {
-    unsigned char mac[CRYPTO_SHA256_LEN];
-    if (!app_secret)
-        return -1;
-    crypto_hmac_t *h = crypto_hmac_new(app_secret, strlen(app_secret));
-    if (!h)
-        return -1;
-    if (sign_walk(app_secret, path, params, n_params, body, body_len, hmac_sink, h) != 0) {
-        crypto_hmac_free(h);
-        return -1;
-    }
-    if (crypto_hmac_final(h, mac) != 0)
-        return -1;
-    crypto_hex(mac, sizeof(mac), out_hex);
-    return 0;
-}
-
-/* out_hex = hex HMAC-SHA256(key = secret, prefix + len bytes of body): the
- * shape of both webhook schemes. All inputs borrowed. Returns 0 or -1. */
-static int prefixed_hmac_hex(const char *secret, const char *prefix, const void *body,
-                             size_t len, char out_hex[65])
-{
-    unsigned char mac[CRYPTO_SHA256_LEN];
-    if (!secret || !prefix || (len && !body))
-        return -1;
-    crypto_hmac_t *h = crypto_hmac_new(secret, strlen(secret));
-    if (!h)
-        return -1;
-    if (crypto_hmac_update(h, prefix, strlen(prefix)) != 0 ||
-        (len && crypto_hmac_update(h, body, len) != 0)) {
-        crypto_hmac_free(h);
-        return -1;
-    }
-    if (crypto_hmac_final(h, mac) != 0)
-        return -1;
-    crypto_hex(mac, sizeof(mac), out_hex);
-    return 0;
+    request_parts_t q = {app_secret, path, params, n_params, body, body_len};
+    return hmac_hex(app_secret, request_walk, &q, out_hex);
 }
 
 int tiktok_webhook_sign(const char *app_key, const char *app_secret,
                         const void *body, size_t len, char out_hex[65])
 {
-    return prefixed_hmac_hex(app_secret, app_key, body, len, out_hex);
+    prefixed_parts_t q = {app_key, body, len};
+    return hmac_hex(app_secret, prefixed_walk, &q, out_hex);
 }
 
 int tiktok_webhook_verify(const char *app_key, const char *app_secret,
@@ -141,7 +159,8 @@ int tiktok_webhook_verify(const char *app_key, const char *app_secret,
 int tiktok_webhook_relay_sign(const char *app_secret, const char *timestamp,
                               const void *body, size_t len, char out_hex[65])
 {
-    return prefixed_hmac_hex(app_secret, timestamp, body, len, out_hex);
+    prefixed_parts_t q = {timestamp, body, len};
+    return hmac_hex(app_secret, prefixed_walk, &q, out_hex);
 }
 
 int tiktok_webhook_relay_verify(const char *app_secret, const char *timestamp,

@@ -92,12 +92,35 @@ static long long web_stock(const char *sku)
     return v;
 }
 
+/* Run a command whose reply does not matter beyond arriving. */
+static void run(const char *fmt, const char *arg)
+{
+    freeReplyObject(cmd(fmt, arg));
+}
+
+/* MUG allocated with 7 on hand and TikTok's share as in shares ("tt N pg N
+ * tb N"), both channels selling at 1 unit/s just now. */
+static void set_allocated(const char *shares)
+{
+    char fields[256];
+    snprintf(fields, sizeof(fields), "mode alloc onhand 7 res 0 settle 0 pend 0 pp 0 unseen 0 %s "
+             "rt 1.0 rw 1.0 rts %lld", shares, util_now_ms());
+    set_chan(fields);
+}
+
 /* An item as push_group prepares one: a SKU on TikTok Shop. */
 static void item_for(item_t *it, const char *sku)
 {
     memset(it, 0, sizeof(*it));
     it->sku = sku;
     snprintf(it->map.sku_id, sizeof(it->map.sku_id), "S1");
+}
+
+/* it = MUG's plan, forced or not. */
+static void plan_mug(item_t *it, int force)
+{
+    item_for(it, "MUG");
+    assert_int_equal(plan(redis_fx.conn, it, force), 0);
 }
 
 /* ---- normal mode --------------------------------------------------------- */
@@ -111,8 +134,7 @@ static void test_normal_read_then_commit_consumes_pend(void **state)
     assert_int_equal(stock_adjust(redis_fx.conn, "MUG", 3, "admin", "a1", &r), STOCK_OK);
     assert_string_equal(chan("pend"), "3");
 
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "read");
     assert_true(it.send);
     assert_int_equal(it.pend, 3);
@@ -133,8 +155,7 @@ static void test_normal_read_then_commit_consumes_pend(void **state)
     assert_string_equal(chan("unseen"), "2");
 
     /* Recorded: the next plan reads TikTok again. */
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "read");
     assert_int_equal(it.pend, 1);
 }
@@ -145,14 +166,12 @@ static void test_normal_unrecorded_push_sends_projection(void **state)
     item_t it;
     stock_result_t r;
     assert_int_equal(stock_adjust(redis_fx.conn, "MUG", 2, "admin", "a1", &r), STOCK_OK);
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "read");
     /* That push failed or its instance died: it may have reached TikTok,
      * so its change is not added a second time; the projection goes out
      * as it is. */
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "absolute");
     assert_true(it.send);
     assert_int_equal(it.quantity, 12);
@@ -169,20 +188,16 @@ static void test_normal_force_and_buffer(void **state)
 {
     (void)state;
     item_t it;
-    redisReply *rep = cmd("HSET " P "settings buffer %s", "4");
-    freeReplyObject(rep);
+    run("HSET " P "settings buffer %s", "4");
     /* Forced (reconciliation's repair): no read, the projection 10 - 4. */
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 1), 0);
+    plan_mug(&it, 1);
     assert_string_equal(it.kind, "absolute");
     assert_int_equal(it.quantity, 6);
     assert_int_equal(it.cap, 6);
 
     /* A buffer above the stock projects 0, never less. */
-    rep = cmd("HSET " P "settings buffer %s", "40");
-    freeReplyObject(rep);
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 1), 0);
+    run("HSET " P "settings buffer %s", "40");
+    plan_mug(&it, 1);
     assert_int_equal(it.quantity, 0);
 }
 
@@ -190,10 +205,8 @@ static void test_absent_sku_pushed_as_zero(void **state)
 {
     (void)state;
     item_t it;
-    redisReply *rep = cmd("DEL " P "stock:%s", "MUG");
-    freeReplyObject(rep);
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    run("DEL " P "stock:%s", "MUG");
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "absent");
     assert_true(it.send);
     assert_int_equal(it.quantity, 0);
@@ -205,19 +218,12 @@ static void test_allocated_takeback_settle_grant(void **state)
 {
     (void)state;
     item_t it;
-    char fields[256];
     long long now = util_now_ms();
-    redisReply *rep = cmd("HSET " P "settings low_seconds 10 settle_ms 60000 buffer %s", "0");
-    freeReplyObject(rep);
-    /* Allocated, 7 on hand, TikTok holding 4 that must be taken back; both
-     * channels selling at 1 unit/s just now. */
-    snprintf(fields, sizeof(fields),
-             "mode alloc onhand 7 tt 4 res 0 settle 0 tb 1 pend 0 pg 0 pp 0 unseen 0 "
-             "rt 1.0 rw 1.0 rts %lld", now);
-    set_chan(fields);
+    run("HSET " P "settings low_seconds 10 settle_ms 60000 buffer %s", "0");
+    /* TikTok holds 4 that must be taken back. */
+    set_allocated("tt 4 pg 0 tb 1");
 
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "takeback");
     assert_true(it.send);
     assert_int_equal(it.quantity, 0);
@@ -231,16 +237,14 @@ static void test_allocated_takeback_settle_grant(void **state)
     assert_true(strtoll(chan("settle"), NULL, 10) >= now + 60000);
 
     /* Settling: nothing to send. */
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "none");
     assert_false(it.send);
 
     /* The settle is over and no event waits: the set-aside units are the
      * store's again and TikTok gets a share by the rates, 7 * 1/2. */
     set_chan("settle 1");
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "grant");
     assert_int_equal(it.quantity, 3);
     assert_string_equal(chan("pg"), "3");
@@ -257,15 +261,10 @@ static void test_allocated_unrecorded_grant_counts_as_tiktoks(void **state)
 {
     (void)state;
     item_t it;
-    char fields[256];
-    snprintf(fields, sizeof(fields),
-             "mode alloc onhand 7 tt 0 res 0 settle 0 tb 0 pend 0 pg 3 pp 0 unseen 0 "
-             "rt 1.0 rw 1.0 rts %lld", util_now_ms());
-    set_chan(fields);
+    set_allocated("tt 0 pg 3 tb 0");
     /* A grant went out and was never recorded: TikTok may hold it, so it
      * is taken back to know for sure. */
-    item_for(&it, "MUG");
-    assert_int_equal(plan(redis_fx.conn, &it, 0), 0);
+    plan_mug(&it, 0);
     assert_string_equal(it.kind, "takeback");
     assert_string_equal(chan("tt"), "3");
     assert_string_equal(chan("pg"), "0");
@@ -281,8 +280,7 @@ static void test_mark_and_watch_allocated(void **state)
     assert_int_equal(push_mark(redis_fx.conn, "MUG"), 0);
     assert_int_equal(dirty_version("MUG"), 2);
 
-    redisReply *rep = cmd("SADD " P "alloc:skus %s", "CUP");
-    freeReplyObject(rep);
+    run("SADD " P "alloc:skus %s", "CUP");
     assert_int_equal(push_watch_allocated(redis_fx.conn), 0);
     assert_int_equal(dirty_version("CUP"), 1);
     assert_int_equal(dirty_version("MUG"), 2);
@@ -327,16 +325,14 @@ static void test_push_sku_outcomes_without_tiktok(void **state)
     freeReplyObject(rep);
     assert_int_equal(push_sku(&cfg, redis_fx.conn, conn, "MUG", 0), PUSH_NOTHING);
     assert_int_equal(dirty_version("MUG"), 1);
-    rep = cmd("DEL " P "push:lock:%s", "MUG");
-    freeReplyObject(rep);
+    run("DEL " P "push:lock:%s", "MUG");
 
     /* Pushed a moment ago: the mark waits for the interval, so a burst of
      * changes becomes one push. */
     cfg.push_interval_ms = 60000;
     char last[32];
     snprintf(last, sizeof(last), "%lld", util_now_ms());
-    rep = cmd("SET " P "push:last:MUG %s", last);
-    freeReplyObject(rep);
+    run("SET " P "push:last:MUG %s", last);
     assert_int_equal(push_sku(&cfg, redis_fx.conn, conn, "MUG", 0), PUSH_NOTHING);
     assert_int_equal(dirty_version("MUG"), 1);
     /* A forced push does not wait, and stops at the connection. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cli_jobs.h"
 #include "http_server.h"
 #include "routes.h"
 #include "service.h"
@@ -25,6 +26,7 @@
 #include "shopsync/log.h"
 #include "shopsync/queue.h"
 #include "shopsync/redis.h"
+#include "shopsync/redis_server.h"
 #include "shopsync/rules.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
@@ -731,7 +733,7 @@ int cli_main(int argc, char **argv)
         redis_conn_t *r = NULL;
         rc = 1;
         if (cli_redis(cfg, &r, &child) == 0)
-            rc = service_command(cfg, r, cmd, n, rest);
+            rc = cli_jobs_command(cfg, r, cmd, n, rest);
         redis_conn_free(r);
         redis_embedded_stop(child);
     }

@@ -33,8 +33,6 @@
  * frees it this long after its last step. */
 #define LOCK_TTL_S 300
 #define IMAGE_MAX (5 * 1024 * 1024)
-/* TikTok Shop takes at most this many main images per product. */
-#define IMAGES_MAX 9
 #define URI_MAX 512
 #define ERR_MAX 1024
 #define INTERRUPTED "interrupted: the shopsync instance running this sync stopped; run Sync All Products again"
@@ -469,14 +467,14 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     /* The request's arrays live on the heap: with ?wait=1 this runs on a
      * civetweb thread, whose stack is small. */
     struct sync_scratch {
-        char uris[IMAGES_MAX][URI_MAX];
-        const char *uri_ptrs[IMAGES_MAX];
-        image_task_t images[IMAGES_MAX];
+        char uris[TIKTOK_MAX_MAIN_IMAGES][URI_MAX];
+        const char *uri_ptrs[TIKTOK_MAX_MAIN_IMAGES];
+        image_task_t images[TIKTOK_MAX_MAIN_IMAGES];
         tiktok_sku_spec_t specs[CATALOG_MAX_SKUS];
         tiktok_stock_t stock[CATALOG_MAX_SKUS];
         long long have[CATALOG_MAX_SKUS]; /* store stock the quantity came from */
         long long pending[CATALOG_MAX_SKUS]; /* the change it covers (stock_absorb_pending) */
-        tiktok_attr_t attrs[CATALOG_MAX_SKUS][3];
+        tiktok_attr_t attrs[CATALOG_MAX_SKUS][TIKTOK_MAX_SALES_ATTRIBUTES];
         char sku_ids[CATALOG_MAX_SKUS][64];
     } *w = calloc(1, sizeof(*w));
     if (!w) {
@@ -493,7 +491,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         snprintf(err, errlen, "TikTok Shop needs at least one product image: add an image URL to the product");
         goto out;
     }
-    size_t n_main = n_img < IMAGES_MAX ? n_img : IMAGES_MAX;
+    size_t n_main = n_img < TIKTOK_MAX_MAIN_IMAGES ? n_img : TIKTOK_MAX_MAIN_IMAGES;
     if (product_images(s, images, n_main, w->uris, w->images, err, errlen) != 0)
         goto out;
     for (i = 0; i < n_main; i++)
@@ -529,7 +527,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         const char *an;
         json_t *av;
         json_object_foreach((json_t *)json_object_get(x, "attributes"), an, av) {
-            if (na < 3) {
+            if (na < TIKTOK_MAX_SALES_ATTRIBUTES) {
                 w->attrs[i][na].name = an;
                 w->attrs[i][na].value_name = json_string_value(av);
                 na++;

@@ -18,37 +18,13 @@
 #include "shopsync/checkout.h"
 #include "shopsync/stock.h"
 #include "shopsync/stripe.h"
-#include "shopsync/tiktok.h"
+#include "shopsync/tiktok_sign.h"
 #include "shopsync/util.h"
 
 /* Longer than the providers' retry horizons: TikTok retries for about 16 h,
  * Stripe for 3 days. */
 #define TIKTOK_DEDUPE_TTL_S (3 * 86400)
 #define STRIPE_DEDUPE_TTL_S (7 * 86400)
-#define TIKTOK_ALT_WINDOW_S 300
-
-/* The relay form: x-tiktok-shop-signature = hex HMAC(app_secret, timestamp
- * + body), timestamp within 5 minutes. */
-static int verify_alt(const config_t *cfg, const char *ts, const char *sig, const buf_t *body)
-{
-    char *end = NULL;
-    long long now = (long long)time(NULL);
-    long long t = strtoll(ts, &end, 10);
-    /* Compared as a range: now - t would overflow for a t near LLONG_MIN. */
-    if (!*ts || *end || t < now - TIKTOK_ALT_WINDOW_S || t > now + TIKTOK_ALT_WINDOW_S)
-        return 0;
-    crypto_hmac_t *h = crypto_hmac_new(cfg->tiktok_app_secret, strlen(cfg->tiktok_app_secret));
-    unsigned char mac[32];
-    char hex[65];
-    if (!h)
-        return 0;
-    crypto_hmac_update(h, ts, strlen(ts));
-    crypto_hmac_update(h, body->data ? body->data : "", body->len);
-    if (crypto_hmac_final(h, mac) != 0)
-        return 0;
-    crypto_hex(mac, sizeof(mac), hex);
-    return crypto_hex_equal(hex, sig);
-}
 
 static int enqueue_reply(req_t *rq, queue_rc q, metric_id_t dup_metric, int json_reply)
 {
@@ -83,7 +59,8 @@ int route_tiktok_webhook(req_t *rq)
         if (auth && *auth)
             ok = tiktok_webhook_verify(cfg->tiktok_app_key, cfg->tiktok_app_secret, body, rq->body.len, auth) == 1;
         else if (alt_sig && alt_ts)
-            ok = verify_alt(cfg, alt_ts, alt_sig, &rq->body);
+            ok = tiktok_webhook_relay_verify(cfg->tiktok_app_secret, alt_ts, alt_sig, body, rq->body.len,
+                                             (long long)time(NULL)) == 1;
     }
     if (!ok) {
         metrics_add(M_WEBHOOK_TIKTOK_REJECTED, 1);

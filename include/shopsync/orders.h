@@ -38,14 +38,20 @@ typedef enum {
     ORDER_NOOP
 } order_outcome_t;
 
+/* Stable lowercase name of an outcome ("applied", "restocked",
+ * "restocked_lines", "cancelled_first", "noop"), as the ledger script and
+ * the logs spell it; static. */
+const char *orders_outcome_name(order_outcome_t outcome);
+
 /* Apply order (borrowed) to the ledger and stock. Line items are counted per
  * seller SKU; a line without a known seller_sku is matched through the
  * stored TikTok SKU id; unknown SKUs are recorded as unmatched. */
 event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcome_t *outcome,
                       char *err, size_t errlen);
 
-/* Handle one TikTok webhook body (borrowed): order status (type 1) and
- * cancellation (type 11) fetch the order and apply it (EVENT_PARKED, with
+/* Handle one TikTok webhook body (borrowed): order status (type 1,
+ * TIKTOK_WEBHOOK_ORDER_STATUS) and cancellation (type 11) fetch the order
+ * and apply it (EVENT_PARKED, with
  * the reason in err, when the shop is not connected, so nothing is fetched
  * and no attempt is spent until it is); seller
  * deauthorization (6) marks the connection; authorization expiring (7) sets a

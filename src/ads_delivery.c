@@ -344,12 +344,25 @@ int ads_delivery_release(redis_conn_t *r, long long *n)
     return queue_unpark_in(r, QUEUE_ADS, n);
 }
 
-/* While the token is refused: whatever arrives is held with the rest. */
+/* While the token is refused: whatever arrives is held with the rest,
+ * unless a new token came in force while the read waited (then it is sent
+ * now, not held again). */
 static void hold_arrivals(ctx_t *c)
 {
     int n = queue_read_in(c->r, QUEUE_ADS, c->consumer, c->b->e, ADS_MAX_BATCH, READ_BLOCK_MS);
+    if (n <= 0) {
+        util_sleep_ms(IDLE_MS);
+        return;
+    }
+    ads_connection_t conn;
+    int still = ads_connection_load(c->cfg, c->r, &conn) != 0 || conn.rejected_message[0] != '\0';
+    ads_connection_clear(&conn);
+    if (!still) {
+        c->b->n = n;
+        deliver(c);
+        return;
+    }
     for (int i = 0; i < n; i++) {
-        c->b->origin[i] = ADS_ORIGIN_STORE;
         char jerr[64];
         json_t *d = jsonx_loadb(c->b->e[i].body, c->b->e[i].len, jerr, sizeof(jerr));
         c->b->origin[i] = origin_of(d);
@@ -357,8 +370,6 @@ static void hold_arrivals(ctx_t *c)
         settle_hold(c, i);
         queue_entry_free(&c->b->e[i]);
     }
-    if (n <= 0)
-        util_sleep_ms(IDLE_MS);
 }
 
 void ads_delivery_run(const config_t *cfg, atomic_int *stopping)
@@ -366,6 +377,7 @@ void ads_delivery_run(const config_t *cfg, atomic_int *stopping)
     ctx_t c;
     char host[64] = "host";
     long long last_reclaim = 0, last_release = 0;
+    int was_rejected = 0;
 
     memset(&c, 0, sizeof(c));
     c.cfg = cfg;
@@ -390,17 +402,20 @@ void ads_delivery_run(const config_t *cfg, atomic_int *stopping)
             continue;
         }
         if (rejected) {
+            was_rejected = 1;
             hold_arrivals(&c);
             continue;
         }
         long long now = util_monotonic_ms();
-        if (now - last_release >= 1000) {
+        if (was_rejected || now - last_release >= 1000) {
             /* Events held under a refused token go out once another is in
-             * force, whoever saved it. */
+             * force (at once when this loop saw the change; every second
+             * for a change another instance saw), before anything newer. */
             long long released = 0;
             ads_delivery_release(c.r, &released);
             last_release = now;
         }
+        was_rejected = 0;
         int n = 0;
         if (now - last_reclaim >= RECLAIM_EVERY_MS) {
             last_reclaim = now;

@@ -40,9 +40,8 @@ int route_ads_connection_put(req_t *rq)
         return http_reply_redis_down(rq);
     if (rc > 0)
         return http_reply_error(rq, 400, "invalid_field", "%s", err);
-    /* Events held under a refused token go out with the new one now. */
-    long long n = 0;
-    ads_delivery_release(rq->redis, &n);
+    /* Events held under a refused token go out with the new one: the
+     * delivery loop releases them, oldest first, before newer ones. */
     return reply_status(rq, 200);
 }
 

@@ -35,9 +35,9 @@
  * sent after the next start. */
 void ads_delivery_run(const config_t *cfg, atomic_int *stopping);
 
-/* Put events held while the token was refused back on the ads stream (the
- * admin API calls it when a token is saved; the loop does too). *n receives
- * how many. Returns 0 or -1. */
+/* Put events held while the token was refused back on the ads stream,
+ * oldest first (the delivery loop calls it once another token is in
+ * force). *n receives how many. Returns 0 or -1. */
 int ads_delivery_release(redis_conn_t *r, long long *n);
 
 /* The page's view (new object in *out): today's (UTC) sent, failed,

@@ -124,11 +124,18 @@ static void remember(ctx_t *c, const int *idx, int lo, int hi, const char *statu
         free(texts[i]);
 }
 
-static void settle_ack(ctx_t *c, int i)
+/* TikTok accepted idx[lo, hi): acknowledge them in one step. A failed
+ * acknowledgement leaves them pending, to be sent again after the reclaim
+ * delay; TikTok drops the copy (same event_id within 48 h). */
+static void settle_ack_range(ctx_t *c, const int *idx, int lo, int hi)
 {
-    if (queue_ack_in(c->r, QUEUE_ADS, &c->b->e[i]) != 0)
-        log_event(LOG_WARN, "ads_ack_failed", json_pack("{s:s}", "event_id", c->b->e[i].event_id));
-    c->b->settled[i] = 1;
+    const queue_entry_t *done[ADS_MAX_BATCH];
+    for (int i = lo; i < hi; i++) {
+        done[i - lo] = &c->b->e[idx[i]];
+        c->b->settled[idx[i]] = 1;
+    }
+    if (queue_ack_many_in(c->r, QUEUE_ADS, done, hi - lo) != 0)
+        log_event(LOG_WARN, "ads_ack_failed", json_pack("{s:I}", "events", (json_int_t)(hi - lo)));
 }
 
 static void settle_dead(ctx_t *c, int i, const char *msg)
@@ -241,10 +248,9 @@ static send_rc send_range(ctx_t *c, const char *source, const int *idx, int lo, 
         keep_claim(c);
         switch (rc) {
         case ADS_CLIENT_OK:
-            for (int i = lo; i < hi; i++) {
-                settle_ack(c, idx[i]);
+            settle_ack_range(c, idx, lo, hi);
+            for (int i = lo; i < hi; i++)
                 count_out(c->b->origin[idx[i]], OUT_SENT, 1);
-            }
             count_day(c->r, "sent", hi - lo);
             remember(c, idx, lo, hi, "sent", code < 0 ? 0 : code, msg[0] ? msg : "OK");
             {

@@ -22,6 +22,9 @@ static const redis_script_t enqueue_script = {"queue_enqueue", LUA_SRC_QUEUE_ENQ
 /* KEYS and ARGV: src/lua/queue_ack.lua. */
 static const redis_script_t ack_script = {"queue_ack", LUA_SRC_QUEUE_ACK};
 
+/* KEYS and ARGV: src/lua/queue_ack_many.lua. */
+static const redis_script_t ack_many_script = {"queue_ack_many", LUA_SRC_QUEUE_ACK_MANY};
+
 /* KEYS and ARGV: src/lua/queue_fail.lua. */
 static const redis_script_t fail_script = {"queue_fail", LUA_SRC_QUEUE_FAIL};
 
@@ -276,6 +279,27 @@ int queue_ack_in(redis_conn_t *r, queue_name q, const queue_entry_t *e)
     const char *k[] = {stream, attempts};
     const char *a[] = {e->id};
     redisReply *rep = redis_eval(r, &ack_script, 2, k, 1, a, NULL);
+    int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+int queue_ack_many_in(redis_conn_t *r, queue_name q, const queue_entry_t *const *entries, int n)
+{
+    char stream[KEY_MAX], attempts[KEY_MAX];
+    if (n <= 0)
+        return 0;
+    if (n > QUEUE_ACK_MANY_MAX || keys_of(q, stream, attempts, NULL))
+        return -1;
+    const char **ids = calloc((size_t)n, sizeof(char *));
+    if (!ids)
+        return -1;
+    for (int i = 0; i < n; i++)
+        ids[i] = entries[i]->id;
+    const char *k[] = {stream, attempts};
+    redisReply *rep = redis_eval(r, &ack_many_script, 2, k, n, ids, NULL);
+    free(ids);
     int ok = rep && rep->type == REDIS_REPLY_INTEGER;
     if (rep)
         freeReplyObject(rep);

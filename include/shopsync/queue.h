@@ -115,6 +115,11 @@ int queue_reclaim_in(redis_conn_t *r, queue_name q, const char *consumer, long l
                      queue_entry_t *out, int max);
 int queue_touch_in(redis_conn_t *r, queue_name q, const char *consumer, const queue_entry_t *entries, int n);
 int queue_ack_in(redis_conn_t *r, queue_name q, const queue_entry_t *e);
+
+/* Acknowledge and delete n (at most QUEUE_ACK_MANY_MAX) entries of stream
+ * q (borrowed) in one step. Returns 0 or -1. */
+#define QUEUE_ACK_MANY_MAX 1000
+int queue_ack_many_in(redis_conn_t *r, queue_name q, const queue_entry_t *const *entries, int n);
 int queue_dead_letter_in(redis_conn_t *r, queue_name q, const queue_entry_t *e, const char *error);
 int queue_park_in(redis_conn_t *r, queue_name q, const queue_entry_t *e, const char *reason);
 int queue_unpark_in(redis_conn_t *r, queue_name q, long long *n);

@@ -307,6 +307,13 @@ static ads_origin origin_of(const json_t *doc)
     return ADS_ORIGIN_STORE;
 }
 
+/* 1 when the entry doc (borrowed, may be NULL) is of source. */
+static int source_is(const json_t *doc, const char *source)
+{
+    const char *s = json_string_value(json_object_get(doc, "source"));
+    return s && strcmp(s, source) == 0;
+}
+
 /* Send a batch read from the stream: web events in one request, offline in
  * another (each source has its own id). */
 static void deliver(ctx_t *c)
@@ -328,7 +335,7 @@ static void deliver(ctx_t *c)
     for (size_t s = 0; s < 2 && !rejected && !atomic_load(c->stopping); s++) {
         int m = 0;
         for (int i = 0; i < b->n; i++)
-            if (!b->settled[i] && strcmp(json_string_value(json_object_get(b->doc[i], "source")), sources[s]) == 0)
+            if (!b->settled[i] && source_is(b->doc[i], sources[s]))
                 b->idx[m++] = i;
         if (m && send_range(c, sources[s], b->idx, 0, m) == SENT_REJECTED)
             rejected = 1;

@@ -17,7 +17,7 @@ for arg in "$@"; do
 done
 
 packages=(build-essential cmake pkg-config libcivetweb-dev civetweb libcurl4-openssl-dev
-          libjansson-dev libssl-dev libhiredis-dev redis-server redis-tools libcmocka-dev
+          libjansson-dev libssl-dev libhiredis-dev libphonenumber-dev redis-server redis-tools libcmocka-dev
           python3 curl openssl ca-certificates)
 [ "$sanitize" = 1 ] && packages+=(clang libclang-rt-dev)
 if [ "$browser" = 1 ]; then

@@ -13,6 +13,7 @@
 #include "shopsync/buf.h"
 #include "shopsync/crypto.h"
 #include "shopsync/log.h"
+#include "shopsync/phone.h"
 
 #ifndef SHOPSYNC_DEFAULT_WEB_DIR
 #define SHOPSYNC_DEFAULT_WEB_DIR "web"
@@ -193,6 +194,33 @@ int config_load(config_t *cfg, char *err, size_t errlen)
     bad |= get_str("STRIPE_WEBHOOK_SECRET", "", cfg->stripe_webhook_secret, sizeof(cfg->stripe_webhook_secret), err, errlen);
     bad |= get_str("STRIPE_SECRET_KEY", "", cfg->stripe_secret_key, sizeof(cfg->stripe_secret_key), err, errlen);
     bad |= get_str("STRIPE_API_BASE", "https://api.stripe.com", cfg->stripe_api_base, sizeof(cfg->stripe_api_base), err, errlen);
+    bad |= get_str("TIKTOK_PIXEL_ID", "", cfg->ads_pixel_id, sizeof(cfg->ads_pixel_id), err, errlen);
+    bad |= get_str("TIKTOK_EVENTS_API_ACCESS_TOKEN", "", cfg->ads_access_token, sizeof(cfg->ads_access_token), err, errlen);
+    bad |= get_str("TIKTOK_TEST_EVENT_CODE", "", cfg->ads_test_event_code, sizeof(cfg->ads_test_event_code), err, errlen);
+    bad |= get_str("TIKTOK_OFFLINE_EVENT_SET_ID", "", cfg->ads_offline_event_set_id, sizeof(cfg->ads_offline_event_set_id), err, errlen);
+    bad |= get_str("TIKTOK_ADS_API_BASE", "https://business-api.tiktok.com", cfg->ads_api_base, sizeof(cfg->ads_api_base), err, errlen);
+    if (get_str("TIKTOK_PURCHASE_EVENT", "Purchase", cfg->ads_purchase_event, sizeof(cfg->ads_purchase_event), err, errlen) != 0)
+        bad = 1;
+    else if (strcmp(cfg->ads_purchase_event, "Purchase") != 0 && strcmp(cfg->ads_purchase_event, "CompletePayment") != 0) {
+        add_problem(err, errlen, "%s: %s\n", "TIKTOK_PURCHASE_EVENT", "must be Purchase or CompletePayment");
+        bad = 1;
+    }
+    if (get_str("SHOPSYNC_PHONE_REGION", "US", cfg->phone_region, sizeof(cfg->phone_region), err, errlen) != 0)
+        bad = 1;
+    else if (!phone_region_known(cfg->phone_region)) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_PHONE_REGION",
+                    "must be a two-letter country code in capitals, e.g. US or GB");
+        bad = 1;
+    }
+    char consent[16];
+    if (get_str("TIKTOK_EVENTS_CONSENT", "assumed", consent, sizeof(consent), err, errlen) != 0)
+        bad = 1;
+    else if (strcmp(consent, "assumed") != 0 && strcmp(consent, "required") != 0) {
+        add_problem(err, errlen, "%s: %s\n", "TIKTOK_EVENTS_CONSENT", "must be assumed or required");
+        bad = 1;
+    } else {
+        cfg->ads_consent_required = strcmp(consent, "required") == 0;
+    }
 
     /* A worker waits on one batch's provider reads (a Stripe line-items read
      * takes 100-400 ms): about rate x latency workers keep sales from
@@ -282,6 +310,7 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         {"TIKTOK_SHOP_AUTH_BASE", offsetof(config_t, tiktok_auth_base)},
         {"TIKTOK_SHOP_API_BASE", offsetof(config_t, tiktok_api_base)},
         {"STRIPE_API_BASE", offsetof(config_t, stripe_api_base)},
+        {"TIKTOK_ADS_API_BASE", offsetof(config_t, ads_api_base)},
     };
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
         const char *u = (const char *)cfg + urls[i].offset;
@@ -321,6 +350,7 @@ int config_load(config_t *cfg, char *err, size_t errlen)
     trim_slash(cfg->tiktok_auth_base);
     trim_slash(cfg->tiktok_api_base);
     trim_slash(cfg->stripe_api_base);
+    trim_slash(cfg->ads_api_base);
     size_t el = strlen(err);
     if (el && err[el - 1] == '\n')
         err[el - 1] = '\0';

@@ -22,6 +22,9 @@ static const redis_script_t enqueue_script = {"queue_enqueue", LUA_SRC_QUEUE_ENQ
 /* KEYS and ARGV: src/lua/queue_ack.lua. */
 static const redis_script_t ack_script = {"queue_ack", LUA_SRC_QUEUE_ACK};
 
+/* KEYS and ARGV: src/lua/queue_ack_many.lua. */
+static const redis_script_t ack_many_script = {"queue_ack_many", LUA_SRC_QUEUE_ACK_MANY};
+
 /* KEYS and ARGV: src/lua/queue_fail.lua. */
 static const redis_script_t fail_script = {"queue_fail", LUA_SRC_QUEUE_FAIL};
 
@@ -34,23 +37,46 @@ static const redis_script_t unpark_script = {"queue_unpark", LUA_SRC_QUEUE_UNPAR
 /* KEYS and ARGV: src/lua/queue_replay.lua. */
 static const redis_script_t replay_script = {"queue_replay", LUA_SRC_QUEUE_REPLAY};
 
-/* The queue's keys into KEY_MAX buffers (attempts and dead may be NULL
- * when not wanted). Returns 0 or -1 (a key does not fit). */
-SHOPSYNC_MUST_USE static int keys(char *stream, char *attempts, char *dead)
+/* The keys of each stream of the module: the stream, its attempts hash and
+ * its parked stream. Dead letters of both share one stream. */
+static const struct {
+    const char *stream;
+    const char *attempts;
+    const char *parked;
+} names[] = {
+    [QUEUE_INBOUND] = {KEY_STREAM_EVENTS, KEY_QUEUE_ATTEMPTS, KEY_STREAM_PARKED},
+    [QUEUE_ADS] = {KEY_STREAM_ADS, KEY_ADS_ATTEMPTS, KEY_STREAM_ADS_HELD},
+};
+
+/* Queue q's keys into KEY_MAX buffers (attempts and dead may be NULL when
+ * not wanted). Returns 0 or -1 (a key does not fit). */
+SHOPSYNC_MUST_USE static int keys_of(queue_name q, char *stream, char *attempts, char *dead)
 {
-    if (redis_key(stream, KEY_MAX, KEY_STREAM_EVENTS))
+    if (redis_key(stream, KEY_MAX, "%s", names[q].stream))
         return -1;
-    if (attempts && redis_key(attempts, KEY_MAX, KEY_QUEUE_ATTEMPTS))
+    if (attempts && redis_key(attempts, KEY_MAX, "%s", names[q].attempts))
         return -1;
     if (dead && redis_key(dead, KEY_MAX, KEY_STREAM_DEAD))
         return -1;
     return 0;
 }
 
-/* The parked stream's key into a KEY_MAX buffer. Returns 0 or -1. */
+/* The inbound stream's keys (see keys_of). */
+SHOPSYNC_MUST_USE static int keys(char *stream, char *attempts, char *dead)
+{
+    return keys_of(QUEUE_INBOUND, stream, attempts, dead);
+}
+
+/* Queue q's parked stream key into a KEY_MAX buffer. Returns 0 or -1. */
+SHOPSYNC_MUST_USE static int parked_key_of(queue_name q, char *out)
+{
+    return redis_key(out, KEY_MAX, "%s", names[q].parked);
+}
+
+/* The inbound parked stream's key into a KEY_MAX buffer. Returns 0 or -1. */
 SHOPSYNC_MUST_USE static int parked_key(char *out)
 {
-    return redis_key(out, KEY_MAX, KEY_STREAM_PARKED);
+    return parked_key_of(QUEUE_INBOUND, out);
 }
 
 /* 1 when id has the form of a stream entry id (ms or ms-seq); anything else
@@ -68,8 +94,13 @@ static int stream_id_ok(const char *id)
 
 int queue_setup(redis_conn_t *r)
 {
+    return queue_setup_in(r, QUEUE_INBOUND);
+}
+
+int queue_setup_in(redis_conn_t *r, queue_name q)
+{
     char stream[KEY_MAX];
-    if (keys(stream, NULL, NULL))
+    if (keys_of(q, stream, NULL, NULL))
         return -1;
     redisReply *rep = redis_cmd(r, "XGROUP CREATE %s " GROUP " 0 MKSTREAM", stream);
     if (!rep)
@@ -82,8 +113,14 @@ int queue_setup(redis_conn_t *r)
 queue_rc queue_enqueue(redis_conn_t *r, const char *provider, const char *event_id,
                        const void *body, size_t len, int ttl_s)
 {
+    return queue_enqueue_in(r, QUEUE_INBOUND, provider, event_id, body, len, ttl_s);
+}
+
+queue_rc queue_enqueue_in(redis_conn_t *r, queue_name q, const char *provider, const char *event_id,
+                          const void *body, size_t len, int ttl_s)
+{
     char stream[KEY_MAX], parked[KEY_MAX], dedupe[KEY_DEDUPE_MAX], ttl[16], ts[32], max[32];
-    if (keys(stream, NULL, NULL) || parked_key(parked) ||
+    if (keys_of(q, stream, NULL, NULL) || parked_key_of(q, parked) ||
         redis_key(dedupe, sizeof(dedupe), KEY_DEDUPE_FMT, provider, event_id))
         return QUEUE_UNAVAILABLE;
     snprintf(ttl, sizeof(ttl), "%d", ttl_s);
@@ -151,8 +188,13 @@ static int collect(const redisReply *list, queue_entry_t *out, int max)
 
 int queue_read(redis_conn_t *r, const char *consumer, queue_entry_t *out, int max, int block_ms)
 {
+    return queue_read_in(r, QUEUE_INBOUND, consumer, out, max, block_ms);
+}
+
+int queue_read_in(redis_conn_t *r, queue_name q, const char *consumer, queue_entry_t *out, int max, int block_ms)
+{
     char stream[KEY_MAX];
-    if (keys(stream, NULL, NULL))
+    if (keys_of(q, stream, NULL, NULL))
         return -1;
     redisReply *rep = redis_cmd(r, "XREADGROUP GROUP " GROUP " %s COUNT %d BLOCK %d STREAMS %s >", consumer, max,
                                 block_ms, stream);
@@ -162,7 +204,7 @@ int queue_read(redis_conn_t *r, const char *consumer, queue_entry_t *out, int ma
     if (rep->type == REDIS_REPLY_ERROR && strncmp(rep->str, "NOGROUP", 7) == 0) {
         /* The stream was deleted (FLUSHALL, restore): recreate the group. */
         freeReplyObject(rep);
-        return queue_setup(r) == 0 ? 0 : -1;
+        return queue_setup_in(r, q) == 0 ? 0 : -1;
     }
     if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 1 && rep->element[0]->elements == 2)
         n = collect(rep->element[0]->element[1], out, max);
@@ -173,8 +215,14 @@ int queue_read(redis_conn_t *r, const char *consumer, queue_entry_t *out, int ma
 int queue_reclaim(redis_conn_t *r, const char *consumer, long long min_idle_ms,
                   queue_entry_t *out, int max)
 {
+    return queue_reclaim_in(r, QUEUE_INBOUND, consumer, min_idle_ms, out, max);
+}
+
+int queue_reclaim_in(redis_conn_t *r, queue_name q, const char *consumer, long long min_idle_ms,
+                     queue_entry_t *out, int max)
+{
     char stream[KEY_MAX];
-    if (keys(stream, NULL, NULL))
+    if (keys_of(q, stream, NULL, NULL))
         return -1;
     redisReply *rep = redis_cmd(r, "XAUTOCLAIM %s " GROUP " %s %lld 0-0 COUNT %d", stream, consumer, min_idle_ms, max);
     if (!rep)
@@ -188,10 +236,15 @@ int queue_reclaim(redis_conn_t *r, const char *consumer, long long min_idle_ms,
 
 int queue_touch(redis_conn_t *r, const char *consumer, const queue_entry_t *entries, int n)
 {
+    return queue_touch_in(r, QUEUE_INBOUND, consumer, entries, n);
+}
+
+int queue_touch_in(redis_conn_t *r, queue_name q, const char *consumer, const queue_entry_t *entries, int n)
+{
     char stream[KEY_MAX];
     if (n <= 0)
         return 0;
-    if (keys(stream, NULL, NULL))
+    if (keys_of(q, stream, NULL, NULL))
         return -1;
     const char **argv = calloc((size_t)n + 7, sizeof(char *));
     if (!argv)
@@ -215,8 +268,13 @@ int queue_touch(redis_conn_t *r, const char *consumer, const queue_entry_t *entr
 
 int queue_ack(redis_conn_t *r, const queue_entry_t *e)
 {
+    return queue_ack_in(r, QUEUE_INBOUND, e);
+}
+
+int queue_ack_in(redis_conn_t *r, queue_name q, const queue_entry_t *e)
+{
     char stream[KEY_MAX], attempts[KEY_MAX];
-    if (keys(stream, attempts, NULL))
+    if (keys_of(q, stream, attempts, NULL))
         return -1;
     const char *k[] = {stream, attempts};
     const char *a[] = {e->id};
@@ -227,10 +285,31 @@ int queue_ack(redis_conn_t *r, const queue_entry_t *e)
     return ok ? 0 : -1;
 }
 
-static int fail_with(redis_conn_t *r, const queue_entry_t *e, const char *error, int max_attempts)
+int queue_ack_many_in(redis_conn_t *r, queue_name q, const queue_entry_t *const *entries, int n)
+{
+    char stream[KEY_MAX], attempts[KEY_MAX];
+    if (n <= 0)
+        return 0;
+    if (n > QUEUE_ACK_MANY_MAX || keys_of(q, stream, attempts, NULL))
+        return -1;
+    const char **ids = calloc((size_t)n, sizeof(char *));
+    if (!ids)
+        return -1;
+    for (int i = 0; i < n; i++)
+        ids[i] = entries[i]->id;
+    const char *k[] = {stream, attempts};
+    redisReply *rep = redis_eval(r, &ack_many_script, 2, k, n, ids, NULL);
+    free(ids);
+    int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+    if (rep)
+        freeReplyObject(rep);
+    return ok ? 0 : -1;
+}
+
+static int fail_with(redis_conn_t *r, queue_name q, const queue_entry_t *e, const char *error, int max_attempts)
 {
     char stream[KEY_MAX], attempts[KEY_MAX], dead[KEY_MAX], max[16], ra[32], ts[32];
-    if (keys(stream, attempts, dead))
+    if (keys_of(q, stream, attempts, dead))
         return -1;
     snprintf(max, sizeof(max), "%d", max_attempts);
     snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
@@ -252,19 +331,29 @@ static int fail_with(redis_conn_t *r, const queue_entry_t *e, const char *error,
 
 int queue_fail(redis_conn_t *r, const queue_entry_t *e, const char *error, int max_attempts)
 {
-    return fail_with(r, e, error, max_attempts < 1 ? 1 : max_attempts);
+    return fail_with(r, QUEUE_INBOUND, e, error, max_attempts < 1 ? 1 : max_attempts);
 }
 
 int queue_dead_letter(redis_conn_t *r, const queue_entry_t *e, const char *error, int attempts)
 {
     (void)attempts;
-    return fail_with(r, e, error, 0) == 1 ? 0 : -1;
+    return queue_dead_letter_in(r, QUEUE_INBOUND, e, error);
+}
+
+int queue_dead_letter_in(redis_conn_t *r, queue_name q, const queue_entry_t *e, const char *error)
+{
+    return fail_with(r, q, e, error, 0) == 1 ? 0 : -1;
 }
 
 int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason)
 {
+    return queue_park_in(r, QUEUE_INBOUND, e, reason);
+}
+
+int queue_park_in(redis_conn_t *r, queue_name q, const queue_entry_t *e, const char *reason)
+{
     char stream[KEY_MAX], attempts[KEY_MAX], parked[KEY_MAX], ra[32], ts[32];
-    if (keys(stream, attempts, NULL) || parked_key(parked))
+    if (keys_of(q, stream, attempts, NULL) || parked_key_of(q, parked))
         return -1;
     snprintf(ra, sizeof(ra), "%lld", e->received_at_ms);
     snprintf(ts, sizeof(ts), "%lld", util_now_ms());
@@ -284,9 +373,14 @@ int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason)
 
 int queue_unpark(redis_conn_t *r, long long *n)
 {
+    return queue_unpark_in(r, QUEUE_INBOUND, n);
+}
+
+int queue_unpark_in(redis_conn_t *r, queue_name q, long long *n)
+{
     char parked[KEY_MAX], stream[KEY_MAX], count[16];
     *n = 0;
-    if (keys(stream, NULL, NULL) || parked_key(parked))
+    if (keys_of(q, stream, NULL, NULL) || parked_key_of(q, parked))
         return -1;
     snprintf(count, sizeof(count), "%d", QUEUE_UNPARK_BATCH);
     const char *k[] = {parked, stream};
@@ -307,7 +401,7 @@ int queue_unpark(redis_conn_t *r, long long *n)
             break;
     }
     if (*n)
-        log_event(LOG_INFO, "events_unparked", json_pack("{s:I}", "events", (json_int_t)*n));
+        log_event(LOG_INFO, "events_unparked", json_pack("{s:s,s:I}", "stream", names[q].stream, "events", (json_int_t)*n));
     return 0;
 }
 
@@ -359,15 +453,16 @@ int queue_dlq_list(redis_conn_t *r, int limit, json_t **out, long long *total)
 
 int queue_dlq_replay(redis_conn_t *r, const char *id, long long *n)
 {
-    char stream[KEY_MAX], dead[KEY_MAX];
+    char stream[KEY_MAX], dead[KEY_MAX], ads[KEY_MAX];
     *n = 0;
-    if (keys(stream, NULL, dead))
+    if (keys(stream, NULL, dead) || keys_of(QUEUE_ADS, ads, NULL, NULL))
         return -1;
-    const char *k[] = {dead, stream};
+    /* A dead ads event goes back to the ads stream (see queue_replay.lua). */
+    const char *k[] = {dead, stream, ads};
     const char *a[] = {id ? id : ""};
     if (id && !stream_id_ok(id))
         return 1;
-    redisReply *rep = redis_eval(r, &replay_script, 2, k, 1, a, NULL);
+    redisReply *rep = redis_eval(r, &replay_script, 3, k, 1, a, NULL);
     if (!rep)
         return -1;
     int rc = -1;
@@ -418,5 +513,24 @@ int queue_stats(redis_conn_t *r, queue_stats_t *out)
     out->parked = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
     if (rep)
         freeReplyObject(rep);
+    return 0;
+}
+
+int queue_lengths_in(redis_conn_t *r, queue_name q, long long *waiting, long long *parked)
+{
+    char stream[KEY_MAX], held[KEY_MAX];
+    *waiting = *parked = 0;
+    if (keys_of(q, stream, NULL, NULL) || parked_key_of(q, held))
+        return -1;
+    redisReply *rep = redis_cmd(r, "XLEN %s", stream);
+    if (!rep)
+        return -1;
+    *waiting = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    freeReplyObject(rep);
+    rep = redis_cmd(r, "XLEN %s", held);
+    if (!rep)
+        return -1;
+    *parked = rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    freeReplyObject(rep);
     return 0;
 }

@@ -16,6 +16,7 @@ static const route_t table[] = {
     {"POST", "/api/holds", ROUTE_STOREFRONT | ROUTE_JSON_BODY, route_hold_create},
     {"GET", "/api/holds/{}", ROUTE_STOREFRONT, route_hold_get},
     {"DELETE", "/api/holds/{}", ROUTE_STOREFRONT, route_hold_delete},
+    {"GET", "/tiktok-attribution.js", ROUTE_PUBLIC, route_attribution_script},
 
     {"POST", "/api/admin/login", ROUTE_JSON_BODY, route_login},
     {"POST", "/api/admin/logout", ROUTE_PUBLIC, route_logout},
@@ -48,6 +49,16 @@ static const route_t table[] = {
 
     {"POST", "/api/tiktok/webhook", ROUTE_RAW_BODY, route_tiktok_webhook},
     {"POST", "/api/stripe/webhook", ROUTE_RAW_BODY, route_stripe_webhook},
+
+    {"GET", "/api/admin/ads/connection", ROUTE_ADMIN, route_ads_connection_get},
+    {"PUT", "/api/admin/ads/connection", ROUTE_ADMIN | ROUTE_JSON_BODY, route_ads_connection_put},
+    {"DELETE", "/api/admin/ads/connection", ROUTE_ADMIN, route_ads_connection_delete},
+    {"GET", "/api/admin/ads/events", ROUTE_ADMIN, route_ads_overview},
+    /* A CSV file or a JSON array: the handler reads the type. */
+    {"POST", "/api/admin/ads/offline-events", ROUTE_ADMIN | ROUTE_RAW_BODY, route_ads_offline},
+    /* The store's backend: admin or storefront token, checked by the handler. */
+    {"POST", "/api/events", ROUTE_JSON_BODY, route_events_post},
+    {"POST", "/api/events/batch", ROUTE_JSON_BODY, route_events_batch},
 
     {"GET", "/api/admin/dlq", ROUTE_ADMIN, route_dlq_list},
     {"POST", "/api/admin/dlq/replay", ROUTE_ADMIN | ROUTE_JSON_BODY, route_dlq_replay},

@@ -24,6 +24,7 @@ int route_root(req_t *rq);
 int route_admin_page(req_t *rq);
 int route_static(req_t *rq);
 int route_favicon(req_t *rq);
+int route_attribution_script(req_t *rq);
 
 /* routes_admin.c */
 int route_login(req_t *rq);
@@ -68,6 +69,14 @@ int route_rules_get(req_t *rq);
 int route_rules_put(req_t *rq);
 int route_rule_put(req_t *rq);
 int route_rule_delete(req_t *rq);
+/* routes_ads.c */
+int route_ads_connection_get(req_t *rq);
+int route_ads_connection_put(req_t *rq);
+int route_ads_connection_delete(req_t *rq);
+int route_ads_overview(req_t *rq);
+int route_ads_offline(req_t *rq);
+int route_events_post(req_t *rq);
+int route_events_batch(req_t *rq);
 
 /* routes_ops.c */
 int route_dlq_list(req_t *rq);

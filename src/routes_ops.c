@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "routes.h"
+#include "shopsync/ads_delivery.h"
 #include "shopsync/connection.h"
 #include "shopsync/http_client.h"
 #include "shopsync/httpx.h"
@@ -70,6 +71,7 @@ int route_metrics(req_t *rq)
     buf_t b;
     buf_init(&b, 1024 * 1024);
     metrics_render(&b, rq->redis);
+    ads_delivery_metrics(&b, rq->redis);
     httpx_send(rq->conn, 200, "text/plain; version=0.0.4", b.data ? b.data : "", b.len, NULL);
     buf_free(&b);
     return 200;

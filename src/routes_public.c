@@ -130,6 +130,12 @@ int route_favicon(req_t *rq)
     return send_web_file(rq, "favicon.svg");
 }
 
+/* The storefront's attribution script (README: TikTok Ads). */
+int route_attribution_script(req_t *rq)
+{
+    return send_web_file(rq, "tiktok-attribution.js");
+}
+
 int route_static(req_t *rq)
 {
     const char *name = rq->params[0];

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "routes.h"
+#include "shopsync/ads_events.h"
 #include "shopsync/crypto.h"
 #include "shopsync/httpx.h"
 #include "shopsync/jsonx.h"
@@ -142,7 +143,14 @@ int route_stripe_webhook(req_t *rq)
         metrics_add(M_WEBHOOK_STRIPE_REJECTED, 1);
         return http_reply_error(rq, 400, "invalid_event", "%s", err);
     }
-    queue_rc q = queue_enqueue(rq->redis, "stripe", ev.id, body, rq->body.len, STRIPE_DEDUPE_TTL_S);
+    /* The buyer's email and phone are hashed before the event is stored
+     * (TikTok Ads needs only the hashes; nothing else reads them). */
+    char *clean = NULL;
+    size_t clean_len = 0;
+    ads_events_redact_stripe(cfg->phone_region, body, rq->body.len, &clean, &clean_len);
+    queue_rc q = queue_enqueue(rq->redis, "stripe", ev.id, clean ? clean : body, clean ? clean_len : rq->body.len,
+                               STRIPE_DEDUPE_TTL_S);
+    free(clean);
     if (q == QUEUE_ADDED && ((ev.applies && ev.has_items) || (ev.expired && ev.hold[0])))
         apply_now(rq, &ev);
     return enqueue_reply(rq, q, M_WEBHOOK_STRIPE_DUPLICATE, 1);

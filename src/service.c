@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shopsync/ads_delivery.h"
+#include "shopsync/ads_events.h"
 #include "shopsync/checkout.h"
 #include "shopsync/connection.h"
 #include "shopsync/holds.h"
@@ -89,6 +91,20 @@ static void settle(app_t *app, redis_conn_t *r, queue_entry_t *e, event_rc rc, c
          * once Redis is back. */
         break;
     }
+}
+
+/* Apply a paid checkout, then queue its TikTok Ads purchase: an event that
+ * could not be queued is retried (the checkout ledger and the ads dedupe
+ * marker make the second pass apply and queue nothing twice). */
+static event_rc finish_sale(app_t *app, redis_conn_t *r, const queue_entry_t *e, const checkout_event_t *ce,
+                            char *err, size_t errlen)
+{
+    event_rc rc = checkout_finish(r, ce, err, errlen);
+    if (rc == EVENT_DONE && ads_events_stripe_sale(app->cfg, r, e->body, e->len, ce) != 0) {
+        snprintf(err, errlen, "the TikTok Ads purchase event could not be queued (Redis)");
+        rc = EVENT_RETRY;
+    }
+    return rc;
 }
 
 /* One batch read from the stream, with what its handling needs. */
@@ -200,7 +216,7 @@ static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const 
             settle_at(app, r, b, i, EVENT_DONE, err);
             break;
         case CHECKOUT_READY:
-            settle_at(app, r, b, i, checkout_finish(r, &b->checkouts[i], err, sizeof(err)), err);
+            settle_at(app, r, b, i, finish_sale(app, r, e, &b->checkouts[i], err, sizeof(err)), err);
             break;
         case CHECKOUT_RELEASE:
             settle_at(app, r, b, i, checkout_release(r, &b->checkouts[i], err, sizeof(err)), err);
@@ -239,7 +255,7 @@ static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const 
         for (int k = 0; k < nf && !atomic_load(&app->stopping); k++) {
             event_rc rc = rcs[k];
             if (rc == EVENT_DONE)
-                rc = checkout_finish(r, fetch[k], errs[k], sizeof(errs[k]));
+                rc = finish_sale(app, r, &b->entries[fetch_at[k]], fetch[k], errs[k], sizeof(errs[k]));
             settle_at(app, r, b, fetch_at[k], rc, errs[k]);
         }
     }
@@ -411,6 +427,13 @@ static void *hold_sweeper(void *arg)
     return NULL;
 }
 
+static void *ads_worker(void *arg)
+{
+    worker_t *w = arg;
+    ads_delivery_run(w->app->cfg, &w->app->stopping);
+    return NULL;
+}
+
 static int spawn(app_t *app, void *(*fn)(void *), char *err, size_t errlen)
 {
     if (n_workers == MAX_THREADS) {
@@ -454,7 +477,7 @@ int service_start(app_t *app, char *err, size_t errlen)
     for (int i = 0; i < app->cfg->push_workers; i++)
         if (spawn(app, push_worker, err, errlen) != 0)
             return -1;
-    if (spawn(app, hold_sweeper, err, errlen) != 0)
+    if (spawn(app, hold_sweeper, err, errlen) != 0 || spawn(app, ads_worker, err, errlen) != 0)
         return -1;
     return spawn(app, housekeeping, err, errlen);
 }

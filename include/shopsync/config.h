@@ -15,7 +15,7 @@ typedef struct config {
     char public_url[CONFIG_STR];   /* SHOPSYNC_PUBLIC_URL, no trailing slash; default
                                       http://localhost:<SHOPSYNC_LISTEN's port> */
     char admin_token[CONFIG_STR];  /* SHOPSYNC_ADMIN_TOKEN; empty = unset */
-    char storefront_token[CONFIG_STR]; /* SHOPSYNC_STOREFRONT_TOKEN (stock and holds only); empty = unset */
+    char storefront_token[CONFIG_STR]; /* SHOPSYNC_STOREFRONT_TOKEN: the store's backend (stock, holds, store events); empty = unset */
     unsigned char secret_key[32];  /* SHOPSYNC_SECRET_KEY decoded */
     int has_secret_key;
     char data_dir[CONFIG_STR];     /* SHOPSYNC_DATA_DIR, made absolute */
@@ -54,6 +54,16 @@ typedef struct config {
     char stripe_webhook_secret[CONFIG_STR];
     char stripe_secret_key[CONFIG_STR];
     char stripe_api_base[CONFIG_STR];
+
+    /* TikTok Ads (Events API); the admin page may override the first four. */
+    char ads_pixel_id[CONFIG_STR];          /* TIKTOK_PIXEL_ID */
+    char ads_access_token[CONFIG_STR];      /* TIKTOK_EVENTS_API_ACCESS_TOKEN */
+    char ads_test_event_code[CONFIG_STR];   /* TIKTOK_TEST_EVENT_CODE */
+    char ads_offline_event_set_id[CONFIG_STR]; /* TIKTOK_OFFLINE_EVENT_SET_ID */
+    char ads_api_base[CONFIG_STR];          /* TIKTOK_ADS_API_BASE, no trailing slash */
+    char ads_purchase_event[32];            /* TIKTOK_PURCHASE_EVENT: Purchase or CompletePayment */
+    char phone_region[4];                   /* SHOPSYNC_PHONE_REGION, e.g. "US" */
+    int ads_consent_required;               /* TIKTOK_EVENTS_CONSENT=required (else assumed) */
 } config_t;
 
 /* Load KEY=VALUE lines from path (borrowed) into the process environment;

@@ -31,6 +31,13 @@
  * | stream:parked               | stream               | queue        | TikTok orders held while disconnected |
  * | queue:attempts              | hash                 | queue        | attempts per entry |
  * | dedupe:{provider}:{id}      | string, TTL 3/7 days | queue        | webhook dedupe markers (tiktok, stripe) |
+ * | stream:ads                  | stream, group workers| queue        | TikTok Ads events to send |
+ * | stream:ads:held             | stream               | queue        | ads events held while the token is refused |
+ * | ads:attempts                | hash                 | queue        | attempts per ads entry |
+ * | dedupe:ads:{src}:{ev}:{id}  | string, TTL 35 days  | ads_events   | one event per (source, event, event_id) |
+ * | ads:connection              | hash                 | ads_events   | pixel, sealed token, test code, token state |
+ * | ads:recent                  | list (≤ 100)         | ads_events   | last events sent or failed, newest first |
+ * | ads:day:{yyyy-mm-dd}        | hash, TTL 8 days     | ads_events   | sent / failed counts of a UTC day |
  * | order:tiktok:{order id}     | hash, TTL 90 days    | orders       | order ledger |
  * | checkout:stripe:{session}   | string, TTL 90 days  | checkout     | applied checkout sessions |
  * | tiktok:connection           | hash                 | connection   | shop, token expiry, sealed tokens |
@@ -108,6 +115,15 @@
 #define KEY_STREAM_PARKED "stream:parked"
 #define KEY_QUEUE_ATTEMPTS "queue:attempts"
 #define KEY_DEDUPE_FMT "dedupe:%s:%s"
+#define KEY_STREAM_ADS "stream:ads"
+#define KEY_STREAM_ADS_HELD "stream:ads:held"
+#define KEY_ADS_ATTEMPTS "ads:attempts"
+
+/* ads_events: the dedupe marker is KEY_DEDUPE_FMT with provider
+ * "tiktok_ads" and "{source}:{event}:{event_id}". */
+#define KEY_ADS_CONNECTION "ads:connection"
+#define KEY_ADS_RECENT "ads:recent"
+#define KEY_ADS_DAY_FMT "ads:day:%s"
 
 /* orders, checkout */
 #define KEY_ORDER_TIKTOK_FMT "order:tiktok:%s"

@@ -10,8 +10,14 @@
  * the shop is not connected) is parked, without counting an attempt, and
  * put back in the stream when the cause is gone.
  *
+ * The same machinery keeps a second stream, the TikTok Ads events on their
+ * way out (ads_events): the functions named *_in take the stream; the others
+ * work on the inbound one. Dead letters of both share one stream, and a
+ * replay puts each back where it came from.
+ *
  * Redis: P stream:events (group "workers"), P stream:dead, P stream:parked,
- * P queue:attempts, P dedupe:<provider>:<event id>.
+ * P queue:attempts, P dedupe:<provider>:<event id>; P stream:ads (group
+ * "workers"), P stream:ads:held, P ads:attempts.
  */
 #ifndef SHOPSYNC_QUEUE_H
 #define SHOPSYNC_QUEUE_H
@@ -24,6 +30,12 @@
 #define QUEUE_MAX_BACKLOG 1000000
 #define QUEUE_EVENT_ID_MAX 256
 #define QUEUE_UNPARK_BATCH 1000
+
+/* The streams of the module. */
+typedef enum {
+    QUEUE_INBOUND = 0, /* webhooks from TikTok Shop and Stripe */
+    QUEUE_ADS = 1      /* TikTok Ads events to send (provider "tiktok_ads") */
+} queue_name;
 
 typedef enum {
     QUEUE_ADDED = 0,
@@ -92,6 +104,29 @@ int queue_park(redis_conn_t *r, const queue_entry_t *e, const char *reason);
 /* Put every parked entry back in the stream, oldest first; *n receives how
  * many. Returns 0 or -1. */
 int queue_unpark(redis_conn_t *r, long long *n);
+
+/* The functions above on stream q (same contracts; parked entries of
+ * QUEUE_ADS are the events held while TikTok refuses the access token). */
+int queue_setup_in(redis_conn_t *r, queue_name q);
+queue_rc queue_enqueue_in(redis_conn_t *r, queue_name q, const char *provider, const char *event_id,
+                          const void *body, size_t len, int ttl_s);
+int queue_read_in(redis_conn_t *r, queue_name q, const char *consumer, queue_entry_t *out, int max, int block_ms);
+int queue_reclaim_in(redis_conn_t *r, queue_name q, const char *consumer, long long min_idle_ms,
+                     queue_entry_t *out, int max);
+int queue_touch_in(redis_conn_t *r, queue_name q, const char *consumer, const queue_entry_t *entries, int n);
+int queue_ack_in(redis_conn_t *r, queue_name q, const queue_entry_t *e);
+
+/* Acknowledge and delete n (at most QUEUE_ACK_MANY_MAX) entries of stream
+ * q (borrowed) in one step. Returns 0 or -1. */
+#define QUEUE_ACK_MANY_MAX 1000
+int queue_ack_many_in(redis_conn_t *r, queue_name q, const queue_entry_t *const *entries, int n);
+int queue_dead_letter_in(redis_conn_t *r, queue_name q, const queue_entry_t *e, const char *error);
+int queue_park_in(redis_conn_t *r, queue_name q, const queue_entry_t *e, const char *reason);
+int queue_unpark_in(redis_conn_t *r, queue_name q, long long *n);
+
+/* Entries of stream q waiting (not acknowledged) and parked. Returns 0 or
+ * -1. */
+int queue_lengths_in(redis_conn_t *r, queue_name q, long long *waiting, long long *parked);
 
 /* Free an entry's body. */
 void queue_entry_free(queue_entry_t *e);

@@ -12,7 +12,8 @@
 enum {
     O_LISTEN, O_APP_KEY, O_APP_SECRET, O_SERVICE_ID, O_REDIRECT_URI, O_WEBHOOK_URL,
     O_ACCESS_TTL, O_RATE_LIMIT, O_STRIPE_URL, O_STRIPE_SECRET, O_ROTATE_REFRESH,
-    O_API_LATENCY, O_WEBHOOK_DELAY, O_THREADS, O_SKIP_TS, O_COUNT
+    O_API_LATENCY, O_WEBHOOK_DELAY, O_THREADS, O_SKIP_TS, O_ADS_TOKEN, O_ADS_PIXEL, O_ADS_OFFLINE,
+    O_COUNT
 };
 
 static const struct {
@@ -54,13 +55,20 @@ static const struct {
      * vectors, whose timestamps are years old. */
     [O_SKIP_TS] = {"SANDBOX_SKIP_TIMESTAMP_CHECK", "--skip-timestamp-check", "0",
                    "1: accept any timestamp (tests only)"},
+    [O_ADS_TOKEN] = {"SANDBOX_ADS_ACCESS_TOKEN", "--ads-access-token", "sandbox-ads-access-token",
+                     "the Events API access token the TikTok Ads imitation accepts"},
+    [O_ADS_PIXEL] = {"SANDBOX_ADS_PIXEL_ID", "--ads-pixel-id", "CSANDBOXPIXEL0000001",
+                     "the pixel code the TikTok Ads imitation knows"},
+    [O_ADS_OFFLINE] = {"SANDBOX_ADS_OFFLINE_EVENT_SET_ID", "--ads-offline-event-set-id",
+                       "7300000000000000001", "the offline event set the TikTok Ads imitation knows"},
 };
 
 static void usage(void)
 {
     fputs("usage: shopsync-sandbox [--flag value]...\n"
           "A local TikTok Shop Open API sandbox (202309), with OAuth pages, order\n"
-          "webhooks, fault injection and a Stripe checkout stand-in.\n\n"
+          "webhooks, fault injection, a Stripe checkout stand-in and TikTok's\n"
+          "Events API (POST /open_api/v1.3/event/track/).\n\n"
           "Each setting comes from its environment variable; a flag overrides it.\n",
           stdout);
     for (int i = 0; i < O_COUNT; i++)
@@ -147,7 +155,12 @@ int sb_config_load(sb_config_t *cfg, int argc, char **argv)
         copy(cfg->stripe_webhook_url, sizeof(cfg->stripe_webhook_url), val[O_STRIPE_URL],
              "SANDBOX_STRIPE_WEBHOOK_URL") ||
         copy(cfg->stripe_webhook_secret, sizeof(cfg->stripe_webhook_secret),
-             val[O_STRIPE_SECRET], "SANDBOX_STRIPE_WEBHOOK_SECRET"))
+             val[O_STRIPE_SECRET], "SANDBOX_STRIPE_WEBHOOK_SECRET") ||
+        copy(cfg->ads_access_token, sizeof(cfg->ads_access_token), val[O_ADS_TOKEN],
+             "SANDBOX_ADS_ACCESS_TOKEN") ||
+        copy(cfg->ads_pixel_id, sizeof(cfg->ads_pixel_id), val[O_ADS_PIXEL], "SANDBOX_ADS_PIXEL_ID") ||
+        copy(cfg->ads_offline_event_set_id, sizeof(cfg->ads_offline_event_set_id),
+             val[O_ADS_OFFLINE], "SANDBOX_ADS_OFFLINE_EVENT_SET_ID"))
         return -1;
     if (to_long(val[O_ACCESS_TTL], 1, 315360000L, "SANDBOX_ACCESS_TTL", &cfg->access_ttl) ||
         to_long(val[O_RATE_LIMIT], 1, 1000000L, "SANDBOX_RATE_LIMIT", &cfg->rate_limit) ||

@@ -69,6 +69,9 @@ typedef struct sb_config {
     long threads;                 /* civetweb worker threads */
     int skip_timestamp_check;     /* tests only: replay old signed vectors */
     int rotate_refresh;           /* refresh issues a new refresh token */
+    char ads_access_token[256];   /* Events API: the Access-Token accepted */
+    char ads_pixel_id[64];        /* Events API: the known pixel */
+    char ads_offline_event_set_id[64]; /* Events API: the known offline event set */
 } sb_config_t;
 
 typedef struct sb_app {
@@ -285,6 +288,13 @@ int sb_sim_faults_clear(sb_req_t *r);
 int sb_sim_reset(sb_req_t *r);
 int sb_sim_inventory_log(sb_req_t *r);
 int sb_sim_stock(sb_req_t *r);
+
+/* routes: ads.c (TikTok's Events API 2.0 and its Test Events list) */
+int sb_ads_track(sb_req_t *r);
+int sb_ads_events(sb_req_t *r);
+
+/* page.c helper of ads.c: the received events section (store locked). */
+int sb_ads_page_html(buf_t *b, sb_store_t *s);
 
 /* routes: page.c */
 int sb_page_home(sb_req_t *r);

@@ -29,7 +29,8 @@ typedef enum {
     R_TOKEN,       /* OAuth token endpoints: error_rate faults only */
     R_SIGNED,      /* signed Open API call */
     R_SIGNED_SHOP, /* signed and scoped to the shop (shop_cipher) */
-    R_STRIPE       /* Stripe API stand-in: Bearer sk_ key */
+    R_STRIPE,      /* Stripe API stand-in: Bearer sk_ key */
+    R_ADS          /* TikTok Business API (Events API): latency, then the handler's checks */
 } route_kind;
 
 typedef struct route {
@@ -75,6 +76,8 @@ static const route_t routes[] = {
     {"GET", "/stripe/v1/checkout/sessions/{session}", R_STRIPE, sb_stripe_session_get, 0},
     {"GET", "/stripe/v1/checkout/sessions/{session}/line_items", R_STRIPE, sb_stripe_line_items,
      0},
+    {"POST", "/open_api/v1.3/event/track/", R_ADS, sb_ads_track, 0},
+    {"GET", "/sandbox/ads/events", R_OPEN, sb_ads_events, 0},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -487,6 +490,9 @@ static int handle(sb_req_t *r)
         int st = token_fault(r);
         if (st)
             return st;
+        route_called(r, route);
+    } else if (routes[route].kind == R_ADS) {
+        api_latency(r, &r->app->store->counters.ads_requests);
         route_called(r, route);
     } else if (routes[route].kind == R_STRIPE) {
         api_latency(r, &r->app->store->counters.stripe_requests);

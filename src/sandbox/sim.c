@@ -354,7 +354,7 @@ int sb_sim_faults_set(sb_req_t *r)
     sb_store_t *s = r->app->store;
     char err[256];
     json_t *body = NULL;
-    long long latency, webhook_delay, fail_next, throttle_next;
+    long long latency, webhook_delay, fail_next, throttle_next, ads_fail_next, ads_fail_code;
     double error_rate, rate_limit_rate;
 
     if (sb_req_object(r, &body, err, sizeof(err)) != 0)
@@ -374,14 +374,25 @@ int sb_sim_faults_set(sb_req_t *r)
              sb_json_int(body, "fail_next", f.fail_next, 0, 1000000, &fail_next, err,
                          sizeof(err)) ||
              sb_json_int(body, "throttle_next", f.throttle_next, 0, 1000000, &throttle_next, err,
-                         sizeof(err));
+                         sizeof(err)) ||
+             sb_json_int(body, "ads_fail_next", f.ads_fail_next, 0, 1000000, &ads_fail_next, err,
+                         sizeof(err)) ||
+             sb_json_int(body, "ads_fail_code", f.ads_fail_code ? f.ads_fail_code : 40100, 500, 50002,
+                         &ads_fail_code, err, sizeof(err));
+    if (rc == 0 && ads_fail_code != 500 && ads_fail_code != 40100 && ads_fail_code != 40105 &&
+        ads_fail_code != 40002 && ads_fail_code != 40001) {
+        snprintf(err, sizeof(err), "ads_fail_code: must be 40100, 40105, 40002, 40001 or 500");
+        rc = -1;
+    }
     if (rc == 0) {
         s->faults = (sb_faults_t){.latency_ms = (long)latency,
                                   .webhook_delay_ms = (long)webhook_delay,
                                   .error_rate = error_rate,
                                   .rate_limit_rate = rate_limit_rate,
                                   .fail_next = (long)fail_next,
-                                  .throttle_next = (long)throttle_next};
+                                  .throttle_next = (long)throttle_next,
+                                  .ads_fail_next = (long)ads_fail_next,
+                                  .ads_fail_code = (long)ads_fail_code};
         if (sb_json_true(body, "expire_tokens"))
             sb_store_expire_tokens(s);
         if (sb_json_true(body, "revoke_tokens"))

@@ -36,8 +36,10 @@ int sb_store_new(const sb_config_t *cfg, sb_store_t **out)
     s->order_hooks = json_object();
     s->stripe_sessions = json_object();
     s->inventory_log = json_object();
+    s->ads_events = json_array();
+    s->ads_calls = json_array();
     if (!s->products || !s->orders || !s->order_hooks || !s->stripe_sessions ||
-        !s->inventory_log)
+        !s->inventory_log || !s->ads_events || !s->ads_calls)
         goto out;
     char hex[33];
     sb_random_hex(12, hex);
@@ -76,6 +78,8 @@ void sb_store_free(sb_store_t *s)
     json_decref(s->order_hooks);
     json_decref(s->stripe_sessions);
     json_decref(s->inventory_log);
+    json_decref(s->ads_events);
+    json_decref(s->ads_calls);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -100,6 +104,8 @@ void sb_store_reset(sb_store_t *s)
     json_object_clear(s->inventory_log);
     s->n_inventory_log = 0;
     s->inventory_log_dropped = 0;
+    json_array_clear(s->ads_events);
+    json_array_clear(s->ads_calls);
     s->n_grants = 0;
     s->n_codes = 0;
     images_clear(s);
@@ -374,10 +380,11 @@ json_t *sb_store_warehouses_json(void)
 
 json_t *sb_store_faults_json(const sb_store_t *s)
 {
-    return json_pack("{s:I,s:I,s:f,s:f,s:I,s:I}", "latency_ms", (json_int_t)s->faults.latency_ms,
+    return json_pack("{s:I,s:I,s:f,s:f,s:I,s:I,s:I,s:I}", "latency_ms", (json_int_t)s->faults.latency_ms,
                      "webhook_delay_ms", (json_int_t)s->faults.webhook_delay_ms, "error_rate", s->faults.error_rate, "rate_limit_rate",
                      s->faults.rate_limit_rate, "fail_next", (json_int_t)s->faults.fail_next,
-                     "throttle_next", (json_int_t)s->faults.throttle_next);
+                     "throttle_next", (json_int_t)s->faults.throttle_next, "ads_fail_next",
+                     (json_int_t)s->faults.ads_fail_next, "ads_fail_code", (json_int_t)s->faults.ads_fail_code);
 }
 
 void sb_store_inventory_logged(sb_store_t *s, const json_t *sku, long long at_us,

@@ -80,6 +80,8 @@ typedef struct sb_faults {
     double rate_limit_rate;
     long fail_next;
     long throttle_next;
+    long ads_fail_next;    /* Events API: the next N track calls answer ads_fail_code */
+    long ads_fail_code;    /* 40100, 40105, 40002, 40001 or 500 */
 } sb_faults_t;
 
 typedef struct sb_counters {
@@ -96,6 +98,8 @@ typedef struct sb_counters {
     unsigned long token_refreshes;
     unsigned long orders_created;
     unsigned long orders_cancelled;
+    unsigned long ads_requests;      /* Events API track calls received */
+    unsigned long ads_accepted;      /* track calls answered code 0 */
 } sb_counters_t;
 
 typedef enum { SB_TOKEN_OK = 0, SB_TOKEN_UNKNOWN = 1, SB_TOKEN_EXPIRED = 2 } sb_token_rc;
@@ -126,7 +130,12 @@ struct sb_store {
     unsigned long route_calls[SB_MAX_ROUTES]; /* calls that reached a handler */
     sb_faults_t faults;
     sb_counters_t counters;
+    json_t *ads_events;          /* events of accepted track calls, oldest first */
+    json_t *ads_calls;           /* per track call: {at, code, events, event_source} */
 };
+
+#define SB_MAX_ADS_EVENTS 200000
+#define SB_MAX_ADS_CALLS 20000
 
 /* New store for cfg (borrowed, must outlive it) into *out; the latency
  * and webhook delay faults start at cfg's values. Returns 0 or -1. */

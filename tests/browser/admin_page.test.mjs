@@ -318,6 +318,7 @@ async function run() {
       STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
       STRIPE_SECRET_KEY: 'sk_test_sandbox',
       STRIPE_API_BASE: `${sandbox}/stripe`,
+      TIKTOK_ADS_API_BASE: sandbox,
     });
     await waitUntil(async () => {
       if (ss.exited) throw new Error(`shopsync exited (${ss.code ?? ss.signal})`);
@@ -612,7 +613,47 @@ async function run() {
       await shot(page, '06-disconnected.png');
     });
 
-    // 7. phone-sized, signed in --------------------------------------------------------
+    // 7. TikTok Ads ------------------------------------------------------------------
+    await step('tiktok ads', async () => {
+      const status = page.locator('#ads-status');
+      await waitUntil(async () => (await status.innerText()).trim() === 'Not connected', { what: 'ads "Not connected"' });
+      check(true, 'TikTok Ads reads "Not connected" without a pixel');
+      await page.fill('#ads-pixel', 'CSANDBOXPIXEL0000001');
+      await page.fill('#ads-token', 'sandbox-ads-access-token');
+      await page.fill('#ads-test', 'TEST42');
+      await page.fill('#ads-offline-set', '7300000000000000001');
+      await page.click('#ads-save');
+      await waitUntil(async () => (await status.innerText()).trim() === 'Test mode', { what: 'ads "Test mode"' });
+      check(await page.locator('#ads-test-mode').isVisible() &&
+        (await page.locator('#ads-test-code').innerText()).trim() === 'TEST42', 'the test mode banner shows the code');
+      check((await page.locator('#ads-token').inputValue()) === '', 'the token field is cleared after saving');
+      const ev = await api('POST', `${base}/api/events`, {
+        event_type: 'AddToCart', event_id: 'browser-ev-1', user: { email: 'b@example.com' },
+        properties: { value: 9.5, currency: 'USD' },
+      }, admin);
+      check(ev.status === 202, `a store event is accepted (${ev.status})`);
+      const row = page.locator('#ads-recent tbody tr[data-event-id="browser-ev-1"]');
+      await row.waitFor({ state: 'visible', timeout: 20_000 });
+      const rowText = (await row.innerText()).replace(/\s+/g, ' ');
+      check(/AddToCart/.test(rowText) && /9\.5 USD/.test(rowText) && /OK/.test(rowText), `the last events list the sent event ("${rowText}")`);
+      await waitUntil(async () => (await page.locator('#ads-sent').innerText()).trim() === '1', { timeout: 15_000, what: 'sent today 1' });
+      check(true, 'today\'s sent count is 1');
+      const iso = (t) => new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
+      const csv = 'event,event_id,timestamp,email\n' +
+        `Purchase,store-1,${iso(Date.now() - 3600e3)},a@example.com\n` +
+        `Purchase,store-2,${iso(Date.now() - 40 * 86400e3)},b@example.com\n`;
+      await page.setInputFiles('#ads-csv', { name: 'sales.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.click('#ads-csv-upload');
+      const results = page.locator('#ads-csv-results tbody tr');
+      await waitUntil(async () => (await results.count()) === 2, { what: 'two CSV result rows' });
+      const second = (await results.nth(1).innerText()).replace(/\s+/g, ' ');
+      check(/Accepted/.test(await results.nth(0).innerText()) && /older than 28 days/.test(second),
+        `the CSV upload shows each row's result ("${second}")`);
+      await dismissToasts(page);
+      await shot(page, '07-tiktok-ads.png');
+    });
+
+    // 8. phone-sized, signed in --------------------------------------------------------
     await step('phone layout', async () => {
       const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US', isMobile: true, hasTouch: true });
       phone.setDefaultTimeout(15_000);

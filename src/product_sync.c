@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "lua_scripts.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_store.h"
 #include "shopsync/connection.h"
 #include "shopsync/crypto.h"
 #include "shopsync/http_client.h"

@@ -427,14 +427,6 @@ catalog_rc catalog_sku_owner(redis_conn_t *r, const char *sku, char *out, size_t
     char k[KEY_MAX];
     if (redis_key(k, sizeof(k), KEY_CATALOG_SKU_OWNER))
         return CATALOG_UNAVAILABLE;
-    redisReply *rep = redis_cmd(r, "HGET %s %s", k, sku);
-    if (!rep)
-        return CATALOG_UNAVAILABLE;
-    catalog_rc rc = CATALOG_NOT_FOUND;
-    if (rep->type == REDIS_REPLY_STRING) {
-        snprintf(out, cap, "%s", rep->str);
-        rc = CATALOG_OK;
-    }
-    freeReplyObject(rep);
-    return rc;
+    int rc = redis_get_str(r, out, cap, "HGET %s %s", k, sku);
+    return rc < 0 ? CATALOG_UNAVAILABLE : rc ? CATALOG_NOT_FOUND : CATALOG_OK;
 }

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "lua_stock.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_validate.h"
 #include "shopsync/holds.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/keys.h"

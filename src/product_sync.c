@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "lua_scripts.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_store.h"
 #include "shopsync/connection.h"
 #include "shopsync/crypto.h"
 #include "shopsync/http_client.h"
@@ -210,12 +210,7 @@ static int download_image(const char *url, buf_t *b, char *content_type, size_t 
  * upload is then tried). */
 static int image_cached(redis_conn_t *r, const char *k, char *uri, size_t cap)
 {
-    redisReply *rep = redis_cmd(r, "GET %s", k);
-    int hit = rep && rep->type == REDIS_REPLY_STRING;
-    if (hit)
-        snprintf(uri, cap, "%s", rep->str);
-    cmd_ignore(rep);
-    return hit;
+    return redis_get_str(r, uri, cap, "GET %s", k) == 0;
 }
 
 static void url_hash(const char *url, char *hex)

@@ -219,18 +219,42 @@ redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const s
     return r;
 }
 
-redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...)
+/* redis_cmd with its arguments in ap: a new reply, or NULL. */
+static redisReply *cmd_v(redis_conn_t *c, const char *fmt, va_list ap)
 {
     char *cmd = NULL;
-    va_list ap;
-    va_start(ap, fmt);
     int len = redisvFormatCommand(&cmd, fmt, ap);
-    va_end(ap);
     if (len < 0)
         return NULL;
     redisReply *r = run_formatted(c, cmd, (size_t)len);
     redisFreeCommand(cmd);
     return r;
+}
+
+redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = cmd_v(c, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+int redis_get_str(redis_conn_t *c, char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = cmd_v(c, fmt, ap);
+    va_end(ap);
+    if (!r)
+        return -1;
+    int rc = 1;
+    if (r->type == REDIS_REPLY_STRING) {
+        snprintf(out, cap, "%s", r->str);
+        rc = 0;
+    }
+    freeReplyObject(r);
+    return rc;
 }
 
 redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "routes.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_validate.h"
 #include "shopsync/holds.h"
 #include "shopsync/stock.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "routes.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_store.h"
 #include "shopsync/rules.h"
 
 int route_rules_get(req_t *rq)

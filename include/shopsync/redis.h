@@ -48,6 +48,12 @@ redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...);
  * NUL-terminated args). */
 redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const size_t *lens);
 
+/* Run a command (hiredis format) that reads one string (GET, HGET) and copy
+ * the string into out (cap bytes, cut to fit). Returns 0 when copied, 1 when
+ * the reply is no string (the key or field is absent; out is left as it
+ * was), -1 when Redis cannot be reached. */
+int redis_get_str(redis_conn_t *c, char *out, size_t cap, const char *fmt, ...);
+
 /* Run script s with keys and args (borrowed; arg_lens may be NULL). Uses
  * EVALSHA and falls back to EVAL on NOSCRIPT. Returns a new reply or NULL as
  * redis_cmd. */

@@ -10,11 +10,7 @@
 #include <stddef.h>
 
 #include "shopsync/tiktok_client.h"
-
-#define TIKTOK_MAX_ORDER_IDS 50
-#define TIKTOK_MAX_QUANTITY 99999LL /* per SKU and warehouse */
-#define TIKTOK_MAX_MAIN_IMAGES 9      /* per product */
-#define TIKTOK_MAX_SALES_ATTRIBUTES 3 /* per SKU */
+#include "shopsync/tiktok_limits.h"
 
 /* Webhook types (the "type" of a webhook body) that shopsync acts on. */
 #define TIKTOK_WEBHOOK_ORDER_STATUS 1

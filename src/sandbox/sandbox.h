@@ -252,6 +252,11 @@ int sb_product_build(sb_store_t *s, const json_t *body, const json_t *existing, 
  * filled. */
 int sb_page_params(sb_req_t *r, size_t *size, size_t *offset, sb_err_t *e);
 
+/* The next_page_token of a page of size items from offset, out of total
+ * matches, into out (cap bytes): the offset sb_page_params reads back, or
+ * "" after the last page. */
+void sb_page_token(size_t size, size_t offset, size_t total, char *out, size_t cap);
+
 /* routes: auth.c */
 int sb_auth_page(sb_req_t *r);
 int sb_auth_decide(sb_req_t *r);

@@ -19,6 +19,7 @@
 #include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
+#include "shopsync/push.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 #include "shopsync/tiktok.h"
@@ -38,6 +39,9 @@
 #define INTERRUPTED "interrupted: the shopsync instance running this sync stopped; run Sync All Products again"
 
 /* KEYS and ARGV: src/lua/product_sync_finish.lua. */
+/* How long a product edit waits for pushes of its SKUs running now. */
+#define SKU_LOCK_WAIT_MS 5000
+
 static const redis_script_t finish_script = {"sync_finish", LUA_SRC_PRODUCT_SYNC_FINISH};
 
 /* KEYS and ARGV: src/lua/product_sync_record.lua. */
@@ -449,7 +453,9 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     const json_t *images = json_object_get(p, "images");
     size_t n_skus = json_array_size(skus), n_img = json_array_size(images), i;
     const char *result = NULL;
-    char existing[64] = "", dirty[KEY_MAX];
+    char existing[64] = "", dirty[KEY_MAX], owner[INSTANCE_OWNER_MAX] = "";
+    const char *sku_names[CATALOG_MAX_SKUS];
+    int locked = 0;
     tiktok_product_ref_t ref;
     tiktok_result_t res;
     memset(&ref, 0, sizeof(ref));
@@ -492,6 +498,16 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     for (i = 0; i < n_main; i++)
         w->uri_ptrs[i] = w->uris[i];
     const char *primary = json_string_value(json_array_get(s->job->warehouses, 0));
+    /* No push of these SKUs may run between the read below and the record
+     * of what the edit set: a push landing after the edit would count a
+     * sale the edit already carried (TikTok one short per sale). */
+    for (i = 0; i < n_skus && i < CATALOG_MAX_SKUS; i++)
+        sku_names[i] = json_string_value(json_object_get(json_array_get(skus, i), "sku"));
+    locked = push_hold_skus(s->r, sku_names, i, SKU_LOCK_WAIT_MS, owner) == 0;
+    if (!locked)
+        log_event(LOG_WARN, "sync_push_busy", json_pack("{s:s,s:s}", "sku", sku_names[0] ? sku_names[0] : "",
+                                                        "reason", "a push kept the SKU's lock; the edit goes ahead "
+                                                                  "and the SKU is marked for another push"));
     for (i = 0; i < n_skus; i++) {
         const json_t *x = json_array_get(skus, i);
         const char *sku = json_string_value(json_object_get(x, "sku"));
@@ -626,6 +642,8 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     }
     json_decref(wh);
 out:
+    if (locked)
+        push_release_skus(s->r, sku_names, n_skus < CATALOG_MAX_SKUS ? n_skus : CATALOG_MAX_SKUS, owner);
     tiktok_product_ref_free(&ref);
     tiktok_result_free(&res);
     free(w);

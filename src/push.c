@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lua_stock.h"
+#include "shopsync/catalog_validate.h"
 #include "shopsync/instance.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
@@ -609,4 +610,59 @@ out:
     free(done);
     freeReplyObject(rep);
     return result;
+}
+
+/* Take sku's lock for owner: 1 taken, 0 held by a live holder, -1 Redis. */
+static int hold_one(redis_conn_t *r, const char *sku, const char *owner)
+{
+    char lock[KEY_MAX];
+    if (redis_key(lock, sizeof(lock), KEY_PUSH_LOCK_FMT, sku))
+        return -1;
+    redisReply *rep = redis_cmd(r, "SET %s %s NX PX %d", lock, owner, LOCK_MS);
+    if (!rep)
+        return -1;
+    int got = rep->type == REDIS_REPLY_STATUS;
+    freeReplyObject(rep);
+    return got ? 1 : instance_take_over(r, lock, owner, LOCK_MS);
+}
+
+void push_release_skus(redis_conn_t *r, const char *const *skus, size_t n, const char *owner)
+{
+    char lock[KEY_MAX];
+    for (size_t i = 0; i < n; i++)
+        if (redis_key(lock, sizeof(lock), KEY_PUSH_LOCK_FMT, skus[i]) == 0 && redis_unlock(r, lock, owner) < 0)
+            remember_stale_lock(lock, owner);
+}
+
+int push_hold_skus(redis_conn_t *r, const char *const *skus, size_t n, long long wait_ms, char *owner)
+{
+    unsigned char held[CATALOG_MAX_SKUS] = {0};
+    size_t n_held = 0;
+    if (n > CATALOG_MAX_SKUS || instance_lock_owner(owner) != 0)
+        return -1;
+    long long deadline = util_monotonic_ms() + wait_ms;
+    for (;;) {
+        for (size_t i = 0; i < n; i++) {
+            if (held[i])
+                continue;
+            int t = hold_one(r, skus[i], owner);
+            if (t < 0)
+                goto fail;
+            if (t == 1) {
+                held[i] = 1;
+                n_held++;
+            }
+        }
+        if (n_held == n)
+            return 0;
+        if (util_monotonic_ms() >= deadline)
+            goto fail;
+        /* A push holds one: it takes a TikTok round trip or two. */
+        util_sleep_ms(20);
+    }
+fail:
+    for (size_t i = 0; i < n; i++)
+        if (held[i])
+            push_release_skus(r, &skus[i], 1, owner);
+    return -1;
 }

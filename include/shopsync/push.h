@@ -46,4 +46,16 @@ int push_watch_allocated(redis_conn_t *r);
 /* Mark sku dirty so the push workers send it. */
 int push_mark(redis_conn_t *r, const char *sku);
 
+/* Take the push locks of the n SKUs (borrowed) for a caller that sets
+ * TikTok's quantity itself (a product edit): no push of them runs until
+ * push_release_skus, so what TikTok was last set to is known exactly.
+ * Waits up to wait_ms for pushes running now; takes over locks whose
+ * holder died. owner (INSTANCE_OWNER_MAX bytes) receives the lock value.
+ * Returns 0 with every lock held, or -1 with none held (Redis failed or a
+ * push still ran after wait_ms). */
+int push_hold_skus(redis_conn_t *r, const char *const *skus, size_t n, long long wait_ms, char *owner);
+
+/* Release the locks push_hold_skus took. */
+void push_release_skus(redis_conn_t *r, const char *const *skus, size_t n, const char *owner);
+
 #endif

@@ -38,6 +38,7 @@ def tiktok_sale(s, sku, qty=1):
     body is returned for the test to deliver."""
     st, o = s.sb_order(sku, qty)
     if st != 201:
+        print("# the sandbox refused an order of %d %s: %d %r" % (qty, sku, st, o))
         return st, None
     return st, s.tiktok_body(1, o["order_id"], shop_id=s.shop_id())
 
@@ -113,8 +114,11 @@ def allocation(s):
     sku = "ALLOC-1"
     start = s.stock(sku)
     sold = 0
-    for _ in range(3):
+    for i in range(3):
         st, body = tiktok_sale(s, sku)
+        checks.eq(st, 201, "alloc: TikTok order %d" % (i + 1))
+        if body is None:
+            return
         s.post_tiktok(body)
         web_sale(s, sku)
         sold += 2

@@ -28,6 +28,7 @@
 #include "shopsync/push.h"
 #include "shopsync/queue.h"
 #include "shopsync/reconcile.h"
+#include "shopsync/revenue.h"
 #include "shopsync/stock.h"
 #include "shopsync/util.h"
 
@@ -100,6 +101,11 @@ static event_rc finish_sale(app_t *app, redis_conn_t *r, const queue_entry_t *e,
     event_rc rc = checkout_finish(r, ce, err, errlen);
     if (rc == EVENT_DONE && ads_events_stripe_sale(app->cfg, r, e->body, e->len, ce) != 0) {
         snprintf(err, errlen, "the TikTok Ads purchase event could not be queued (Redis)");
+        rc = EVENT_RETRY;
+    }
+    /* The website's revenue, counted once per session like the stock. */
+    if (rc == EVENT_DONE && revenue_stripe_sale(r, e->body, e->len, ce->ev.session_id, ce->ev.created) != 0) {
+        snprintf(err, errlen, "the checkout's revenue could not be counted (Redis)");
         rc = EVENT_RETRY;
     }
     return rc;

@@ -945,6 +945,15 @@ static int parse_orders(const json_t *data, tiktok_orders_t *out, char *err, siz
             alloc_items((void **)&o->line_items, json_array_size(items), sizeof(*o->line_items),
                         err, errlen))
             return -1;
+        /* Revenue only: an order without a readable payment still moves
+         * stock. */
+        const json_t *pay = json_object_get(v, "payment");
+        const char *cur = json_string_value(json_object_get(pay, "currency"));
+        const char *amt = json_string_value(json_object_get(pay, "total_amount"));
+        if (cur && strlen(cur) < sizeof(o->currency))
+            memcpy(o->currency, cur, strlen(cur) + 1);
+        if (amt && strlen(amt) < sizeof(o->total_amount))
+            memcpy(o->total_amount, amt, strlen(amt) + 1);
         json_array_foreach(items, j, li) {
             tiktok_line_item_t *l = &o->line_items[o->n_line_items++];
             if (need_object(li, "line_items[]", err, errlen) ||

@@ -40,7 +40,7 @@
  * | ads:spend:job:{id}          | string, TTL 7 days   | ads_spend    | a spend sync job (JSON) |
  * | ads:spend:last              | string               | ads_spend    | the last spend sync job's id |
  * | ads:spend:lock              | string, TTL 5 min    | ads_spend    | one spend sync at a time |
- * | ads:spend:daily             | string, TTL 1 day    | service      | the daily spend sync ran today (its UTC day) |
+ * | ads:spend:daily:{day}       | string, TTL 2 days   | service      | the daily spend sync of that UTC day was started |
  * | revenue:day:{day}           | hash, TTL 400 days   | revenue      | per currency: web and TikTok Shop orders, amounts, cancelled |
  * | revenue:web:{session}       | string, TTL 400 days | revenue      | a Stripe checkout counted once |
  * | revenue:tts:{order id}      | hash, TTL 400 days   | revenue      | a TikTok Shop order counted once: day, currency, amount, state |
@@ -132,7 +132,7 @@
 #define KEY_ADS_SPEND_JOB_FMT "ads:spend:job:%s"
 #define KEY_ADS_SPEND_LAST "ads:spend:last"
 #define KEY_ADS_SPEND_LOCK "ads:spend:lock"
-#define KEY_ADS_SPEND_DAILY "ads:spend:daily"
+#define KEY_ADS_SPEND_DAILY_FMT "ads:spend:daily:%s"
 
 /* revenue */
 #define KEY_REVENUE_DAY_FMT "revenue:day:%s"

@@ -397,6 +397,21 @@ out:
     return rc;
 }
 
+/* The selected advertisers' records of an account reply (new array). */
+static json_t *selection_of(const redisReply *rep)
+{
+    json_t *ids = json_field(rep, "selected", 1), *all = json_field(rep, "advertisers", 1);
+    json_t *out = json_array();
+    size_t i, j;
+    const json_t *id, *a;
+    json_array_foreach(ids, i, id) json_array_foreach(all, j, a) if (
+        json_is_string(id) && strcmp(json_string_value(json_object_get(a, "id")), json_string_value(id)) == 0)
+        json_array_append(out, (json_t *)a);
+    json_decref(ids);
+    json_decref(all);
+    return out;
+}
+
 ads_account_rc ads_account_load(const config_t *cfg, redis_conn_t *r, char *token, json_t **selected)
 {
     token[0] = '\0';
@@ -425,19 +440,21 @@ ads_account_rc ads_account_load(const config_t *cfg, redis_conn_t *r, char *toke
     memcpy(token, pt, n + 1);
     memset(pt, 0, n);
     free(pt);
-    if (selected) {
-        json_t *ids = json_field(rep, "selected", 1), *all = json_field(rep, "advertisers", 1);
-        *selected = json_array();
-        size_t i, j;
-        const json_t *id, *a;
-        json_array_foreach(ids, i, id) json_array_foreach(all, j, a) if (
-            json_is_string(id) && strcmp(json_string_value(json_object_get(a, "id")), json_string_value(id)) == 0)
-            json_array_append(*selected, (json_t *)a);
-        json_decref(ids);
-        json_decref(all);
-    }
+    if (selected)
+        *selected = selection_of(rep);
     freeReplyObject(rep);
     return ADS_ACCOUNT_OK;
+}
+
+int ads_account_selected(redis_conn_t *r, json_t **out)
+{
+    redisReply *rep = read_account(r);
+    *out = NULL;
+    if (!rep)
+        return -1;
+    *out = selection_of(rep);
+    freeReplyObject(rep);
+    return 0;
 }
 
 int ads_account_refused(redis_conn_t *r, const char *message)
@@ -480,7 +497,8 @@ ads_account_rc ads_account_disconnect(const config_t *cfg, redis_conn_t *r)
         ads_client_result_free(&res);
     }
     memset(token, 0, sizeof(token));
-    if (redis_key(k, sizeof(k), KEY_ADS_ACCOUNT) || !done(redis_cmd(r, "DEL %s", k)))
+    if (redis_key(k, sizeof(k), KEY_ADS_ACCOUNT) ||
+        !done(redis_cmd(r, "HDEL %s token connected_at error error_at reconnect", k)))
         return ADS_ACCOUNT_UNAVAILABLE;
     log_msg(LOG_INFO, "ads_account_disconnected", "the TikTok Ads account was disconnected");
     return ADS_ACCOUNT_OK;

@@ -58,13 +58,20 @@ int ads_account_status(const config_t *cfg, redis_conn_t *r, json_t **out);
 ads_account_rc ads_account_select(redis_conn_t *r, const json_t *body, char *err, size_t errlen);
 
 /* Revoke the token at TikTok (a failure there is logged: the token is
- * forgotten either way) and forget the account. */
+ * forgotten either way) and forget it; the advertisers and the selection
+ * stay for the report and a later reconnect. */
 ads_account_rc ads_account_disconnect(const config_t *cfg, redis_conn_t *r);
 
 /* The token into token (ADS_ACCOUNT_TOKEN_MAX bytes; wipe it after use) and
  * the selected advertisers as a new array of {id,name,currency,timezone}
  * into *selected (may be NULL). */
 ads_account_rc ads_account_load(const config_t *cfg, redis_conn_t *r, char *token, json_t **selected);
+
+/* The advertisers the report covers (new array of
+ * {id,name,currency,timezone}) into *out, connected or not: a disconnect
+ * keeps the selection so the spend already pulled stays in the report.
+ * Returns 0 or -1. */
+int ads_account_selected(redis_conn_t *r, json_t **out);
 
 /* Record that TikTok refused the token (message borrowed): the page shows
  * it and asks to reconnect. Returns 0 or -1. */

@@ -78,6 +78,15 @@ static const route_t routes[] = {
      0},
     {"POST", "/open_api/v1.3/event/track/", R_ADS, sb_ads_track, 0},
     {"GET", "/sandbox/ads/events", R_OPEN, sb_ads_events, 0},
+    {"GET", "/portal/auth", R_OPEN, sb_mapi_authorize_page, 0},
+    {"POST", "/portal/auth", R_OPEN, sb_mapi_authorize_decide, 0},
+    {"POST", "/open_api/v1.3/oauth2/access_token/", R_ADS, sb_mapi_access_token, 0},
+    {"GET", "/open_api/v1.3/oauth2/advertiser/get/", R_ADS, sb_mapi_advertiser_get, 0},
+    {"GET", "/open_api/v1.3/advertiser/info/", R_ADS, sb_mapi_advertiser_info, 0},
+    {"POST", "/open_api/v1.3/oauth2/revoke_token/", R_ADS, sb_mapi_revoke, 0},
+    {"GET", "/open_api/v1.3/report/integrated/get/", R_ADS, sb_mapi_report, 0},
+    {"GET", "/sandbox/ads/marketing", R_OPEN, sb_mapi_state, 0},
+    {"POST", "/sandbox/ads/marketing", R_OPEN, sb_mapi_control, 0},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

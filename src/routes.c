@@ -11,6 +11,7 @@ static const route_t table[] = {
     {"GET", "/", ROUTE_PUBLIC, route_root},
     {"GET", "/admin/tiktok-shop", ROUTE_PUBLIC, route_admin_page},
     {"GET", "/static/{}", ROUTE_PUBLIC, route_static},
+    {"GET", "/static/vendor/{}", ROUTE_PUBLIC, route_static_vendor},
     {"GET", "/favicon.ico", ROUTE_PUBLIC, route_favicon},
     {"GET", "/api/stock/{}", ROUTE_PUBLIC, route_public_stock},
     {"GET", "/tiktok-attribution.js", ROUTE_PUBLIC, route_attribution_script},

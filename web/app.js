@@ -1668,7 +1668,7 @@
         item('Website revenue', `${money(t.web_revenue, cur)} (${numFmt.format(t.web_orders)} orders)`, 'report-total-web'),
         item('TikTok Shop GMV', `${money(t.tiktok_shop_gmv, cur)} (${numFmt.format(t.tiktok_shop_orders)} orders, ${numFmt.format(t.tiktok_shop_cancelled)} cancelled)`, 'report-total-tts'),
         item('Ad spend', money(t.ad_spend, cur), 'report-total-spend'),
-        item('ROAS', t.roas === null ? '—' : String(t.roas), 'report-total-roas'));
+        item('ROAS', t.roas === null ? '—' : Number(t.roas).toFixed(2), 'report-total-roas'));
     }
     const days = (d.days || []).filter((x) => x.currency === cur);
     show($('#report-empty'), !t);

@@ -170,6 +170,8 @@ class Monitor:
     def __init__(self, stack, sku, interval=0.01):
         self.stack, self.sku, self.interval = stack, sku, interval
         self.store, self.tiktok = [], []  # [(t, value)] on change
+        self.chan = []  # [(t, {field: value})] on change, when asked for
+        self.want_chan = False
         self.stop_ev = threading.Event()
         self.t = threading.Thread(target=self._run, daemon=True)
 
@@ -191,13 +193,38 @@ class Monitor:
                 now = time.time()
                 if v is not None and (not series or series[-1][1] != v):
                     series.append((now, v))
+            if self.want_chan:
+                self._sample_chan()
             time.sleep(self.interval)
         a.close()
         b.close()
 
+    def _sample_chan(self):
+        out = self.stack.redis("HGETALL", B.PREFIX + "chan:" + self.sku).split("\n")
+        h = dict(zip(out[0::2], out[1::2]))
+        h = {k: v for k, v in h.items() if k not in ("rt", "rw", "rts")}
+        if h and (not self.chan or self.chan[-1][1] != h):
+            self.chan.append((time.time(), h))
+
     def stop(self):
         self.stop_ev.set()
         self.t.join()
+
+
+def write_timeline(path, begin, mon, tiktok, web, updates):
+    """One line per happening, in time order, seconds from the start: sales
+    per channel, store stock and TikTok quantity changes, the SKU's channel
+    state in Redis, and Update Inventory calls (as the sandbox logged them)."""
+    rows = [(t, "sale", "tiktok") for t in tiktok.sale_times] + [(t, "sale", "web") for t in web.sale_times]
+    rows += [(t, "store", v) for t, v in mon.store] + [(t, "tiktok", v) for t, v in mon.tiktok]
+    rows += [(t, "chan", json.dumps(h, sort_keys=True)) for t, h in mon.chan]
+    for u in updates:
+        rows.append((u["at_us"] / 1e6, "update", u["quantity"]))
+    rows.sort(key=lambda r: r[0])
+    with open(path, "w") as f:
+        for t, kind, v in rows:
+            f.write("%8.3f %-6s %s\n" % (t - begin, kind, v))
+    log("  timeline written to %s (%d lines)" % (path, len(rows)))
 
 
 def final_zero(series):
@@ -334,7 +361,9 @@ def run_sale(stack, args, web_rate):
         else:
             web.error()
 
-    mon = Monitor(stack, FLASH_SKU).start()
+    mon = Monitor(stack, FLASH_SKU)
+    mon.want_chan = bool(args.timeline)
+    mon.start()
     begin = time.time() + 0.2
     deadline = begin + args.max_s
     pops = [Paced("tiktok", args.tiktok_rate, tiktok_buyer, should_stop=lambda: tiktok.done() or time.time() > deadline)]
@@ -389,6 +418,9 @@ def run_sale(stack, args, web_rate):
         "stripe_line_item_calls": c1.get(LINE_ITEMS, 0) - c0.get(LINE_ITEMS, 0),
         "max_send_lag_ms": max(p.max_late_ms() for p in pops),
     }
+
+    if args.timeline:
+        write_timeline(args.timeline, begin, mon, tiktok, web, upd)
 
     def when(x):
         return "never (not 0 at the end)" if x is None else "%+.2f s" % x
@@ -685,6 +717,7 @@ def main():
     ap.add_argument("--stripe-rate", type=int, default=300, help="Stripe reads/s in the capacity mode")
     ap.add_argument("--tiktok-api-rate", type=int, default=50, help="signed TikTok calls/s in the capacity mode")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    ap.add_argument("--timeline", help="flash sale: write every sale, stock change, channel state and update here")
     ap.add_argument("--json", default=None, help="also write the figures to this file")
     args = ap.parse_args()
     slow_mode = args.stripe_throughput or args.push_fanout or args.sandbox_capacity

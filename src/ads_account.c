@@ -23,16 +23,6 @@
 #define PATH_MAX_BYTES 4096
 #define MAX_ADVERTISERS 200
 
-/* The value of field in an HGETALL reply (borrowed), or NULL. */
-static const char *field_of(const redisReply *rep, const char *field)
-{
-    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
-        if (rep->element[i]->type == REDIS_REPLY_STRING && strcmp(rep->element[i]->str, field) == 0 &&
-            rep->element[i + 1]->type == REDIS_REPLY_STRING)
-            return rep->element[i + 1]->str;
-    return NULL;
-}
-
 /* 1 for a reply that says a write was done. */
 static int done(redisReply *rep)
 {
@@ -83,6 +73,17 @@ static char *id_list(const json_t *ids)
     return json_dumps(ids, JSON_COMPACT);
 }
 
+/* An advertiser's advertiser_id (a of the reply, borrowed), a string or an
+ * integer: borrowed from a, or written into buf; NULL when neither. */
+static const char *advertiser_id(const json_t *a, char buf[32])
+{
+    const json_t *id = json_object_get(a, "advertiser_id");
+    if (!json_is_integer(id))
+        return json_string_value(id);
+    snprintf(buf, 32, "%lld", (long long)json_integer_value(id));
+    return buf;
+}
+
 /* Read the advertisers of token: names from oauth2/advertiser/get/,
  * currency and time zone from advertiser/info/ (a failure there leaves them
  * empty rather than failing the connect). *out is a new array of
@@ -110,13 +111,8 @@ static ads_client_rc read_advertisers(const config_t *cfg, const char *token, js
     size_t i;
     const json_t *a;
     json_array_foreach(json_object_get(res.data, "list"), i, a) {
-        const json_t *id = json_object_get(a, "advertiser_id");
         char idbuf[32];
-        const char *ids_s = json_string_value(id);
-        if (json_is_integer(id)) {
-            snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(id));
-            ids_s = idbuf;
-        }
+        const char *ids_s = advertiser_id(a, idbuf);
         if (!ids_s || !*ids_s || strlen(ids_s) > 64 || strspn(ids_s, "0123456789") != strlen(ids_s) ||
             json_array_size(*out) >= MAX_ADVERTISERS)
             continue;
@@ -137,13 +133,8 @@ static ads_client_rc read_advertisers(const config_t *cfg, const char *token, js
         goto out;
     }
     json_array_foreach(json_object_get(res.data, "list"), i, a) {
-        const json_t *id = json_object_get(a, "advertiser_id");
         char idbuf[32];
-        const char *want = json_string_value(id);
-        if (json_is_integer(id)) {
-            snprintf(idbuf, sizeof(idbuf), "%lld", (long long)json_integer_value(id));
-            want = idbuf;
-        }
+        const char *want = advertiser_id(a, idbuf);
         size_t j;
         json_t *mine;
         json_array_foreach(*out, j, mine) {
@@ -312,7 +303,7 @@ static redisReply *read_account(redis_conn_t *r)
 
 static json_t *json_field(const redisReply *rep, const char *field, int array)
 {
-    const char *t = field_of(rep, field);
+    const char *t = redis_reply_field(rep, field);
     json_t *v = t ? json_loads(t, 0, NULL) : NULL;
     if (array && !json_is_array(v)) {
         json_decref(v);
@@ -327,10 +318,10 @@ int ads_account_status(const config_t *cfg, redis_conn_t *r, json_t **out)
     *out = NULL;
     if (!rep)
         return -1;
-    int connected = field_of(rep, "token") != NULL;
-    const char *error = field_of(rep, "error");
-    const char *reconnect = field_of(rep, "reconnect");
-    const char *at = field_of(rep, "connected_at");
+    int connected = redis_reply_field(rep, "token") != NULL;
+    const char *error = redis_reply_field(rep, "error");
+    const char *reconnect = redis_reply_field(rep, "reconnect");
+    const char *at = redis_reply_field(rep, "connected_at");
     *out = json_pack("{s:b,s:b,s:o,s:o,s:o,s:b,s:o}", "configured", config_ads_app_configured(cfg), "connected",
                      connected, "advertisers", json_field(rep, "advertisers", 1), "selected",
                      json_field(rep, "selected", 1), "error", error && *error ? json_string(error) : json_null(),
@@ -349,7 +340,7 @@ ads_account_rc ads_account_select(redis_conn_t *r, const json_t *body, char *err
     redisReply *rep = read_account(r);
     if (!rep)
         return ADS_ACCOUNT_UNAVAILABLE;
-    if (!field_of(rep, "token")) {
+    if (!redis_reply_field(rep, "token")) {
         rc = ADS_ACCOUNT_NOT_CONNECTED;
         goto out;
     }
@@ -420,7 +411,7 @@ ads_account_rc ads_account_load(const config_t *cfg, redis_conn_t *r, char *toke
     redisReply *rep = read_account(r);
     if (!rep)
         return ADS_ACCOUNT_UNAVAILABLE;
-    const char *sealed = field_of(rep, "token");
+    const char *sealed = redis_reply_field(rep, "token");
     if (!sealed) {
         freeReplyObject(rep);
         return ADS_ACCOUNT_NOT_CONNECTED;

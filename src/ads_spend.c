@@ -174,11 +174,9 @@ ads_spend_rc ads_spend_create(const config_t *cfg, redis_conn_t *r, char *job_id
         if (t < 0)
             return SPEND_UNAVAILABLE;
         if (t == 0) {
-            rep = redis_cmd(r, "GET %s", lock);
-            if (rep && rep->type == REDIS_REPLY_STRING)
-                snprintf(job_id, ADS_SPEND_JOB_ID_HEX + 1, "%s", instance_owner_name(rep->str));
-            if (rep)
-                freeReplyObject(rep);
+            char holder[INSTANCE_OWNER_MAX];
+            if (redis_get_str(r, holder, sizeof(holder), "GET %s", lock) == 0)
+                snprintf(job_id, ADS_SPEND_JOB_ID_HEX + 1, "%s", instance_owner_name(holder));
             return SPEND_BUSY;
         }
     }
@@ -365,14 +363,16 @@ static int sync_advertiser(job_t *j, const char *token, const json_t *a, json_t 
     int decimals = money_decimals(cur);
     if (redis_key(sk, sizeof(sk), KEY_ADS_SPEND_SYNCED_FMT, adv))
         return -1;
-    redisReply *rep = redis_cmd(j->r, "GET %s", sk);
-    if (!rep) {
+    /* Room for more than a day, so a damaged value fails to parse rather
+     * than being cut into one. */
+    char synced[32];
+    int got = redis_get_str(j->r, synced, sizeof(synced), "GET %s", sk);
+    if (got < 0) {
         json_object_set_new(e, "error", json_string("Redis is not answering"));
         return -1;
     }
-    if (rep->type == REDIS_REPLY_STRING && day_parse(rep->str, 0, &last) != 0)
+    if (got == 0 && day_parse(synced, 0, &last) != 0)
         last = -1;
-    freeReplyObject(rep);
     ads_spend_range(day_today(), last, &from, &to);
     int nw = day_windows(from, to, ADS_SPEND_WINDOW_DAYS, w, MAX_WINDOWS);
     day_format(from, d1);
@@ -446,7 +446,7 @@ static int sync_advertiser(job_t *j, const char *token, const json_t *a, json_t 
         save(j);
     }
     day_format(to, d2);
-    rep = redis_cmd(j->r, "SET %s %s", sk, d2);
+    redisReply *rep = redis_cmd(j->r, "SET %s %s", sk, d2);
     rc = rep && rep->type == REDIS_REPLY_STATUS ? 0 : -1;
     if (rep)
         freeReplyObject(rep);
@@ -556,14 +556,8 @@ int ads_spend_last(redis_conn_t *r, json_t **out)
     *out = NULL;
     if (redis_key(last, sizeof(last), KEY_ADS_SPEND_LAST))
         return -1;
-    redisReply *rep = redis_cmd(r, "GET %s", last);
-    if (!rep)
-        return -1;
-    int have = rep->type == REDIS_REPLY_STRING && rep->len < sizeof(id);
-    if (have)
-        snprintf(id, sizeof(id), "%s", rep->str);
-    freeReplyObject(rep);
-    if (!have)
-        return 0;
+    int got = redis_get_str(r, id, sizeof(id), "GET %s", last);
+    if (got != 0)
+        return got < 0 ? -1 : 0;
     return ads_spend_get(r, id, out) < 0 ? -1 : 0;
 }

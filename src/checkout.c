@@ -8,7 +8,8 @@
 #include <string.h>
 
 #include "lua_stock.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_validate.h"
+#include "shopsync/holds.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
@@ -18,12 +19,14 @@
 
 #define LEDGER_TTL_S (90 * 86400)
 #define MAX_SESSION_SKUS 200
+/* The session's SKUs and its hold's. */
+#define MAX_KEYED_SKUS (MAX_SESSION_SKUS + HOLDS_MAX_ITEMS)
 
 /* KEYS and ARGV: src/lua/checkout_apply.lua. */
 static const redis_script_t apply_script = {"checkout_apply", LUA_STOCK_PRELUDE LUA_SRC_CHECKOUT_APPLY};
 
-event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_line_t *lines,
-                        size_t n, int *applied, char *err, size_t errlen)
+event_rc checkout_apply_hold(redis_conn_t *r, const char *session_id, const stripe_line_t *lines, size_t n,
+                             const char *hold, int *applied, int *consumed, char *err, size_t errlen)
 {
     char ledger[KEY_MAX];
     char shared[STOCK_SHARED_KEYS][KEY_MAX];
@@ -33,16 +36,32 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
     const char **skus = NULL;
     long long *qty = NULL;
     size_t m = 0;
-    json_t *units = json_array(), *unmatched = json_array(), *req = NULL;
+    json_t *units = json_array(), *unmatched = json_array(), *req = NULL, *items = NULL, *at = json_object();
+    char hold_key[KEY_MAX], expiry_key[KEY_MAX];
+    size_t n_units = 0;
     char *text = NULL;
     event_rc rc = EVENT_UNAVAILABLE;
 
     *applied = 0;
-    sk = calloc(MAX_SESSION_SKUS, sizeof(*sk));
-    ck = calloc(MAX_SESSION_SKUS, sizeof(*ck));
-    keys = calloc(1 + STOCK_SHARED_KEYS + 2 * MAX_SESSION_SKUS, sizeof(char *));
-    skus = calloc(MAX_SESSION_SKUS, sizeof(char *));
-    qty = calloc(MAX_SESSION_SKUS, sizeof(long long));
+    *consumed = 0;
+    if (hold && *hold) {
+        /* The hold's SKUs get keys too; its items never change, so the
+         * script finds the same ones. A hold that is gone (or never was)
+         * leaves the session a plain sale. */
+        holds_rc h = holds_items(r, hold, &items);
+        if (h == HOLDS_UNAVAILABLE)
+            goto out;
+        if (h != HOLDS_OK || redis_key(hold_key, sizeof(hold_key), KEY_HOLD_FMT, hold) ||
+            redis_key(expiry_key, sizeof(expiry_key), KEY_HOLDS_EXPIRY))
+            hold = NULL;
+    } else {
+        hold = NULL;
+    }
+    sk = calloc(MAX_KEYED_SKUS, sizeof(*sk));
+    ck = calloc(MAX_KEYED_SKUS, sizeof(*ck));
+    keys = calloc(3 + STOCK_SHARED_KEYS + 2 * MAX_KEYED_SKUS, sizeof(char *));
+    skus = calloc(MAX_KEYED_SKUS, sizeof(char *));
+    qty = calloc(MAX_KEYED_SKUS, sizeof(long long));
     if (!sk || !ck || !keys || !skus || !qty)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -68,6 +87,24 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
         }
         qty[k] += l->quantity;
     }
+    n_units = m;
+    /* The hold's SKUs that no line names follow the lines' own. */
+    size_t hi;
+    json_t *hit;
+    json_array_foreach(items, hi, hit) {
+        const char *hs = json_string_value(json_array_get(hit, 0));
+        size_t k;
+        if (!hs || !catalog_valid_id(hs))
+            continue;
+        for (k = 0; k < m && strcmp(skus[k], hs) != 0; k++)
+            ;
+        if (k == m) {
+            if (m == MAX_KEYED_SKUS)
+                continue;
+            skus[m++] = hs;
+        }
+        json_object_set_new(at, hs, json_integer((json_int_t)k + 1));
+    }
     /* A key that cannot be built never will be: retrying cannot help. */
     if (redis_key(ledger, sizeof(ledger), KEY_CHECKOUT_STRIPE_FMT, session_id) || stock_shared_keys(shared)) {
         snprintf(err, errlen, "checkout session %s: its ledger key is too long for Redis", session_id);
@@ -85,19 +122,28 @@ event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_li
         }
         keys[1 + STOCK_SHARED_KEYS + 2 * k] = sk[k];
         keys[2 + STOCK_SHARED_KEYS + 2 * k] = ck[k];
-        json_array_append_new(units, json_pack("[s,I]", skus[k], (json_int_t)qty[k]));
+        if (k < n_units)
+            json_array_append_new(units, json_pack("[s,I]", skus[k], (json_int_t)qty[k]));
     }
-    req = json_pack("{s:O,s:O}", "units", units, "unmatched", unmatched);
+    int nk = 1 + STOCK_SHARED_KEYS + 2 * (int)m;
+    if (hold) {
+        keys[nk++] = hold_key;
+        keys[nk++] = expiry_key;
+    }
+    req = json_pack("{s:O,s:O,s:O}", "units", units, "unmatched", unmatched, "at", at);
     text = jsonx_dump(req);
     char ts[32], ttl[32];
     snprintf(ts, sizeof(ts), "%lld", util_now_ms());
     snprintf(ttl, sizeof(ttl), "%d", LEDGER_TTL_S);
-    const char *args[] = {session_id, ts, text ? text : "{}", ttl};
-    redisReply *rep = redis_eval(r, &apply_script, 1 + STOCK_SHARED_KEYS + 2 * (int)m, keys, 4, args, NULL);
+    char hold_ttl[32];
+    snprintf(hold_ttl, sizeof(hold_ttl), "%d", HOLDS_ENDED_TTL_S);
+    const char *args[] = {session_id, ts, text ? text : "{}", ttl, hold ? hold : "", hold_ttl};
+    redisReply *rep = redis_eval(r, &apply_script, nk, keys, 6, args, NULL);
     if (!rep)
         goto out;
     if (rep->type == REDIS_REPLY_INTEGER) {
-        *applied = rep->integer == 1;
+        *applied = rep->integer >= 1;
+        *consumed = rep->integer == 2;
         rc = EVENT_DONE;
     } else {
         snprintf(err, errlen, "checkout script failed: %s", rep->type == REDIS_REPLY_ERROR ? rep->str : "bad reply");
@@ -113,9 +159,19 @@ out:
     json_decref(units);
     json_decref(unmatched);
     json_decref(req);
+    json_decref(items);
+    json_decref(at);
     free(text);
     return rc;
 }
+
+event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_line_t *lines, size_t n, int *applied,
+                        char *err, size_t errlen)
+{
+    int consumed = 0;
+    return checkout_apply_hold(r, session_id, lines, n, NULL, applied, &consumed, err, errlen);
+}
+
 
 int checkout_parse_items(const char *s, stripe_line_t **lines, size_t *n, char *err, size_t errlen)
 {
@@ -225,6 +281,8 @@ checkout_need checkout_classify(checkout_event_t *ce)
     char ierr[256];
     ce->lines = NULL;
     ce->n_lines = 0;
+    if (ce->ev.expired && ce->ev.hold[0])
+        return CHECKOUT_RELEASE;
     if (!ce->ev.applies) {
         log_event(LOG_DEBUG, "stripe_event_ignored", json_pack("{s:s,s:s}", "event_id", ce->ev.id, "type", ce->ev.type));
         return CHECKOUT_IGNORE;
@@ -296,13 +354,31 @@ void checkout_fetch_many(const config_t *cfg, redis_conn_t *r, checkout_event_t 
 
 event_rc checkout_finish(redis_conn_t *r, const checkout_event_t *ce, char *err, size_t errlen)
 {
-    int applied = 0;
-    event_rc rc = checkout_apply(r, ce->ev.session_id, ce->lines, ce->n_lines, &applied, err, errlen);
+    int applied = 0, consumed = 0;
+    event_rc rc = checkout_apply_hold(r, ce->ev.session_id, ce->lines, ce->n_lines, ce->ev.hold, &applied, &consumed,
+                                      err, errlen);
     if (rc == EVENT_DONE)
         log_event(LOG_INFO, "stripe_checkout",
-                  json_pack("{s:s,s:s,s:b,s:I,s:s}", "event_id", ce->ev.id, "session_id", ce->ev.session_id, "applied",
-                            applied, "lines", (json_int_t)ce->n_lines, "items_from",
-                            ce->n_lines && ce->lines[0].sku_source == STRIPE_SKU_METADATA ? "metadata"
-                                                                                          : "line_items"));
+                  json_pack("{s:s,s:s,s:b,s:I,s:s,s:s,s:b}", "event_id", ce->ev.id, "session_id", ce->ev.session_id,
+                            "applied", applied, "lines", (json_int_t)ce->n_lines, "items_from",
+                            consumed ? "hold"
+                            : ce->n_lines && ce->lines[0].sku_source == STRIPE_SKU_METADATA ? "metadata"
+                                                                                            : "line_items",
+                            "hold", ce->ev.hold, "hold_consumed", consumed));
     return rc;
+}
+
+event_rc checkout_release(redis_conn_t *r, const checkout_event_t *ce, char *err, size_t errlen)
+{
+    char state[16];
+    int ended = 0;
+    holds_rc h = holds_end(r, ce->ev.hold, "released", state, sizeof(state), &ended);
+    if (h == HOLDS_UNAVAILABLE) {
+        snprintf(err, errlen, "hold %s: Redis is not answering", ce->ev.hold);
+        return EVENT_RETRY;
+    }
+    log_event(LOG_INFO, "stripe_checkout_expired",
+              json_pack("{s:s,s:s,s:s,s:s,s:b}", "event_id", ce->ev.id, "session_id", ce->ev.session_id, "hold",
+                        ce->ev.hold, "state", h == HOLDS_OK ? state : "unknown", "released", ended));
+    return EVENT_DONE;
 }

@@ -16,19 +16,20 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "cli_jobs.h"
 #include "http_server.h"
 #include "routes.h"
 #include "service.h"
-#include "shopsync/ads_spend.h"
 #include "shopsync/catalog.h"
 #include "shopsync/day.h"
-#include "shopsync/http_client.h"
 #include "shopsync/config.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
 #include "shopsync/queue.h"
 #include "shopsync/redis.h"
+#include "shopsync/redis_server.h"
 #include "shopsync/report.h"
+#include "shopsync/rules.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 
@@ -43,6 +44,8 @@ static const char usage[] =
     "  serve                       run the service (default)\n"
     "  import FILE                 import a catalog JSON file (- for stdin)\n"
     "  stock SKU [--set N|--delta N]  show or change a SKU's stock\n"
+    "  rules [SKU] [--buffer N] [--percent P] [--zero-at N] [--max N|none] [--sync on|off]\n"
+    "                              show or change channel rules (no SKU: the default)\n"
     "  status [--json]             shop, tokens, queue, pushes, dead letters, catalog\n"
     "  sync                        push every product to TikTok Shop\n"
     "  reconcile [--repair]        compare TikTok quantities with store stock\n"
@@ -234,6 +237,162 @@ static int cmd_stock(const config_t *cfg, int argc, char **argv)
     printf("%s %lld\n", argv[0], res.stock);
     rc = 0;
 out:
+    redis_conn_free(r);
+    redis_embedded_stop(child);
+    return rc;
+}
+
+/* One rule's fields (borrowed) as "buffer=N percent=P ..." on stdout. */
+static void print_rule(const char *name, const json_t *rule)
+{
+    const char *k;
+    json_t *v;
+    printf("%-20s", name);
+    if (json_object_size(rule) == 0)
+        printf(" (the default)");
+    json_object_foreach((json_t *)rule, k, v) {
+        if (json_is_boolean(v))
+            printf(" %s=%s", k, json_is_true(v) ? "on" : "off");
+        else if (json_is_null(v))
+            printf(" %s=none", k);
+        else
+            printf(" %s=%lld", k, (long long)json_integer_value(v));
+    }
+}
+
+/* Apply the flags of `shopsync rules` (argv, argc) to rule (borrowed).
+ * Returns 0, or 2 with the problem on stderr. */
+static int rules_flags(json_t *rule, int argc, char **argv)
+{
+    static const struct {
+        const char *flag, *field;
+    } flags[] = {{"--buffer", "buffer"}, {"--percent", "percent"}, {"--zero-at", "zero_at"}, {"--max", "max"},
+                 {"--sync", "sync"}};
+    for (int i = 0; i < argc; i += 2) {
+        size_t f;
+        for (f = 0; f < sizeof(flags) / sizeof(flags[0]) && strcmp(argv[i], flags[f].flag) != 0; f++)
+            ;
+        if (f == sizeof(flags) / sizeof(flags[0]) || i + 1 >= argc) {
+            fprintf(stderr, "shopsync rules: %s %s\n", argv[i],
+                    i + 1 >= argc ? "needs a value" : "is not an option (--buffer, --percent, --zero-at, --max, --sync)");
+            return 2;
+        }
+        const char *v = argv[i + 1];
+        long long n = 0;
+        if (strcmp(flags[f].field, "sync") == 0) {
+            if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+                fprintf(stderr, "shopsync rules: --sync takes on or off\n");
+                return 2;
+            }
+            json_object_set_new(rule, "sync", json_boolean(strcmp(v, "on") == 0));
+        } else if (strcmp(flags[f].field, "max") == 0 && strcmp(v, "none") == 0) {
+            json_object_set_new(rule, "max", json_null());
+        } else if (parse_ll(v, &n) != 0) {
+            fprintf(stderr, "shopsync rules: %s needs a whole number\n", argv[i]);
+            return 2;
+        } else {
+            json_object_set_new(rule, flags[f].field, json_integer(n));
+        }
+    }
+    return 0;
+}
+
+/* `shopsync rules [SKU] [flags]`: show the rules, or change the given
+ * fields of one SKU's rule (or, without a SKU, of the default); the other
+ * fields stay as they are. */
+static int cmd_rules(const config_t *cfg, int argc, char **argv)
+{
+    redis_conn_t *r = NULL;
+    pid_t child = 0;
+    json_t *doc = NULL, *rule = NULL, *valid = NULL;
+    int rc = 1;
+    char err[1024] = "";
+    const char *sku = argc > 0 && argv[0][0] != '-' ? argv[0] : NULL;
+    int nflags = argc - (sku ? 1 : 0);
+    char **flags = argv + (sku ? 1 : 0);
+
+    if (nflags % 2 != 0 || (sku && !catalog_valid_id(sku))) {
+        fprintf(stderr, "usage: shopsync rules [SKU] [--buffer N] [--percent P] [--zero-at N] [--max N|none] "
+                        "[--sync on|off]\n");
+        return 2;
+    }
+    if (cli_redis(cfg, &r, &child) != 0)
+        goto out;
+    rules_rc g = sku ? rules_get_sku(r, sku, &rule) : rules_get_default(r, &rule);
+    if (g != RULES_OK) {
+        fprintf(stderr, "shopsync rules: Redis is not answering\n");
+        goto out;
+    }
+    if (nflags) {
+        long long marked = 0;
+        rc = rules_flags(rule, nflags, flags);
+        if (rc != 0)
+            goto out;
+        rc = 2;
+        if (rules_validate(rule, sku ? sku : "default", &valid, NULL, err, sizeof(err)) != 0) {
+            fprintf(stderr, "shopsync rules: %s\n", err);
+            goto out;
+        }
+        rc = 1;
+        rules_rc w;
+        if (sku) {
+            w = rules_set_sku(r, sku, valid, &marked);
+        } else {
+            /* The default alone changes: every SKU's own rule stays. */
+            if (rules_get(r, &doc) != RULES_OK) {
+                fprintf(stderr, "shopsync rules: Redis is not answering\n");
+                goto out;
+            }
+            json_object_set(doc, "default", valid);
+            w = rules_replace(r, doc, &marked, err, sizeof(err));
+        }
+        if (w == RULES_NOT_FOUND) {
+            fprintf(stderr, "shopsync rules: unknown SKU %s\n", sku ? sku : err);
+            goto out;
+        }
+        if (w != RULES_OK) {
+            fprintf(stderr, "shopsync rules: Redis is not answering\n");
+            goto out;
+        }
+        printf("%lld SKU(s) marked for a push\n", marked);
+    }
+    json_decref(doc);
+    doc = NULL;
+    if (rules_get(r, &doc) != RULES_OK) {
+        fprintf(stderr, "shopsync rules: Redis is not answering\n");
+        goto out;
+    }
+    print_rule("default", json_object_get(doc, "default"));
+    putchar('\n');
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(doc, "skus"), k, v) {
+        if (sku && strcmp(k, sku) != 0)
+            continue;
+        print_rule(k, v);
+        putchar('\n');
+    }
+    if (sku) {
+        stock_view_t view;
+        stock_rc s = stock_view(r, sku, &view);
+        if (s == STOCK_NOT_FOUND) {
+            fprintf(stderr, "shopsync rules: unknown SKU %s\n", sku);
+            goto out;
+        }
+        if (s != STOCK_OK) {
+            fprintf(stderr, "shopsync rules: Redis is not answering\n");
+            goto out;
+        }
+        if (view.sync)
+            printf("%-20s on hand %lld, held %lld, TikTok shown %lld\n", sku, view.on_hand, view.held, view.tiktok);
+        else
+            printf("%-20s on hand %lld, held %lld, not pushed to TikTok (sync off)\n", sku, view.on_hand, view.held);
+    }
+    rc = 0;
+out:
+    json_decref(doc);
+    json_decref(rule);
+    json_decref(valid);
     redis_conn_free(r);
     redis_embedded_stop(child);
     return rc;
@@ -484,64 +643,6 @@ stop_service:
     return rc;
 }
 
-/* `shopsync spend-sync`: one spend sync job, run here. */
-static int cmd_spend_sync(const config_t *cfg, int argc)
-{
-    char job[ADS_SPEND_JOB_ID_HEX + 1];
-    redis_conn_t *r = NULL;
-    pid_t child = 0;
-    json_t *st = NULL;
-    int code = 1;
-    if (argc) {
-        fprintf(stderr, "usage: shopsync spend-sync\n");
-        return 2;
-    }
-    if (cli_redis(cfg, &r, &child) != 0)
-        goto out;
-    ads_spend_rc rc = ads_spend_create(cfg, r, job);
-    if (rc == SPEND_NOT_CONNECTED || rc == SPEND_NO_ADVERTISER) {
-        fprintf(stderr, "shopsync spend-sync: %s\n",
-                rc == SPEND_NOT_CONNECTED ? "the TikTok Ads account is not connected (admin page, TikTok Ads)"
-                                          : "no advertiser is selected (admin page, TikTok Ads)");
-        goto out;
-    }
-    if (rc == SPEND_BUSY) {
-        fprintf(stderr, "shopsync spend-sync: spend sync %s is already running\n", job);
-        goto out;
-    }
-    if (rc != SPEND_STARTED || http_client_global_init() != 0) {
-        if (rc == SPEND_STARTED)
-            ads_spend_abort(r, job, "the HTTP client could not start");
-        fprintf(stderr, "shopsync spend-sync: Redis is not answering\n");
-        goto out;
-    }
-    ads_spend_run(cfg, r, job, NULL);
-    http_client_global_cleanup();
-    if (ads_spend_get(r, job, &st) != 0) {
-        fprintf(stderr, "shopsync spend-sync: Redis is not answering\n");
-        goto out;
-    }
-    const char *state = json_string_value(json_object_get(st, "state"));
-    printf("spend sync %s: %s\n", job, state);
-    size_t i;
-    json_t *a;
-    json_array_foreach(json_object_get(st, "advertisers"), i, a) {
-        const char *e = json_string_value(json_object_get(a, "error"));
-        printf("  %s %s: %s %s..%s, %lld pages, %lld rows%s%s\n", json_string_value(json_object_get(a, "id")),
-               json_string_value(json_object_get(a, "name")), json_string_value(json_object_get(a, "state")),
-               json_string_value(json_object_get(a, "from")) ? json_string_value(json_object_get(a, "from")) : "-",
-               json_string_value(json_object_get(a, "to")) ? json_string_value(json_object_get(a, "to")) : "-",
-               (long long)json_integer_value(json_object_get(a, "pages")),
-               (long long)json_integer_value(json_object_get(a, "rows")), e ? ": " : "", e ? e : "");
-    }
-    code = state && strcmp(state, "done") == 0 ? 0 : 1;
-out:
-    json_decref(st);
-    redis_conn_free(r);
-    redis_embedded_stop(child);
-    return code;
-}
-
 /* `shopsync report --from D --to D [--csv]`: the daily P&L on stdout. */
 static int cmd_report(const config_t *cfg, int argc, char **argv)
 {
@@ -629,7 +730,8 @@ static int needs_tiktok(const config_t *cfg, const char *cmd)
 int cli_main(int argc, char **argv)
 {
     static const char *const commands[] = {"serve", "import", "stock", "status", "sync",
-                                           "reconcile", "dlq", "check-config", "spend-sync", "report", NULL};
+                                           "reconcile", "dlq", "check-config", "rules", "spend-sync",
+                                           "report", NULL};
     config_t *cfg = NULL;
     char err[4096];
     int i = 1, rc = 2;
@@ -683,8 +785,8 @@ int cli_main(int argc, char **argv)
         rc = cmd_stock(cfg, n, rest);
     else if (strcmp(cmd, "status") == 0)
         rc = cmd_status(cfg, n, rest);
-    else if (strcmp(cmd, "spend-sync") == 0)
-        rc = cmd_spend_sync(cfg, n);
+    else if (strcmp(cmd, "rules") == 0)
+        rc = cmd_rules(cfg, n, rest);
     else if (strcmp(cmd, "report") == 0)
         rc = cmd_report(cfg, n, rest);
     else if ((strcmp(cmd, "sync") == 0 || strcmp(cmd, "reconcile") == 0) && needs_tiktok(cfg, cmd))
@@ -694,7 +796,7 @@ int cli_main(int argc, char **argv)
         redis_conn_t *r = NULL;
         rc = 1;
         if (cli_redis(cfg, &r, &child) == 0)
-            rc = service_command(cfg, r, cmd, n, rest);
+            rc = cli_jobs_command(cfg, r, cmd, n, rest);
         redis_conn_free(r);
         redis_embedded_stop(child);
     }

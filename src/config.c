@@ -227,7 +227,11 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->ads_consent_required = strcmp(consent, "required") == 0;
     }
 
-    if (get_int("SHOPSYNC_WORKERS", 4, 1, 64, &n, err, errlen) == 0)
+    /* A worker waits on one batch's provider reads (a Stripe line-items read
+     * takes 100-400 ms): about rate x latency workers keep sales from
+     * queueing behind one another below Stripe's read limit (100/s x 0.2 s
+     * at least), and an idle worker only blocks in Redis. */
+    if (get_int("SHOPSYNC_WORKERS", 32, 1, 64, &n, err, errlen) == 0)
         cfg->workers = (int)n;
     else
         bad = 1;
@@ -386,6 +390,14 @@ int config_check_serve(const config_t *cfg, char *err, size_t errlen)
         bad = 1;
     } else if (strlen(cfg->admin_token) < 16) {
         add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_ADMIN_TOKEN", "must be at least 16 characters");
+        bad = 1;
+    }
+    if (cfg->storefront_token[0] && strlen(cfg->storefront_token) < 16) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_STOREFRONT_TOKEN", "must be at least 16 characters");
+        bad = 1;
+    } else if (cfg->storefront_token[0] && strcmp(cfg->storefront_token, cfg->admin_token) == 0) {
+        add_problem(err, errlen, "%s: %s\n", "SHOPSYNC_STOREFRONT_TOKEN",
+                    "must differ from SHOPSYNC_ADMIN_TOKEN (it may only read stock and manage holds)");
         bad = 1;
     }
     if (!cfg->has_secret_key) {

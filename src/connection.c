@@ -587,16 +587,7 @@ int connection_shop_id(connection_t *c, char *out, size_t cap)
     char k[KEY_MAX];
     if (conn_key(k, sizeof(k)))
         return -1;
-    redisReply *rep = redis_cmd(c->r, "HGET %s shop_id", k);
-    if (!rep)
-        return -1;
-    int rc = 1;
-    if (rep->type == REDIS_REPLY_STRING) {
-        snprintf(out, cap, "%s", rep->str);
-        rc = 0;
-    }
-    freeReplyObject(rep);
-    return rc;
+    return redis_get_str(c->r, out, cap, "HGET %s shop_id", k);
 }
 
 connection_rc connection_disconnect(connection_t *c)

@@ -125,6 +125,16 @@ int http_admin_authorized(req_t *rq, const char **why)
     return 1;
 }
 
+int http_storefront_authorized(req_t *rq)
+{
+    const char *want = rq->app->cfg->storefront_token;
+    const char *auth = mg_get_header(rq->conn, "Authorization");
+    if (!want[0] || !auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    size_t n = strlen(want);
+    return strlen(auth + 7) == n && crypto_ct_equal(auth + 7, want, n);
+}
+
 int http_csrf_ok(req_t *rq, const char *csrf)
 {
     /* A cookie rides along on cross-site requests; the CSRF token in a
@@ -190,7 +200,14 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
                               : http_reply_error(&rq, 404, "not_found", "no such route: %s", path);
         goto out;
     }
-    if (hit->flags & ROUTE_ADMIN) {
+    if ((hit->flags & ROUTE_ADMIN) && http_storefront_authorized(&rq)) {
+        /* Known, but not the admin: the storefront's backend may read
+         * stock and manage holds, nothing else. */
+        status = http_reply_error(&rq, 403, "forbidden",
+                                  "the storefront token may only read stock and manage holds, not the admin API");
+        goto out;
+    }
+    if ((hit->flags & (ROUTE_ADMIN | ROUTE_STOREFRONT)) && !http_storefront_authorized(&rq)) {
         const char *why = NULL;
         if (!http_admin_authorized(&rq, &why)) {
             status = strcmp(why, "redis") == 0 ? http_reply_redis_down(&rq)

@@ -30,7 +30,8 @@ enum {
     ROUTE_PUBLIC = 0,
     ROUTE_ADMIN = 1,      /* bearer token or session cookie (+CSRF if not GET) */
     ROUTE_JSON_BODY = 2,  /* read and parse a JSON object body before the handler */
-    ROUTE_RAW_BODY = 4    /* read the raw body (webhooks verify it themselves) */
+    ROUTE_RAW_BODY = 4,   /* read the raw body (webhooks verify it themselves) */
+    ROUTE_STOREFRONT = 8  /* the storefront token (SHOPSYNC_STOREFRONT_TOKEN) or as ROUTE_ADMIN */
 };
 
 typedef struct route {
@@ -58,6 +59,10 @@ int http_reply_redis_down(req_t *rq);
  * cookie sessions on state-changing methods the CSRF header must match too.
  * Sets *why to a static reason on failure. */
 int http_admin_authorized(req_t *rq, const char **why);
+
+/* 1 when the request carries Authorization: Bearer with the storefront
+ * token (SHOPSYNC_STOREFRONT_TOKEN, when set), compared in constant time. */
+int http_storefront_authorized(req_t *rq);
 
 /* 1 when the request's X-CSRF-Token header equals csrf (borrowed: the token
  * of the session its cookie names), compared in constant time. */

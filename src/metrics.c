@@ -161,6 +161,15 @@ int metrics_render(buf_t *out, redis_conn_t *r)
         rc |= buf_appendf(out, "# TYPE shopsync_push_dirty_skus gauge\nshopsync_push_dirty_skus %lld\n", qs.dirty);
         rc |= buf_appendf(out, "# TYPE shopsync_events_parked gauge\nshopsync_events_parked %lld\n", qs.parked);
     }
+    /* Counted by the hold scripts themselves, once per hold, whichever
+     * instance ran them. */
+    static const char *const holds[] = {"created", "consumed", "released", "expired"};
+    for (size_t i = 0; i < sizeof(holds) / sizeof(holds[0]); i++) {
+        char field[32];
+        snprintf(field, sizeof(field), "holds_%s", holds[i]);
+        rc |= buf_appendf(out, "# TYPE shopsync_holds_%s_total counter\nshopsync_holds_%s_total %lld\n", holds[i],
+                          holds[i], hget_ll(r, KEY_STATS, field));
+    }
     rc |= buf_appendf(out, "# TYPE shopsync_oversells_total counter\nshopsync_oversells_total %lld\n",
                       hget_ll(r, KEY_STATS, "oversells"));
     rc |= buf_appendf(out, "# TYPE shopsync_oversold_units_total counter\nshopsync_oversold_units_total %lld\n",

@@ -17,6 +17,11 @@ int money_decimals(const char *currency)
     return ads_events_currency_decimals(currency);
 }
 
+int money_currency_code(const char *currency, char out[4])
+{
+    return ads_events_currency_code(currency, out);
+}
+
 int money_parse(const char *s, int decimals, long long *minor)
 {
     long long v = 0;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "lua_stock.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_validate.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
@@ -22,6 +22,32 @@
 
 /* KEYS and ARGV: src/lua/orders_apply.lua. */
 static const redis_script_t apply_script = {"order_apply", LUA_STOCK_PRELUDE LUA_SRC_ORDERS_APPLY};
+
+/* The ledger script's outcomes (src/lua/orders_apply.lua) by name, read
+ * from its reply and written to the log. */
+static const char *const outcome_names[] = {
+    [ORDER_APPLIED] = "applied",
+    [ORDER_RESTOCKED] = "restocked",
+    [ORDER_RESTOCKED_LINES] = "restocked_lines",
+    [ORDER_CANCELLED_FIRST] = "cancelled_first",
+    [ORDER_NOOP] = "noop",
+};
+
+const char *orders_outcome_name(order_outcome_t outcome)
+{
+    size_t i = (size_t)outcome;
+    return i < sizeof(outcome_names) / sizeof(outcome_names[0]) ? outcome_names[i] : "unknown";
+}
+
+/* The outcome named name (borrowed); ORDER_NOOP for any other name. */
+static order_outcome_t outcome_of(const char *name)
+{
+    for (size_t i = 0; i < sizeof(outcome_names) / sizeof(outcome_names[0]); i++) {
+        if (strcmp(name, outcome_names[i]) == 0)
+            return (order_outcome_t)i;
+    }
+    return ORDER_NOOP;
+}
 
 event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcome_t *outcome,
                       char *err, size_t errlen)
@@ -128,11 +154,7 @@ event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcom
     if (!rep)
         goto out;
     if (rep->type == REDIS_REPLY_STRING || rep->type == REDIS_REPLY_STATUS) {
-        *outcome = strcmp(rep->str, "applied") == 0           ? ORDER_APPLIED
-                   : strcmp(rep->str, "restocked") == 0       ? ORDER_RESTOCKED
-                   : strcmp(rep->str, "restocked_lines") == 0 ? ORDER_RESTOCKED_LINES
-                   : strcmp(rep->str, "cancelled_first") == 0 ? ORDER_CANCELLED_FIRST
-                                                              : ORDER_NOOP;
+        *outcome = outcome_of(rep->str);
         rc = EVENT_DONE;
     } else if (rep->type == REDIS_REPLY_ERROR) {
         snprintf(err, errlen, "ledger script failed: %s", rep->str);
@@ -185,22 +207,17 @@ static int order_id_of(const char *body, size_t len, char *out, size_t cap)
     json_t *type = json_object_get(doc, "type");
     long long t = json_is_integer(type) ? json_integer_value(type) : -1;
     int rc = -1;
-    if ((t == 1 || t == 11) &&
+    if ((t == TIKTOK_WEBHOOK_ORDER_STATUS || t == TIKTOK_WEBHOOK_CANCELLATION_STATUS) &&
         jsonx_get_id(json_object_get(doc, "data"), "order_id", out, cap, jerr, sizeof(jerr)) == 0)
         rc = 0;
     json_decref(doc);
     return rc;
 }
 
-int orders_prefetch(connection_t *conn, const char *const *bodies, const size_t *lens, size_t n,
-                    tiktok_orders_t *out)
+size_t orders_batch_ids(const char *const *bodies, const size_t *lens, size_t n,
+                        char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX])
 {
-    char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX];
-    const char *ptrs[TIKTOK_MAX_ORDER_IDS];
     size_t m = 0;
-    tiktok_result_t res;
-
-    memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n && m < TIKTOK_MAX_ORDER_IDS; i++) {
         char id[TIKTOK_ID_MAX];
         if (order_id_of(bodies[i], lens[i], id, sizeof(id)) != 0)
@@ -210,13 +227,24 @@ int orders_prefetch(connection_t *conn, const char *const *bodies, const size_t 
             ;
         if (k < m)
             continue;
-        snprintf(ids[m], sizeof(ids[m]), "%s", id);
-        ptrs[m] = ids[m];
+        snprintf(ids[m], TIKTOK_ID_MAX, "%s", id);
         m++;
     }
+    return m;
+}
+
+int orders_prefetch(connection_t *conn, char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX], size_t m,
+                    tiktok_orders_t *out)
+{
+    const char *ptrs[TIKTOK_MAX_ORDER_IDS];
+    tiktok_result_t res;
+
+    memset(out, 0, sizeof(*out));
     /* A single order gains nothing from batching; it is fetched on its own. */
-    if (m < 2)
+    if (m < 2 || m > TIKTOK_MAX_ORDER_IDS)
         return 0;
+    for (size_t i = 0; i < m; i++)
+        ptrs[i] = ids[i];
     int rc = tiktok_get_orders(connection_client(conn), ptrs, m, out, &res);
     tiktok_result_free(&res);
     if (rc != 0) {
@@ -253,7 +281,7 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
     json_t *type = json_object_get(doc, "type");
     json_t *data = json_object_get(doc, "data");
     long long t = json_is_integer(type) ? json_integer_value(type) : -1;
-    if (t == 1 || t == 11) {
+    if (t == TIKTOK_WEBHOOK_ORDER_STATUS || t == TIKTOK_WEBHOOK_CANCELLATION_STATUS) {
         if (jsonx_get_id(data, "order_id", order_id, sizeof(order_id), jerr, sizeof(jerr)) != 0) {
             snprintf(err, errlen, "type %lld webhook without data.order_id: %s", t, jerr);
             goto out;
@@ -306,16 +334,12 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
         if (rc == EVENT_DONE)
             log_event(LOG_INFO, "tiktok_order", json_pack("{s:s,s:s,s:s}", "order_id", order_id, "status",
                                                           orders.items[0].status, "outcome",
-                                                          outcome == ORDER_APPLIED     ? "applied"
-                                                          : outcome == ORDER_RESTOCKED ? "restocked"
-                                                          : outcome == ORDER_RESTOCKED_LINES ? "restocked_lines"
-                                                          : outcome == ORDER_CANCELLED_FIRST ? "cancelled_first"
-                                                                                             : "noop"));
+                                                          orders_outcome_name(outcome)));
         tiktok_orders_free(&orders);
-    } else if (t == 6) {
+    } else if (t == TIKTOK_WEBHOOK_SELLER_DEAUTHORIZED) {
         connection_mark_reauth(conn, "the seller deauthorized the app on TikTok Shop");
         rc = EVENT_DONE;
-    } else if (t == 7) {
+    } else if (t == TIKTOK_WEBHOOK_AUTH_EXPIRING) {
         connection_set_warning(conn, "TikTok Shop says the authorization expires soon: reconnect to renew it");
         rc = EVENT_DONE;
     } else {

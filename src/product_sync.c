@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "lua_scripts.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_store.h"
 #include "shopsync/connection.h"
 #include "shopsync/crypto.h"
 #include "shopsync/http_client.h"
@@ -33,8 +33,6 @@
  * frees it this long after its last step. */
 #define LOCK_TTL_S 300
 #define IMAGE_MAX (5 * 1024 * 1024)
-/* TikTok Shop takes at most this many main images per product. */
-#define IMAGES_MAX 9
 #define URI_MAX 512
 #define ERR_MAX 1024
 #define INTERRUPTED "interrupted: the shopsync instance running this sync stopped; run Sync All Products again"
@@ -212,12 +210,7 @@ static int download_image(const char *url, buf_t *b, char *content_type, size_t 
  * upload is then tried). */
 static int image_cached(redis_conn_t *r, const char *k, char *uri, size_t cap)
 {
-    redisReply *rep = redis_cmd(r, "GET %s", k);
-    int hit = rep && rep->type == REDIS_REPLY_STRING;
-    if (hit)
-        snprintf(uri, cap, "%s", rep->str);
-    cmd_ignore(rep);
-    return hit;
+    return redis_get_str(r, uri, cap, "GET %s", k) == 0;
 }
 
 static void url_hash(const char *url, char *hex)
@@ -469,14 +462,14 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     /* The request's arrays live on the heap: with ?wait=1 this runs on a
      * civetweb thread, whose stack is small. */
     struct sync_scratch {
-        char uris[IMAGES_MAX][URI_MAX];
-        const char *uri_ptrs[IMAGES_MAX];
-        image_task_t images[IMAGES_MAX];
+        char uris[TIKTOK_MAX_MAIN_IMAGES][URI_MAX];
+        const char *uri_ptrs[TIKTOK_MAX_MAIN_IMAGES];
+        image_task_t images[TIKTOK_MAX_MAIN_IMAGES];
         tiktok_sku_spec_t specs[CATALOG_MAX_SKUS];
         tiktok_stock_t stock[CATALOG_MAX_SKUS];
         long long have[CATALOG_MAX_SKUS]; /* store stock the quantity came from */
         long long pending[CATALOG_MAX_SKUS]; /* the change it covers (stock_absorb_pending) */
-        tiktok_attr_t attrs[CATALOG_MAX_SKUS][3];
+        tiktok_attr_t attrs[CATALOG_MAX_SKUS][TIKTOK_MAX_SALES_ATTRIBUTES];
         char sku_ids[CATALOG_MAX_SKUS][64];
     } *w = calloc(1, sizeof(*w));
     if (!w) {
@@ -493,7 +486,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         snprintf(err, errlen, "TikTok Shop needs at least one product image: add an image URL to the product");
         goto out;
     }
-    size_t n_main = n_img < IMAGES_MAX ? n_img : IMAGES_MAX;
+    size_t n_main = n_img < TIKTOK_MAX_MAIN_IMAGES ? n_img : TIKTOK_MAX_MAIN_IMAGES;
     if (product_images(s, images, n_main, w->uris, w->images, err, errlen) != 0)
         goto out;
     for (i = 0; i < n_main; i++)
@@ -511,7 +504,10 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
             goto out;
         }
         long long have = v.on_hand;
-        long long q = v.allocated ? v.tiktok_share : have - cfg->stock_buffer;
+        /* What the SKU's channel rule lets TikTok show (TikTok's share
+         * when allocated); a SKU the rule keeps out of sync is listed
+         * with 0 and then left to the seller. */
+        long long q = v.sync ? v.tiktok : 0;
         w->have[i] = have;
         w->pending[i] = v.pending;
         w->stock[i].warehouse_id = primary;
@@ -526,7 +522,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
         const char *an;
         json_t *av;
         json_object_foreach((json_t *)json_object_get(x, "attributes"), an, av) {
-            if (na < 3) {
+            if (na < TIKTOK_MAX_SALES_ATTRIBUTES) {
                 w->attrs[i][na].name = an;
                 w->attrs[i][na].value_name = json_string_value(av);
                 na++;
@@ -613,7 +609,8 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
             skumap_set(s->r, w->specs[i].seller_sku, ref.product_id, ref.skus[k].id, wh);
             skumap_record_push(s->r, w->specs[i].seller_sku, 1, w->stock[i].quantity, NULL);
             long long left = 0;
-            int absorbed = stock_absorb_pending(s->r, w->specs[i].seller_sku, w->pending[i], &left);
+            int absorbed = stock_absorb_pending(s->r, w->specs[i].seller_sku, w->pending[i], w->stock[i].quantity,
+                                                &left);
             /* The quantity sent was read when the job began. If the stock
              * is different now, the call may have overwritten a newer push:
              * mark the SKU so the current value goes out. A push that ran
@@ -928,14 +925,8 @@ int product_sync_last(redis_conn_t *r, json_t **out)
     *out = NULL;
     if (redis_key(last, sizeof(last), KEY_SYNC_LAST))
         return -1;
-    redisReply *rep = redis_cmd(r, "GET %s", last);
-    if (!rep)
-        return -1;
-    int have = rep->type == REDIS_REPLY_STRING && rep->len < sizeof(id);
-    if (have)
-        snprintf(id, sizeof(id), "%s", rep->str);
-    freeReplyObject(rep);
-    if (!have)
-        return 0;
+    int got = redis_get_str(r, id, sizeof(id), "GET %s", last);
+    if (got != 0)
+        return got < 0 ? -1 : 0;
     return product_sync_get(r, id, out) < 0 ? -1 : 0;
 }

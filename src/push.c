@@ -87,7 +87,9 @@ typedef struct item {
     char version[32];
     skumap_entry_t map;
     char kind[16];       /* the plan: "read", "set" kinds, "absent", "none" */
-    long long pend;      /* normal mode: the change from outside TikTok to add */
+    long long pend;      /* normal mode: the change from outside TikTok the push covers */
+    long long add;       /* normal mode: what that change moves the projection by */
+    long long tk;        /* normal mode: TikTok's own sales the push covers */
     long long cap;       /* the most TikTok may show */
     long long unseen;    /* read: TikTok sales its quantity shows that the store has not heard of; -1 */
     int send;            /* 1 when quantity goes out */
@@ -99,24 +101,28 @@ typedef struct item {
 /* The keys of the plan and commit scripts for sku into k (k->keys are
  * borrowed pointers into k's own buffers). */
 typedef struct plan_keys {
-    char stock[KEY_MAX], chan[KEY_MAX], events[KEY_MAX];
+    char stock[KEY_MAX], chan[KEY_MAX], events[KEY_MAX], rules_default[KEY_MAX], rule[KEY_MAX];
     char shared[STOCK_SHARED_KEYS][KEY_MAX];
-    const char *keys[3 + STOCK_SHARED_KEYS];
+    const char *keys[5 + STOCK_SHARED_KEYS];
 } plan_keys_t;
 
-#define PLAN_KEYS (3 + STOCK_SHARED_KEYS)
+#define PLAN_KEYS (5 + STOCK_SHARED_KEYS)
 
 /* Returns 0, or -1 when a key does not fit. */
 SHOPSYNC_MUST_USE static int plan_keys(plan_keys_t *k, const char *sku)
 {
     if (stock_key(k->stock, sizeof(k->stock), sku) || stock_chan_key(k->chan, sizeof(k->chan), sku) ||
-        stock_shared_keys(k->shared) || redis_key(k->events, sizeof(k->events), KEY_STREAM_EVENTS))
+        stock_shared_keys(k->shared) || redis_key(k->events, sizeof(k->events), KEY_STREAM_EVENTS) ||
+        redis_key(k->rules_default, sizeof(k->rules_default), KEY_RULES_DEFAULT) ||
+        redis_key(k->rule, sizeof(k->rule), KEY_RULES_SKU_FMT, sku))
         return -1;
     k->keys[0] = k->stock;
     k->keys[1] = k->chan;
     for (int i = 0; i < STOCK_SHARED_KEYS; i++)
         k->keys[2 + i] = k->shared[i];
     k->keys[2 + STOCK_SHARED_KEYS] = k->events;
+    k->keys[3 + STOCK_SHARED_KEYS] = k->rules_default;
+    k->keys[4 + STOCK_SHARED_KEYS] = k->rule;
     return 0;
 }
 
@@ -134,13 +140,15 @@ static int plan(redis_conn_t *r, item_t *it, int force)
     redisReply *rep = redis_eval(r, &plan_script, PLAN_KEYS, k.keys, 3, args, NULL);
     if (!rep)
         return -1;
-    int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 5 && rep->element[0]->type == REDIS_REPLY_STRING;
+    int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 7 && rep->element[0]->type == REDIS_REPLY_STRING;
     it->unseen = -1;
     if (ok) {
         const char *action = rep->element[0]->str;
         it->quantity = rep->element[1]->integer;
         it->pend = rep->element[2]->integer;
         it->cap = rep->element[3]->integer;
+        it->add = rep->element[5]->integer;
+        it->tk = rep->element[6]->integer;
         if (strcmp(action, "set") == 0)
             snprintf(it->kind, sizeof(it->kind), "%s", rep->element[4]->str);
         else
@@ -165,7 +173,7 @@ static int plan(redis_conn_t *r, item_t *it, int force)
 static void commit(redis_conn_t *r, const item_t *it)
 {
     plan_keys_t k;
-    char value[32], pend[32], now[32], unseen[32];
+    char value[32], pend[32], now[32], unseen[32], tk[32], cap[32];
     /* plan() built the same keys for this SKU before the push. */
     if (plan_keys(&k, it->sku))
         return;
@@ -173,8 +181,10 @@ static void commit(redis_conn_t *r, const item_t *it)
     snprintf(pend, sizeof(pend), "%lld", it->pend);
     snprintf(now, sizeof(now), "%lld", util_now_ms());
     snprintf(unseen, sizeof(unseen), "%lld", it->unseen);
-    const char *args[] = {it->sku, it->kind, value, pend, now, unseen};
-    ignore(redis_eval(r, &commit_script, PLAN_KEYS, k.keys, 6, args, NULL));
+    snprintf(tk, sizeof(tk), "%lld", it->tk);
+    snprintf(cap, sizeof(cap), "%lld", it->cap);
+    const char *args[] = {it->sku, it->kind, value, pend, now, unseen, tk, cap};
+    ignore(redis_eval(r, &commit_script, PLAN_KEYS, k.keys, 8, args, NULL));
 }
 
 /* Locks this thread may hold but could not release because Redis went
@@ -428,7 +438,7 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
              * does not have (a restock of an oversold unit, a
              * cancellation TikTok knew of first, which pend adds once the
              * store applies it, drift). */
-            it->quantity = q < 0 ? it->cap : q + it->pend;
+            it->quantity = q < 0 ? it->cap : q + it->add;
             /* TikTok's own quantity already took off the sales whose
              * orders are still on their way: the store's projection less
              * what TikTok shows is how many; the website must not sell

@@ -412,6 +412,17 @@ void queue_entry_free(queue_entry_t *e)
     e->len = 0;
 }
 
+/* The length of key by cmd (XLEN, HLEN); 0 when Redis does not answer, so
+ * the counts of a report stay readable. */
+static long long length_of(redis_conn_t *r, const char *cmd, const char *key)
+{
+    redisReply *rep = redis_cmd(r, "%s %s", cmd, key);
+    long long n = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
+    if (rep)
+        freeReplyObject(rep);
+    return n;
+}
+
 int queue_dlq_list(redis_conn_t *r, int limit, json_t **out, long long *total)
 {
     char dead[KEY_MAX];
@@ -443,10 +454,7 @@ int queue_dlq_list(redis_conn_t *r, int limit, json_t **out, long long *total)
         json_array_append_new(arr, o);
     }
     freeReplyObject(rep);
-    rep = redis_cmd(r, "XLEN %s", dead);
-    *total = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
-    if (rep)
-        freeReplyObject(rep);
+    *total = length_of(r, "XLEN", dead);
     *out = arr;
     return 0;
 }
@@ -501,18 +509,9 @@ int queue_stats(redis_conn_t *r, queue_stats_t *out)
         if (rep)
             freeReplyObject(rep);
     }
-    rep = redis_cmd(r, "XLEN %s", dead);
-    out->dead = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
-    if (rep)
-        freeReplyObject(rep);
-    rep = redis_cmd(r, "HLEN %s", dirty);
-    out->dirty = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
-    if (rep)
-        freeReplyObject(rep);
-    rep = redis_cmd(r, "XLEN %s", parked);
-    out->parked = rep && rep->type == REDIS_REPLY_INTEGER ? rep->integer : 0;
-    if (rep)
-        freeReplyObject(rep);
+    out->dead = length_of(r, "XLEN", dead);
+    out->dirty = length_of(r, "HLEN", dirty);
+    out->parked = length_of(r, "XLEN", parked);
     return 0;
 }
 

@@ -68,7 +68,7 @@ static int repair_one(const config_t *cfg, redis_conn_t *r, connection_t *conn, 
 int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int repair, json_t **report)
 {
     json_t *skus = NULL, *drift = json_array(), *errors = json_array();
-    long long checked = 0, repaired = 0, allocated = 0;
+    long long checked = 0, repaired = 0, allocated = 0, unsynced = 0;
     char last_key[KEY_MAX];
     int rc = -1;
 
@@ -129,14 +129,20 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
                 stock = 0;
             else if (s != STOCK_OK)
                 continue;
-            else if (v.allocated) {
+            else if (!v.sync) {
+                /* The seller keeps this SKU's quantity on TikTok. */
+                unsynced++;
+                continue;
+            } else if (v.allocated) {
                 /* TikTok holds its share, sold down by its own counter; an
                  * outright repair could give it back units it sold. */
                 allocated++;
                 continue;
             } else
                 stock = v.on_hand;
-            long long proj = stock - cfg->stock_buffer < 0 ? 0 : stock - cfg->stock_buffer;
+            /* The projection of the SKU's channel rule (on hand less held
+             * units); a SKU gone from the catalog shows 0. */
+            long long proj = s == STOCK_NOT_FOUND ? 0 : v.tiktok;
             checked++;
             if (tiktok_q == proj)
                 continue;
@@ -158,9 +164,9 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
     free(ids);
     free(sku_of);
     free(id_buf);
-    *report = json_pack("{s:I,s:I,s:O,s:I,s:b,s:O,s:I}", "ts", (json_int_t)time(NULL), "checked", (json_int_t)checked,
-                        "drift", drift, "repaired", (json_int_t)repaired, "repair", repair, "errors", errors,
-                        "allocated", (json_int_t)allocated);
+    *report = json_pack("{s:I,s:I,s:O,s:I,s:b,s:O,s:I,s:I}", "ts", (json_int_t)time(NULL), "checked",
+                        (json_int_t)checked, "drift", drift, "repaired", (json_int_t)repaired, "repair", repair,
+                        "errors", errors, "allocated", (json_int_t)allocated, "unsynced", (json_int_t)unsynced);
     char *text = jsonx_dump(*report);
     if (text) {
         redisReply *rep = redis_cmd(r, "SET %s %s", last_key, text);

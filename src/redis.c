@@ -1,20 +1,15 @@
 /*
- * redis — per-thread hiredis connections, scripts and the embedded server.
+ * redis — per-thread hiredis connections, scripts and locks (the embedded
+ * server is in redis_server.c).
  */
 #include "shopsync/redis.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/sha.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "lua_scripts.h"
 #include "shopsync/crypto.h"
@@ -31,7 +26,7 @@ static struct {
     char socket_path[512];
     char password[256];
     int db;
-    char prefix[64];
+    char prefix[REDIS_PREFIX_MAX];
 } server;
 
 static unsigned long error_count;
@@ -224,18 +219,51 @@ redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const s
     return r;
 }
 
-redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...)
+/* redis_cmd with its arguments in ap: a new reply, or NULL. */
+static redisReply *cmd_v(redis_conn_t *c, const char *fmt, va_list ap)
 {
     char *cmd = NULL;
-    va_list ap;
-    va_start(ap, fmt);
     int len = redisvFormatCommand(&cmd, fmt, ap);
-    va_end(ap);
     if (len < 0)
         return NULL;
     redisReply *r = run_formatted(c, cmd, (size_t)len);
     redisFreeCommand(cmd);
     return r;
+}
+
+redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = cmd_v(c, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+const char *redis_reply_field(const redisReply *rep, const char *field)
+{
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
+        if (rep->element[i]->type == REDIS_REPLY_STRING && strcmp(rep->element[i]->str, field) == 0 &&
+            rep->element[i + 1]->type == REDIS_REPLY_STRING)
+            return rep->element[i + 1]->str;
+    return NULL;
+}
+
+int redis_get_str(redis_conn_t *c, char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    redisReply *r = cmd_v(c, fmt, ap);
+    va_end(ap);
+    if (!r)
+        return -1;
+    int rc = 1;
+    if (r->type == REDIS_REPLY_STRING) {
+        snprintf(out, cap, "%s", r->str);
+        rc = 0;
+    }
+    freeReplyObject(r);
+    return rc;
 }
 
 redisReply *redis_eval(redis_conn_t *c, const redis_script_t *s, int nkeys,
@@ -362,134 +390,4 @@ int redis_ping(redis_conn_t *c)
     if (r)
         freeReplyObject(r);
     return ok ? 0 : -1;
-}
-
-void redis_embedded_url(const char *data_dir, char *url_out, size_t url_cap)
-{
-    snprintf(url_out, url_cap, "unix://%s/redis.sock", data_dir);
-}
-
-static int mkdir_p(const char *path)
-{
-    char tmp[1024];
-    if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-        return -1;
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
-}
-
-/* The last non-empty line of the log at path, or a note that there is
- * none, into out. */
-static void last_log_line(const char *path, char *out, size_t cap)
-{
-    snprintf(out, cap, "it wrote nothing");
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof(line), f)) {
-        size_t n = strcspn(line, "\r\n");
-        line[n] = '\0';
-        if (n) {
-            size_t k = n < cap - 1 ? n : cap - 1;
-            memcpy(out, line, k);
-            out[k] = '\0';
-        }
-    }
-    fclose(f);
-}
-
-int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
-                         pid_t *pid, char *err, size_t errlen)
-{
-    char sock[600], logf[600];
-    if (mkdir_p(data_dir) != 0) {
-        snprintf(err, errlen, "cannot create SHOPSYNC_DATA_DIR %s: %s", data_dir, strerror(errno));
-        return -1;
-    }
-    snprintf(sock, sizeof(sock), "%s/redis.sock", data_dir);
-    snprintf(logf, sizeof(logf), "%s/redis.log", data_dir);
-    if (strlen(sock) >= 100) {
-        /* sun_path holds 108 bytes; refuse early with a clear reason. */
-        snprintf(err, errlen, "SHOPSYNC_DATA_DIR path too long for a unix socket: %s", sock);
-        return -1;
-    }
-    redis_embedded_url(data_dir, url_out, url_cap);
-    pid_t child = fork();
-    if (child < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (child == 0) {
-        /* Die with shopsync, so a killed shopsync leaves no orphan server
-         * holding the socket and the AOF. */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        /* What redis-server says before it opens its log (a config error)
-         * goes to the same file, so the error below can quote it. */
-        int fd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        if (fd >= 0) {
-            dup2(fd, STDOUT_FILENO);
-            dup2(fd, STDERR_FILENO);
-        }
-        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock,
-               "--unixsocketperm", "700", "--dir", data_dir, "--appendonly", "yes",
-               "--appendfsync", "everysec", "--save", "", "--daemonize", "no",
-               "--logfile", logf, (char *)NULL);
-        _exit(127);
-    }
-    char url_err[256], prefix[sizeof(server.prefix)];
-    /* redis_setup clears the server settings, so keep the prefix aside. */
-    snprintf(prefix, sizeof(prefix), "%s", server.prefix[0] ? server.prefix : "shopsync:");
-    if (redis_setup(url_out, prefix, url_err, sizeof(url_err)) != 0) {
-        snprintf(err, errlen, "%s", url_err);
-        redis_embedded_stop(child);
-        return -1;
-    }
-    redis_conn_t *c = redis_conn_new();
-    int up = 0;
-    for (int i = 0; i < 200 && c; i++) {
-        int status;
-        if (waitpid(child, &status, WNOHANG) == child) {
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-                snprintf(err, errlen, "redis-server is not installed or not on PATH "
-                                      "(Debian: apt-get install redis-server)");
-            } else {
-                char said[300];
-                last_log_line(logf, said, sizeof(said));
-                snprintf(err, errlen, "redis-server exited at start: %s (log: %s)", said, logf);
-            }
-            redis_conn_free(c);
-            return -1;
-        }
-        if (redis_ping(c) == 0) {
-            up = 1;
-            break;
-        }
-        util_sleep_ms(50);
-    }
-    redis_conn_free(c);
-    if (!up) {
-        snprintf(err, errlen, "redis-server did not answer within 10 s (see %s)", logf);
-        redis_embedded_stop(child);
-        return -1;
-    }
-    *pid = child;
-    return 0;
-}
-
-void redis_embedded_stop(pid_t pid)
-{
-    if (pid <= 0)
-        return;
-    kill(pid, SIGTERM);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
 }

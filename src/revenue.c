@@ -4,7 +4,6 @@
  */
 #include "shopsync/revenue.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,21 +29,6 @@
 static const redis_script_t web_script = {"revenue_web", LUA_SRC_REVENUE_WEB};
 static const redis_script_t order_script = {"revenue_order", LUA_SRC_REVENUE_ORDER};
 
-/* currency (borrowed) upper-cased into out when it is three letters.
- * Returns 0 or -1. */
-static int currency_code(const char *currency, char out[4])
-{
-    if (!currency || strlen(currency) != 3)
-        return -1;
-    for (int i = 0; i < 3; i++) {
-        if (!isalpha((unsigned char)currency[i]))
-            return -1;
-        out[i] = (char)toupper((unsigned char)currency[i]);
-    }
-    out[3] = '\0';
-    return 0;
-}
-
 int revenue_stripe_sale(redis_conn_t *r, const char *body, size_t len, const char *session_id,
                         long long created_fallback)
 {
@@ -55,7 +39,7 @@ int revenue_stripe_sale(redis_conn_t *r, const char *body, size_t len, const cha
     const json_t *created = json_object_get(obj, "created");
     int rc = 0;
     if (!json_is_integer(total) || json_integer_value(total) < 0 ||
-        currency_code(json_string_value(json_object_get(obj, "currency")), cur) != 0) {
+        money_currency_code(json_string_value(json_object_get(obj, "currency")), cur) != 0) {
         log_event(LOG_WARN, "revenue_stripe_skipped",
                   json_pack("{s:s,s:s}", "session_id", session_id, "reason", "no amount_total or currency"));
         goto out;
@@ -86,7 +70,7 @@ int revenue_record_order(redis_conn_t *r, const tiktok_order_t *o)
     long long minor = 0;
     if (strcmp(o->status, "UNPAID") == 0)
         return 0;
-    if (currency_code(o->currency, cur) != 0 || money_parse(o->total_amount, money_decimals(cur), &minor) != 0 ||
+    if (money_currency_code(o->currency, cur) != 0 || money_parse(o->total_amount, money_decimals(cur), &minor) != 0 ||
         o->create_time <= 0) {
         log_event(LOG_WARN, "revenue_order_skipped",
                   json_pack("{s:s,s:s}", "order_id", o->id, "reason", "no payment.currency, payment.total_amount or "

@@ -14,6 +14,9 @@ static const route_t table[] = {
     {"GET", "/static/vendor/{}", ROUTE_PUBLIC, route_static_vendor},
     {"GET", "/favicon.ico", ROUTE_PUBLIC, route_favicon},
     {"GET", "/api/stock/{}", ROUTE_PUBLIC, route_public_stock},
+    {"POST", "/api/holds", ROUTE_STOREFRONT | ROUTE_JSON_BODY, route_hold_create},
+    {"GET", "/api/holds/{}", ROUTE_STOREFRONT, route_hold_get},
+    {"DELETE", "/api/holds/{}", ROUTE_STOREFRONT, route_hold_delete},
     {"GET", "/tiktok-attribution.js", ROUTE_PUBLIC, route_attribution_script},
 
     {"POST", "/api/admin/login", ROUTE_JSON_BODY, route_login},
@@ -31,6 +34,10 @@ static const route_t table[] = {
     {"GET", "/api/admin/activity", ROUTE_ADMIN, route_activity},
     {"GET", "/api/admin/oversells", ROUTE_ADMIN, route_oversells},
     {"GET", "/api/admin/unmatched", ROUTE_ADMIN, route_unmatched},
+    {"GET", "/api/admin/rules", ROUTE_ADMIN, route_rules_get},
+    {"PUT", "/api/admin/rules", ROUTE_ADMIN | ROUTE_JSON_BODY, route_rules_put},
+    {"PUT", "/api/admin/rules/{}", ROUTE_ADMIN | ROUTE_JSON_BODY, route_rule_put},
+    {"DELETE", "/api/admin/rules/{}", ROUTE_ADMIN, route_rule_delete},
 
     {"GET", "/api/admin/tiktok/auth", ROUTE_ADMIN, route_tiktok_auth},
     /* The callback arrives by a redirect from TikTok, which does not carry

@@ -55,6 +55,21 @@ int route_tiktok_sync_job(req_t *rq);
 int route_tiktok_webhook(req_t *rq);
 int route_stripe_webhook(req_t *rq);
 
+/* routes_holds.c */
+
+/* Answer 400 invalid_field with err (borrowed) as the message and fields
+ * (stolen: the paths of the bad fields) in the error. */
+int routes_reply_fields(req_t *rq, json_t *fields, const char *err);
+
+int route_hold_create(req_t *rq);
+int route_hold_get(req_t *rq);
+int route_hold_delete(req_t *rq);
+
+/* routes_rules.c */
+int route_rules_get(req_t *rq);
+int route_rules_put(req_t *rq);
+int route_rule_put(req_t *rq);
+int route_rule_delete(req_t *rq);
 /* routes_ads.c */
 int route_ads_connection_get(req_t *rq);
 int route_ads_connection_put(req_t *rq);

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 
 #include "routes.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_validate.h"
 #include "shopsync/httpx.h"
 #include "shopsync/stock.h"
 

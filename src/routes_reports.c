@@ -195,20 +195,30 @@ static int wants_csv(req_t *rq)
     return accept && strstr(accept, "text/csv") ? 1 : 0;
 }
 
+/* The report from..to into rep (released by the caller with report_free).
+ * Returns 0, or the HTTP status of the error answer sent. */
+static int load(req_t *rq, long long from, long long to, report_t *rep)
+{
+    char err[256];
+    if (report_load(rq->redis, from, to, rep, err, sizeof(err)) != 0)
+        return strstr(err, "currencies") ? http_reply_error(rq, 422, "too_many_currencies", "%s", err)
+                                         : http_reply_redis_down(rq);
+    return 0;
+}
+
 int route_report_daily(req_t *rq)
 {
     long long from, to;
     report_t rep;
-    char err[256];
     int st = range(rq, &from, &to);
     if (st)
         return st;
     int csv = wants_csv(rq);
     if (csv < 0)
         return 400;
-    if (report_load(rq->redis, from, to, &rep, err, sizeof(err)) != 0)
-        return strstr(err, "currencies") ? http_reply_error(rq, 422, "too_many_currencies", "%s", err)
-                                         : http_reply_redis_down(rq);
+    st = load(rq, from, to, &rep);
+    if (st)
+        return st;
     buf_t out;
     buf_init(&out, REPORT_TEXT_MAX);
     json_t *extra = NULL;
@@ -249,13 +259,11 @@ int route_report_campaigns(req_t *rq)
 {
     long long from, to;
     report_t rep;
-    char err[256];
     int st = range(rq, &from, &to);
+    if (!st)
+        st = load(rq, from, to, &rep);
     if (st)
         return st;
-    if (report_load(rq->redis, from, to, &rep, err, sizeof(err)) != 0)
-        return strstr(err, "currencies") ? http_reply_error(rq, 422, "too_many_currencies", "%s", err)
-                                         : http_reply_redis_down(rq);
     buf_t out;
     buf_init(&out, REPORT_TEXT_MAX);
     int rc = report_campaigns_json(&rep, &out);

@@ -17,37 +17,15 @@
 #include "shopsync/metrics.h"
 #include "shopsync/queue.h"
 #include "shopsync/checkout.h"
+#include "shopsync/stock.h"
 #include "shopsync/stripe.h"
-#include "shopsync/tiktok.h"
+#include "shopsync/tiktok_sign.h"
+#include "shopsync/util.h"
 
 /* Longer than the providers' retry horizons: TikTok retries for about 16 h,
  * Stripe for 3 days. */
 #define TIKTOK_DEDUPE_TTL_S (3 * 86400)
 #define STRIPE_DEDUPE_TTL_S (7 * 86400)
-#define TIKTOK_ALT_WINDOW_S 300
-
-/* The relay form: x-tiktok-shop-signature = hex HMAC(app_secret, timestamp
- * + body), timestamp within 5 minutes. */
-static int verify_alt(const config_t *cfg, const char *ts, const char *sig, const buf_t *body)
-{
-    char *end = NULL;
-    long long now = (long long)time(NULL);
-    long long t = strtoll(ts, &end, 10);
-    /* Compared as a range: now - t would overflow for a t near LLONG_MIN. */
-    if (!*ts || *end || t < now - TIKTOK_ALT_WINDOW_S || t > now + TIKTOK_ALT_WINDOW_S)
-        return 0;
-    crypto_hmac_t *h = crypto_hmac_new(cfg->tiktok_app_secret, strlen(cfg->tiktok_app_secret));
-    unsigned char mac[32];
-    char hex[65];
-    if (!h)
-        return 0;
-    crypto_hmac_update(h, ts, strlen(ts));
-    crypto_hmac_update(h, body->data ? body->data : "", body->len);
-    if (crypto_hmac_final(h, mac) != 0)
-        return 0;
-    crypto_hex(mac, sizeof(mac), hex);
-    return crypto_hex_equal(hex, sig);
-}
 
 static int enqueue_reply(req_t *rq, queue_rc q, metric_id_t dup_metric, int json_reply)
 {
@@ -82,7 +60,8 @@ int route_tiktok_webhook(req_t *rq)
         if (auth && *auth)
             ok = tiktok_webhook_verify(cfg->tiktok_app_key, cfg->tiktok_app_secret, body, rq->body.len, auth) == 1;
         else if (alt_sig && alt_ts)
-            ok = verify_alt(cfg, alt_ts, alt_sig, &rq->body);
+            ok = tiktok_webhook_relay_verify(cfg->tiktok_app_secret, alt_ts, alt_sig, body, rq->body.len,
+                                             (long long)time(NULL)) == 1;
     }
     if (!ok) {
         metrics_add(M_WEBHOOK_TIKTOK_REJECTED, 1);
@@ -106,12 +85,19 @@ int route_tiktok_webhook(req_t *rq)
         crypto_hex(h, sizeof(h), hex);
         snprintf(id, sizeof(id), "sha256-%s", hex);
     }
+    /* TikTok stamps the notification with the event's time (seconds): how
+     * late it arrives tells how long a low-stock SKU's sales take to
+     * settle. */
+    json_t *ts = json_object_get(doc, "timestamp");
+    if (json_is_integer(ts) && json_integer_value(ts) > 0 && json_integer_value(ts) < 1LL << 40)
+        stock_note_hook_lag(rq->redis, util_now_ms() - json_integer_value(ts) * 1000);
     json_decref(doc);
     return enqueue_reply(rq, queue_enqueue(rq->redis, "tiktok", id, body, rq->body.len, TIKTOK_DEDUPE_TTL_S),
                          M_WEBHOOK_TIKTOK_DUPLICATE, 0);
 }
 
-/* A sale that carries its items is applied while its webhook is answered,
+/* A sale that carries its items is applied while its webhook is answered
+ * (an expired session's hold is released the same way),
  * so the website reads the new stock before its next buyer asks: a worker
  * would first finish other events' provider calls. The event is already
  * stored; its checkout ledger makes the worker's turn a no-op, and a
@@ -121,8 +107,11 @@ static void apply_now(req_t *rq, const stripe_event_t *ev)
     char err[CHECKOUT_ERR_MAX] = "";
     checkout_event_t ce;
     ce.ev = *ev;
-    if (checkout_classify(&ce) == CHECKOUT_READY)
+    checkout_need need = checkout_classify(&ce);
+    if (need == CHECKOUT_READY)
         checkout_finish(rq->redis, &ce, err, sizeof(err));
+    else if (need == CHECKOUT_RELEASE)
+        checkout_release(rq->redis, &ce, err, sizeof(err));
     checkout_event_free(&ce);
 }
 
@@ -162,7 +151,7 @@ int route_stripe_webhook(req_t *rq)
     queue_rc q = queue_enqueue(rq->redis, "stripe", ev.id, clean ? clean : body, clean ? clean_len : rq->body.len,
                                STRIPE_DEDUPE_TTL_S);
     free(clean);
-    if (q == QUEUE_ADDED && ev.applies && ev.has_items)
+    if (q == QUEUE_ADDED && ((ev.applies && ev.has_items) || (ev.expired && ev.hold[0])))
         apply_now(rq, &ev);
     return enqueue_reply(rq, q, M_WEBHOOK_STRIPE_DUPLICATE, 1);
 }

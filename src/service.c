@@ -1,12 +1,11 @@
 /*
  * service — background threads of `shopsync serve` (queue workers, push
- * workers, housekeeping, sync jobs) and the CLI commands built on the same
- * domain code (sync, reconcile, dlq).
+ * workers, housekeeping, sync jobs). The CLI commands built on the same
+ * domain code (sync, reconcile, dlq) are in cli_jobs.c.
  */
 #include "service.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "shopsync/ads_events.h"
 #include "shopsync/checkout.h"
 #include "shopsync/connection.h"
+#include "shopsync/holds.h"
 #include "shopsync/http_client.h"
 #include "shopsync/instance.h"
 #include "shopsync/keys.h"
@@ -41,6 +41,8 @@
 #define BATCH 50
 #define RECLAIM_IDLE_MS 5000
 #define HOUSEKEEPING_S 15
+#define HOLD_SWEEP_MS 500
+#define HOLD_SWEEP_BATCH 200
 #define AUTH_WARN_S (7 * 86400)
 
 typedef struct worker {
@@ -146,13 +148,52 @@ static void settle_at(app_t *app, redis_conn_t *r, batch_t *b, int i, event_rc r
     b->settled[i] = 1;
 }
 
+/* At most this many queue workers read the stream at a time. A worker
+ * about to wait on a provider (Get Order Detail, Stripe line items) hands
+ * its place to an idle one, so sales never queue behind those waits, while
+ * fast events are still taken in full batches by a few readers: 32 workers
+ * all blocked on the stream each took an entry or two per read, and intake
+ * fell from 15.4k to 11.7k webhooks/s. */
+#define STREAM_READERS 4
+static pthread_mutex_t readers_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t readers_cond = PTHREAD_COND_INITIALIZER;
+static int readers_free;
+
+/* Wait for a reader's place; 0 when the service stops first. */
+static int reader_acquire(app_t *app)
+{
+    int got = 0;
+    pthread_mutex_lock(&readers_lock);
+    while (!atomic_load(&app->stopping) && readers_free == 0)
+        pthread_cond_wait(&readers_cond, &readers_lock);
+    if (!atomic_load(&app->stopping)) {
+        readers_free--;
+        got = 1;
+    }
+    pthread_mutex_unlock(&readers_lock);
+    return got;
+}
+
+/* Give up this worker's reader place (*reader set) before a provider wait. */
+static void reader_release(int *reader)
+{
+    if (!*reader)
+        return;
+    pthread_mutex_lock(&readers_lock);
+    readers_free++;
+    pthread_cond_signal(&readers_cond);
+    pthread_mutex_unlock(&readers_lock);
+    *reader = 0;
+}
+
 /* Handle a batch so that no sale waits behind another event's provider
  * call: Stripe sales that carry their items are applied first, then the
  * TikTok orders (one Get Order Detail call for all), then the Stripe
  * sessions whose line items are read, all at once within Stripe's rate. On
  * shutdown, entries not started stay pending for another worker or the
  * next start: nothing is lost. */
-static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const char *consumer, batch_t *b)
+static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const char *consumer, batch_t *b,
+                         int *reader)
 {
     char err[CHECKOUT_ERR_MAX];
     checkout_event_t *fetch[BATCH];
@@ -185,6 +226,9 @@ static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const 
         case CHECKOUT_READY:
             settle_at(app, r, b, i, finish_sale(app, r, e, &b->checkouts[i], err, sizeof(err)), err);
             break;
+        case CHECKOUT_RELEASE:
+            settle_at(app, r, b, i, checkout_release(r, &b->checkouts[i], err, sizeof(err)), err);
+            break;
         case CHECKOUT_FETCH:
             fetch[nf] = &b->checkouts[i];
             fetch_at[nf++] = i;
@@ -193,7 +237,11 @@ static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const 
     }
     if (nt && !atomic_load(&app->stopping)) {
         tiktok_orders_t prefetched;
-        orders_prefetch(conn, bodies, lens, nt, &prefetched);
+        char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX];
+        size_t m = orders_batch_ids(bodies, lens, nt, ids);
+        if (m > 0)
+            reader_release(reader);
+        orders_prefetch(conn, ids, m, &prefetched);
         keep_claim(r, consumer, b);
         for (int i = 0; i < b->n && !atomic_load(&app->stopping); i++) {
             queue_entry_t *e = &b->entries[i];
@@ -209,6 +257,7 @@ static void handle_batch(app_t *app, redis_conn_t *r, connection_t *conn, const 
     if (nf && !atomic_load(&app->stopping)) {
         event_rc rcs[BATCH];
         char(*errs)[CHECKOUT_ERR_MAX] = b->errs;
+        reader_release(reader);
         checkout_fetch_many(app->cfg, r, fetch, (size_t)nf, rcs, errs);
         keep_claim(r, consumer, b);
         for (int k = 0; k < nf && !atomic_load(&app->stopping); k++) {
@@ -234,10 +283,13 @@ static void *queue_worker(void *arg)
     batch_t *b = calloc(1, sizeof(*b));
     char consumer[128], host[64] = "host";
     long long last_reclaim = 0;
+    int reader = 0;
 
     gethostname(host, sizeof(host) - 1);
     snprintf(consumer, sizeof(consumer), "%s-%d-%d", host, (int)getpid(), w->index);
     while (b && conn && !atomic_load(&app->stopping)) {
+        if (!reader && !(reader = reader_acquire(app)))
+            break;
         long long now = util_monotonic_ms();
         int n = 0;
         if (now - last_reclaim >= 1000) {
@@ -252,8 +304,9 @@ static void *queue_worker(void *arg)
             continue;
         }
         b->n = n;
-        handle_batch(app, r, conn, consumer, b);
+        handle_batch(app, r, conn, consumer, b, &reader);
     }
+    reader_release(&reader);
     free(b);
     connection_free(conn);
     redis_conn_free(r);
@@ -399,6 +452,28 @@ static void *housekeeping(void *arg)
     return NULL;
 }
 
+/* Holds whose time has come give their units back, within HOLD_SWEEP_MS;
+ * the first sweep after a start takes those whose time came while no
+ * shopsync was running. Every instance sweeps: each hold ends once (its
+ * script checks it is still active). */
+static void *hold_sweeper(void *arg)
+{
+    worker_t *w = arg;
+    app_t *app = w->app;
+    redis_conn_t *r = redis_conn_new();
+    while (r && !atomic_load(&app->stopping)) {
+        long long n = 0;
+        int rc = holds_expire_due(r, HOLD_SWEEP_BATCH, &n);
+        if (n > 0)
+            log_event(LOG_INFO, "holds_expired", json_pack("{s:I}", "holds", (json_int_t)n));
+        /* A full batch means more are due: go on at once. */
+        if (rc != 0 || n < HOLD_SWEEP_BATCH)
+            util_sleep_ms(HOLD_SWEEP_MS);
+    }
+    redis_conn_free(r);
+    return NULL;
+}
+
 static void *ads_worker(void *arg)
 {
     worker_t *w = arg;
@@ -442,13 +517,14 @@ int service_start(app_t *app, char *err, size_t errlen)
         snprintf(err, errlen, "Redis is not answering (cannot start the instance heartbeat)");
         return -1;
     }
+    readers_free = app->cfg->workers < STREAM_READERS ? app->cfg->workers : STREAM_READERS;
     for (int i = 0; i < app->cfg->workers; i++)
         if (spawn(app, queue_worker, err, errlen) != 0)
             return -1;
     for (int i = 0; i < app->cfg->push_workers; i++)
         if (spawn(app, push_worker, err, errlen) != 0)
             return -1;
-    if (spawn(app, ads_worker, err, errlen) != 0)
+    if (spawn(app, hold_sweeper, err, errlen) != 0 || spawn(app, ads_worker, err, errlen) != 0)
         return -1;
     return spawn(app, housekeeping, err, errlen);
 }
@@ -456,6 +532,10 @@ int service_start(app_t *app, char *err, size_t errlen)
 void service_stop(app_t *app)
 {
     atomic_store(&app->stopping, 1);
+    /* Idle queue workers wait for a reader's place: wake them to leave. */
+    pthread_mutex_lock(&readers_lock);
+    pthread_cond_broadcast(&readers_cond);
+    pthread_mutex_unlock(&readers_lock);
     for (int i = 0; i < n_workers; i++)
         pthread_join(workers[i].thread, NULL);
     n_workers = 0;
@@ -467,58 +547,10 @@ void service_stop(app_t *app)
     http_client_global_cleanup();
 }
 
-typedef struct job_arg {
-    app_t *app;
-    char job_id[PRODUCT_SYNC_JOB_ID_HEX + 1];
-} job_arg_t;
-
-static void *job_thread(void *arg)
-{
-    job_arg_t *a = arg;
-    redis_conn_t *r = redis_conn_new();
-    /* The stop flag ends the job between products, so a SIGTERM does not
-     * wait for a whole catalog. */
-    if (r)
-        product_sync_run(a->app->cfg, r, a->job_id, &a->app->stopping);
-    redis_conn_free(r);
-    free(a);
-    pthread_mutex_lock(&jobs_lock);
-    jobs_running--;
-    pthread_cond_broadcast(&jobs_cond);
-    pthread_mutex_unlock(&jobs_lock);
-    return NULL;
-}
-
-int service_run_job(app_t *app, const char *job_id)
-{
-    job_arg_t *a = calloc(1, sizeof(*a));
-    pthread_t t;
-    pthread_attr_t attr;
-    if (!a)
-        return -1;
-    a->app = app;
-    snprintf(a->job_id, sizeof(a->job_id), "%s", job_id);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_mutex_lock(&jobs_lock);
-    jobs_running++;
-    pthread_mutex_unlock(&jobs_lock);
-    if (pthread_create(&t, &attr, job_thread, a) != 0) {
-        pthread_mutex_lock(&jobs_lock);
-        jobs_running--;
-        pthread_mutex_unlock(&jobs_lock);
-        free(a);
-        pthread_attr_destroy(&attr);
-        return -1;
-    }
-    pthread_attr_destroy(&attr);
-    return 0;
-}
-
 /* A background job: what it runs with the thread's own Redis connection. */
 typedef struct bg_arg {
     app_t *app;
-    char job_id[ADS_SPEND_JOB_ID_HEX + 1];
+    char job_id[64]; /* a product or spend sync job's id, "" for none */
     void (*fn)(struct bg_arg *a, redis_conn_t *r);
 } bg_arg_t;
 
@@ -565,6 +597,18 @@ static int run_bg(app_t *app, const char *job_id, void (*fn)(bg_arg_t *a, redis_
     return 0;
 }
 
+/* The stop flag ends the job between products, so a SIGTERM does not wait
+ * for a whole catalog. */
+static void sync_job(bg_arg_t *a, redis_conn_t *r)
+{
+    product_sync_run(a->app->cfg, r, a->job_id, &a->app->stopping);
+}
+
+int service_run_job(app_t *app, const char *job_id)
+{
+    return run_bg(app, job_id, sync_job);
+}
+
 static void spend_job(bg_arg_t *a, redis_conn_t *r)
 {
     ads_spend_run(a->app->cfg, r, a->job_id, &a->app->stopping);
@@ -607,176 +651,4 @@ int service_status(const config_t *cfg, redis_conn_t *r, json_t **out)
     if (rc == 0 && product_sync_last(r, &last) == 0)
         json_object_set_new(*out, "last_sync", last ? last : json_null());
     return rc;
-}
-
-static void progress(void *ctx, long long done, long long total, const char *id, const char *status)
-{
-    int tty = *(int *)ctx;
-    if (tty) {
-        int width = 30, filled = total ? (int)(done * width / total) : width;
-        fprintf(stderr, "\r[%.*s%*s] %lld/%lld %-24.24s", filled, "##############################",
-                width - filled, "", done, total, id);
-        if (done == total)
-            fputc('\n', stderr);
-    } else {
-        fprintf(stderr, "%lld/%lld %s %s\n", done, total, id, status);
-    }
-}
-
-/* Set by SIGINT/SIGTERM during `shopsync sync`: the job then ends between
- * products as failed (interrupted) and frees its lock, instead of leaving a
- * running job that blocks the next sync until the lock expires. */
-static atomic_int cli_sync_stop;
-
-static void on_cli_stop(int sig)
-{
-    (void)sig;
-    atomic_store(&cli_sync_stop, 1);
-}
-
-static int cmd_sync(const config_t *cfg, redis_conn_t *r)
-{
-    char job[PRODUCT_SYNC_JOB_ID_HEX + 1];
-    int code = 1;
-    /* From before the job exists, so no signal can leave it running with
-     * its lock; a second one ends the process at once (SA_RESETHAND). */
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_cli_stop;
-    sa.sa_flags = SA_RESETHAND;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    product_sync_rc rc = product_sync_create(cfg, r, job);
-    if (rc == SYNC_NOT_CONNECTED) {
-        fprintf(stderr, "shopsync sync: TikTok Shop is not connected: use Connect TikTok Shop on the admin page\n");
-        goto out;
-    }
-    if (rc == SYNC_BUSY) {
-        fprintf(stderr, "shopsync sync: sync job %s is already running\n", job);
-        goto out;
-    }
-    if (rc != SYNC_STARTED) {
-        fprintf(stderr, "shopsync sync: Redis is not answering\n");
-        goto out;
-    }
-    if (http_client_global_init() != 0) {
-        product_sync_abort(r, job, "the HTTP client could not start");
-        goto out;
-    }
-    int tty = isatty(2);
-    product_sync_run_progress(cfg, r, job, &cli_sync_stop, progress, &tty);
-    if (tty && atomic_load(&cli_sync_stop))
-        fputc('\n', stderr);
-    json_t *st = NULL;
-    if (product_sync_get(r, job, &st) == 0) {
-        printf("sync %s: %s — %lld created, %lld updated, %lld failed\n", job,
-               json_string_value(json_object_get(st, "state")),
-               (long long)json_integer_value(json_object_get(st, "created")),
-               (long long)json_integer_value(json_object_get(st, "updated")),
-               (long long)json_integer_value(json_object_get(st, "failed")));
-        size_t i;
-        json_t *row;
-        json_array_foreach(json_object_get(st, "results"), i, row) {
-            if (strcmp(json_string_value(json_object_get(row, "status")), "failed") == 0)
-                printf("  %s: %s\n", json_string_value(json_object_get(row, "id")),
-                       json_string_value(json_object_get(row, "error")));
-        }
-        const char *err = json_string_value(json_object_get(st, "error"));
-        if (err)
-            printf("error: %s\n", err);
-        code = strcmp(json_string_value(json_object_get(st, "state")), "done") == 0 &&
-                       json_integer_value(json_object_get(st, "failed")) == 0
-                   ? 0
-                   : 1;
-    }
-    json_decref(st);
-    http_client_global_cleanup();
-out:
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    return code;
-}
-
-static int cmd_reconcile(const config_t *cfg, redis_conn_t *r, int argc, char **argv)
-{
-    int repair = argc == 1 && strcmp(argv[0], "--repair") == 0;
-    if (argc > 1 || (argc == 1 && !repair)) {
-        fprintf(stderr, "usage: shopsync reconcile [--repair]\n");
-        return 2;
-    }
-    if (http_client_global_init() != 0)
-        return 1;
-    connection_t *c = connection_open(cfg, r);
-    json_t *report = NULL;
-    int rc = c ? reconcile_run(cfg, r, c, repair, &report) : -1;
-    connection_free(c);
-    http_client_global_cleanup();
-    if (rc == 1) {
-        fprintf(stderr, "shopsync reconcile: TikTok Shop is not connected\n");
-        return 1;
-    }
-    if (rc != 0) {
-        fprintf(stderr, "shopsync reconcile: failed (Redis or TikTok Shop not answering)\n");
-        return 1;
-    }
-    char *text = json_dumps(report, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    printf("%s\n", text ? text : "{}");
-    free(text);
-    size_t drift = json_array_size(json_object_get(report, "drift"));
-    json_decref(report);
-    return drift && !repair ? 3 : 0;
-}
-
-static int cmd_dlq(redis_conn_t *r, int argc, char **argv)
-{
-    if (argc >= 1 && strcmp(argv[0], "list") == 0 && argc == 1) {
-        json_t *list = NULL;
-        long long total = 0;
-        if (queue_dlq_list(r, 1000, &list, &total) != 0) {
-            fprintf(stderr, "shopsync dlq: Redis is not answering\n");
-            return 1;
-        }
-        size_t i;
-        json_t *e;
-        printf("%lld dead-lettered event(s)\n", total);
-        json_array_foreach(list, i, e) {
-            printf("%s  %-6s %-40s attempts=%lld  %s\n", json_string_value(json_object_get(e, "id")),
-                   json_string_value(json_object_get(e, "source")), json_string_value(json_object_get(e, "event_id")),
-                   (long long)json_integer_value(json_object_get(e, "attempts")),
-                   json_string_value(json_object_get(e, "error")));
-        }
-        json_decref(list);
-        return 0;
-    }
-    if (argc == 2 && strcmp(argv[0], "replay") == 0) {
-        long long n = 0;
-        int rc = queue_dlq_replay(r, strcmp(argv[1], "--all") == 0 ? NULL : argv[1], &n);
-        if (rc < 0) {
-            fprintf(stderr, "shopsync dlq: Redis is not answering\n");
-            return 1;
-        }
-        if (rc == 1) {
-            fprintf(stderr, "shopsync dlq: no dead letter %s\n", argv[1]);
-            return 1;
-        }
-        printf("replayed %lld event(s)\n", n);
-        return 0;
-    }
-    fprintf(stderr, "usage: shopsync dlq list | shopsync dlq replay ID|--all\n");
-    return 2;
-}
-
-int service_command(const config_t *cfg, redis_conn_t *r, const char *cmd, int argc, char **argv)
-{
-    if (strcmp(cmd, "sync") == 0) {
-        if (argc) {
-            fprintf(stderr, "usage: shopsync sync\n");
-            return 2;
-        }
-        return cmd_sync(cfg, r);
-    }
-    if (strcmp(cmd, "reconcile") == 0)
-        return cmd_reconcile(cfg, r, argc, argv);
-    return cmd_dlq(r, argc, argv);
 }

@@ -1,7 +1,7 @@
 /*
  * service — the background side of `shopsync serve`: queue workers, push
- * workers and the housekeeping thread, plus the CLI commands that drive the
- * same domain code (sync, reconcile, dlq).
+ * workers and the housekeeping thread (the CLI commands that drive the same
+ * domain code are in cli_jobs.h).
  */
 #ifndef SHOPSYNC_SERVICE_H
 #define SHOPSYNC_SERVICE_H
@@ -33,9 +33,5 @@ int service_start_backfill(app_t *app);
 
 /* TikTok connection status for `shopsync status` (new object in *out). */
 int service_status(const config_t *cfg, redis_conn_t *r, json_t **out);
-
-/* Run CLI command cmd (sync, reconcile, dlq) with its args; returns the exit
- * code. */
-int service_command(const config_t *cfg, redis_conn_t *r, const char *cmd, int argc, char **argv);
 
 #endif

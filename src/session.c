@@ -38,16 +38,7 @@ int session_lookup(redis_conn_t *r, const char *id, char *csrf, size_t cap)
     char k[KEY_MAX];
     if (strlen(id) != SESSION_ID_HEX || session_redis_key(k, sizeof(k), id))
         return 1;
-    redisReply *rep = redis_cmd(r, "GET %s", k);
-    if (!rep)
-        return -1;
-    int rc = 1;
-    if (rep->type == REDIS_REPLY_STRING) {
-        snprintf(csrf, cap, "%s", rep->str);
-        rc = 0;
-    }
-    freeReplyObject(rep);
-    return rc;
+    return redis_get_str(r, csrf, cap, "GET %s", k);
 }
 
 int session_delete(redis_conn_t *r, const char *id)

@@ -101,27 +101,8 @@ int skumap_product_of(redis_conn_t *r, const char *sku, char *out, size_t cap)
     out[0] = '\0';
     if (sku_key(k, sizeof(k), sku))
         return -1;
-    redisReply *rep = redis_cmd(r, "HGET %s product_id", k);
-    if (!rep)
-        return -1;
-    if (rep->type == REDIS_REPLY_STRING)
-        snprintf(out, cap, "%s", rep->str);
-    freeReplyObject(rep);
-    return 0;
-}
-
-static int get_string(redis_conn_t *r, const char *key, char *out, size_t cap)
-{
-    redisReply *rep = redis_cmd(r, "GET %s", key);
-    if (!rep)
-        return -1;
-    int rc = 1;
-    if (rep->type == REDIS_REPLY_STRING) {
-        snprintf(out, cap, "%s", rep->str);
-        rc = 0;
-    }
-    freeReplyObject(rep);
-    return rc;
+    /* Absent: out stays "". */
+    return redis_get_str(r, out, cap, "HGET %s product_id", k) < 0 ? -1 : 0;
 }
 
 int skumap_product_get(redis_conn_t *r, const char *id, char *out, size_t cap)
@@ -129,7 +110,7 @@ int skumap_product_get(redis_conn_t *r, const char *id, char *out, size_t cap)
     char k[KEY_MAX];
     if (redis_key(k, sizeof(k), KEY_TIKTOK_PRODUCT_FMT, id))
         return -1;
-    return get_string(r, k, out, cap);
+    return redis_get_str(r, out, cap, "GET %s", k);
 }
 
 int skumap_product_set(redis_conn_t *r, const char *id, const char *tiktok_product_id)
@@ -149,7 +130,7 @@ int skumap_sku_for_id(redis_conn_t *r, const char *sku_id, char *out, size_t cap
     char k[KEY_MAX];
     if (redis_key(k, sizeof(k), KEY_TIKTOK_SKU_ID_FMT, sku_id))
         return -1;
-    return get_string(r, k, out, cap);
+    return redis_get_str(r, out, cap, "GET %s", k);
 }
 
 int skumap_record_push(redis_conn_t *r, const char *sku, int ok, long long quantity, const char *error)

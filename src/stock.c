@@ -4,6 +4,7 @@
  */
 #include "shopsync/stock.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,15 @@ static const redis_script_t change_script = {"stock_change", LUA_STOCK_PRELUDE L
 /* KEYS and ARGV: src/lua/stock_change_once.lua. */
 static const redis_script_t once_script = {"stock_change_once", LUA_STOCK_PRELUDE LUA_SRC_STOCK_CHANGE_ONCE};
 
+/* KEYS and ARGV: src/lua/stock_hook_lag.lua. */
+static const redis_script_t hook_lag_script = {"stock_hook_lag", LUA_SRC_STOCK_HOOK_LAG};
+
+/* The largest webhook lag kept for this long before a smaller one
+ * replaces it. */
+#define HOOK_LAG_WINDOW_MS (10 * 60 * 1000)
+
 /* KEYS and ARGV: src/lua/stock_view.lua. */
-static const redis_script_t view_script = {"stock_view", LUA_SRC_STOCK_VIEW};
+static const redis_script_t view_script = {"stock_view", LUA_STOCK_PRELUDE LUA_SRC_STOCK_VIEW};
 
 int stock_shared_keys(char keys[STOCK_SHARED_KEYS][KEY_MAX])
 {
@@ -161,6 +169,7 @@ stock_rc stock_take(redis_conn_t *r, const char *sku, long long delta, const cha
 }
 
 #define VIEW_CHUNK 256
+#define VIEW_FIELDS 10
 
 stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, stock_view_t *out)
 {
@@ -169,27 +178,35 @@ stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, sto
     stock_rc rc = STOCK_UNAVAILABLE;
 
     memset(out, 0, n * sizeof(*out));
-    k = calloc(2 * VIEW_CHUNK, sizeof(*k));
-    keys = calloc(2 * VIEW_CHUNK, sizeof(*keys));
+    k = calloc(2 + 3 * VIEW_CHUNK, sizeof(*k));
+    keys = calloc(2 + 3 * VIEW_CHUNK, sizeof(*keys));
     if (!k || !keys)
         goto out;
+    if (redis_key(k[0], KEY_MAX, KEY_RULES_DEFAULT) || redis_key(k[1], KEY_MAX, KEY_SETTINGS)) {
+        rc = STOCK_INVALID;
+        goto out;
+    }
+    keys[0] = k[0];
+    keys[1] = k[1];
     for (size_t done = 0; done < n;) {
         size_t m = n - done < VIEW_CHUNK ? n - done : VIEW_CHUNK;
         for (size_t i = 0; i < m; i++) {
-            if (stock_key(k[2 * i], KEY_MAX, skus[done + i]) ||
-                stock_chan_key(k[2 * i + 1], KEY_MAX, skus[done + i])) {
+            char *ks = k[2 + 3 * i], *kc = k[3 + 3 * i], *kr = k[4 + 3 * i];
+            if (stock_key(ks, KEY_MAX, skus[done + i]) || stock_chan_key(kc, KEY_MAX, skus[done + i]) ||
+                redis_key(kr, KEY_MAX, KEY_RULES_SKU_FMT, skus[done + i])) {
                 rc = STOCK_INVALID;
                 goto out;
             }
-            keys[2 * i] = k[2 * i];
-            keys[2 * i + 1] = k[2 * i + 1];
+            keys[2 + 3 * i] = ks;
+            keys[3 + 3 * i] = kc;
+            keys[4 + 3 * i] = kr;
         }
-        redisReply *rep = redis_eval(r, &view_script, 2 * (int)m, keys, 0, NULL, NULL);
+        redisReply *rep = redis_eval(r, &view_script, 2 + 3 * (int)m, keys, 0, NULL, NULL);
         if (!rep)
             goto out;
-        int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == 7 * m;
+        int ok = rep->type == REDIS_REPLY_ARRAY && rep->elements == VIEW_FIELDS * m;
         for (size_t i = 0; ok && i < m; i++) {
-            redisReply **e = rep->element + 7 * i;
+            redisReply **e = rep->element + VIEW_FIELDS * i;
             stock_view_t *v = &out[done + i];
             v->found = e[0]->integer >= 0;
             if (!v->found)
@@ -201,6 +218,9 @@ stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, sto
             v->reserved = e[4]->integer;
             v->settle_until_ms = e[5]->integer;
             v->pending = e[6]->integer;
+            v->held = e[7]->integer;
+            v->tiktok = e[8]->integer;
+            v->sync = e[9]->integer == 1;
         }
         freeReplyObject(rep);
         if (!ok)
@@ -220,7 +240,7 @@ stock_rc stock_view(redis_conn_t *r, const char *sku, stock_view_t *out)
     return rc == STOCK_OK && !out->found ? STOCK_NOT_FOUND : rc;
 }
 
-int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long *left)
+int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long sent, long long *left)
 {
     char c[KEY_MAX];
     *left = 0;
@@ -230,6 +250,12 @@ int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, lo
     int ok = rep && rep->type == REDIS_REPLY_INTEGER;
     if (ok)
         *left = rep->integer;
+    if (rep)
+        freeReplyObject(rep);
+    /* TikTok now shows sent: later pushes add to it what the projection
+     * moves by (src/lua/push_plan.lua). */
+    rep = ok ? redis_cmd(r, "HSET %s lp %lld tk 0", c, sent) : NULL;
+    ok = rep && rep->type == REDIS_REPLY_INTEGER;
     if (rep)
         freeReplyObject(rep);
     return ok ? 0 : -1;
@@ -242,6 +268,8 @@ void stock_view_json(const stock_view_t *v, json_t *obj)
     json_object_set_new(obj, "tiktok_share", v->allocated ? json_integer(v->tiktok_share) : json_null());
     json_object_set_new(obj, "reserved", json_integer(v->reserved));
     json_object_set_new(obj, "mode", json_string(v->allocated ? "allocated" : "normal"));
+    json_object_set_new(obj, "held", json_integer(v->held));
+    json_object_set_new(obj, "tiktok_shown", v->sync ? json_integer(v->tiktok) : json_null());
 }
 
 stock_rc stock_get(redis_conn_t *r, const char *sku, long long *out)
@@ -281,4 +309,34 @@ stock_rc stock_list_log(redis_conn_t *r, const char *which, int limit, json_t **
     freeReplyObject(rep);
     *out = arr;
     return STOCK_OK;
+}
+
+void stock_note_hook_lag(redis_conn_t *r, long long lag_ms)
+{
+    /* What this process wrote last, and when: every intake thread shares
+     * them, so 18k webhooks/s cost a few Redis calls a second. */
+    static _Atomic long long written_lag = -1, written_at = 0;
+    char k[KEY_MAX], lag_s[24], now_s[24], win_s[24];
+
+    if (lag_ms < 0 || lag_ms > STOCK_HOOK_LAG_MAX_MS)
+        return;
+    long long now = util_now_ms();
+    long long last = atomic_load(&written_lag), at = atomic_load(&written_at);
+    /* A lag that keeps growing (a backlog of old notifications) must not
+     * write on every webhook: only a jump of half a second does. */
+    if (lag_ms <= last + 500 && now - at < 1000)
+        return;
+    if (!atomic_compare_exchange_strong(&written_at, &at, now))
+        return; /* another thread writes now */
+    atomic_store(&written_lag, lag_ms);
+    if (redis_key(k, sizeof(k), "%s", KEY_SETTINGS))
+        return;
+    snprintf(lag_s, sizeof(lag_s), "%lld", lag_ms);
+    snprintf(now_s, sizeof(now_s), "%lld", now);
+    snprintf(win_s, sizeof(win_s), "%d", HOOK_LAG_WINDOW_MS);
+    const char *keys[] = {k};
+    const char *args[] = {lag_s, now_s, win_s};
+    /* Best effort: a lost note only leaves the settle at its configured
+     * length until the next one. */
+    freeReplyObject(redis_eval(r, &hook_lag_script, 1, keys, 3, args, NULL));
 }

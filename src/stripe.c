@@ -282,6 +282,16 @@ static int parse_checkout(const json_t *root, stripe_event_t *out, char *err, si
     /* The storefront's own list of what was sold. A malformed one is not a
      * malformed event: the sale is real, and its line items still tell. */
     const json_t *meta = json_object_get(obj, "metadata");
+    /* A hold id that is not a string or too long names no hold: the sale
+     * stands on its own. */
+    const json_t *hold = json_is_object(meta) ? json_object_get(meta, "shopsync_hold") : NULL;
+    if (json_is_string(hold) && json_string_length(hold) < sizeof(out->hold))
+        memcpy(out->hold, json_string_value(hold), json_string_length(hold) + 1);
+    if (out->expired) {
+        /* An expired session sold nothing: only its hold matters. */
+        out->applies = 0;
+        return 0;
+    }
     const json_t *items = json_is_object(meta) ? json_object_get(meta, "shopsync_items") : NULL;
     if (items) {
         if (!json_is_string(items))
@@ -347,10 +357,19 @@ int stripe_parse_event(const void *body, size_t len, stripe_event_t *out, char *
         }
         out->livemode = json_is_true(v);
     }
-    if ((!strcmp(s, "checkout.session.completed") ||
-         !strcmp(s, "checkout.session.async_payment_succeeded")) &&
+    if ((!strcmp(s, "checkout.session.completed") || !strcmp(s, "checkout.session.async_payment_succeeded")) &&
         parse_checkout(root, out, err, errlen))
         goto out;
+    if (!strcmp(s, "checkout.session.expired")) {
+        /* Only its hold matters: an expired session that names none (or
+         * is malformed) is acknowledged and changes nothing. */
+        char ignored[256];
+        out->expired = 1;
+        if (parse_checkout(root, out, ignored, sizeof(ignored)) != 0) {
+            out->session_id[0] = '\0';
+            out->hold[0] = '\0';
+        }
+    }
     rc = 0;
 out:
     json_decref(root);

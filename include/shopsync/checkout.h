@@ -22,6 +22,14 @@
 event_rc checkout_apply(redis_conn_t *r, const char *session_id, const stripe_line_t *lines,
                         size_t n, int *applied, char *err, size_t errlen);
 
+/* checkout_apply for a session whose metadata named hold (borrowed; NULL
+ * or "" for none), in the same atomic step that records the session: an
+ * active hold is consumed (its own items are sold, the lines are not taken
+ * again; *consumed 1), any other hold leaves the session a plain sale of
+ * its lines (a hold whose time has come is expired first). */
+event_rc checkout_apply_hold(redis_conn_t *r, const char *session_id, const stripe_line_t *lines, size_t n,
+                             const char *hold, int *applied, int *consumed, char *err, size_t errlen);
+
 #define CHECKOUT_ERR_MAX 1024
 
 /* Parse the storefront's "SKU:QTY[,SKU:QTY...]" (borrowed; spaces around
@@ -43,7 +51,8 @@ typedef enum {
     CHECKOUT_BAD,    /* malformed event (err says why): dead-letter */
     CHECKOUT_IGNORE, /* not a paid checkout: acknowledge */
     CHECKOUT_READY,  /* lines known from metadata: apply now */
-    CHECKOUT_FETCH   /* lines to be read from Stripe first */
+    CHECKOUT_FETCH,  /* lines to be read from Stripe first */
+    CHECKOUT_RELEASE /* an expired session with a hold: release it (checkout_release) */
 } checkout_need;
 
 /* Parse one Stripe event body (borrowed) into *ce (caller-owned; free its
@@ -64,6 +73,10 @@ void checkout_fetch_many(const config_t *cfg, redis_conn_t *r, checkout_event_t 
 
 /* Apply a prepared event's lines (ce borrowed) once, and log it. */
 event_rc checkout_finish(redis_conn_t *r, const checkout_event_t *ce, char *err, size_t errlen);
+
+/* Release the hold of an expired session (ce borrowed), once: a hold
+ * that already ended or is unknown is left as it is. */
+event_rc checkout_release(redis_conn_t *r, const checkout_event_t *ce, char *err, size_t errlen);
 
 /* Free the lines of ce (not ce itself). */
 void checkout_event_free(checkout_event_t *ce);

@@ -15,7 +15,7 @@ typedef struct config {
     char public_url[CONFIG_STR];   /* SHOPSYNC_PUBLIC_URL, no trailing slash; default
                                       http://localhost:<SHOPSYNC_LISTEN's port> */
     char admin_token[CONFIG_STR];  /* SHOPSYNC_ADMIN_TOKEN; empty = unset */
-    char storefront_token[CONFIG_STR]; /* SHOPSYNC_STOREFRONT_TOKEN: the store's backend; empty = unset */
+    char storefront_token[CONFIG_STR]; /* SHOPSYNC_STOREFRONT_TOKEN: the store's backend (stock, holds, store events); empty = unset */
     unsigned char secret_key[32];  /* SHOPSYNC_SECRET_KEY decoded */
     int has_secret_key;
     char data_dir[CONFIG_STR];     /* SHOPSYNC_DATA_DIR, made absolute */

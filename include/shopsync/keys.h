@@ -10,10 +10,15 @@
  * | chan:{sku}                  | hash                 | stock        | channel state (src/lua/stock.lua) |
  * | alloc:skus                  | set                  | stock        | SKUs in the low-stock mode |
  * | settings                    | hash                 | service      | settings the stock scripts read |
+ * | rules:default               | hash                 | rules        | the store's default channel rule (fields set) |
+ * | rules:sku:{sku}             | hash                 | rules        | a SKU's own channel rule (fields set) |
+ * | rules:skus                  | set                  | rules        | SKUs that have a rule of their own |
+ * | hold:{id}                   | hash, TTL 24 h ended | holds        | a checkout hold: state, items, expires_at |
+ * | holds:expiry                | sorted set           | holds        | active hold id → expiry (ms) |
  * | activity                    | list (≤ 1000)        | stock        | JSON entries, newest first |
  * | oversells                   | list (≤ 1000)        | stock        | JSON entries, newest first |
  * | unmatched                   | list (≤ 1000)        | stock        | JSON entries, newest first |
- * | stats                       | hash                 | stock        | oversells, oversold_units (read by metrics) |
+ * | stats                       | hash                 | stock        | oversells, oversold_units, holds_* (read by metrics) |
  * | idempotency:stock:{key}     | string, TTL 24 h     | stock        | first result of an Idempotency-Key |
  * | catalog:products            | hash                 | catalog      | product id → product JSON |
  * | catalog:sku_owner           | hash                 | catalog      | sku → product id |
@@ -91,6 +96,15 @@
 #define KEY_UNMATCHED "unmatched"
 #define KEY_STATS "stats"
 #define KEY_IDEMPOTENCY_STOCK_FMT "idempotency:stock:%s"
+
+/* rules */
+#define KEY_RULES_DEFAULT "rules:default"
+#define KEY_RULES_SKU_FMT "rules:sku:%s"
+#define KEY_RULES_SKUS "rules:skus"
+
+/* holds */
+#define KEY_HOLD_FMT "hold:%s"
+#define KEY_HOLDS_EXPIRY "holds:expiry"
 
 /* service */
 #define KEY_SETTINGS "settings"

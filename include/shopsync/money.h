@@ -17,6 +17,10 @@
  * else 2 (Stripe's minor units). */
 int money_decimals(const char *currency);
 
+/* currency (borrowed, may be NULL) upper-cased into out when it is three
+ * letters ("usd" -> "USD"). Returns 0, or -1 for anything else. */
+int money_currency_code(const char *currency, char out[4]);
+
 /* Parse a non-negative decimal string s (borrowed: "12", "12.3", "0.125")
  * into *minor, units of 10^-decimals; digits past that are rounded half up
  * (TikTok reports spend with 2 decimals; a third is not lost silently but

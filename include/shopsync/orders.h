@@ -38,14 +38,20 @@ typedef enum {
     ORDER_NOOP
 } order_outcome_t;
 
+/* Stable lowercase name of an outcome ("applied", "restocked",
+ * "restocked_lines", "cancelled_first", "noop"), as the ledger script and
+ * the logs spell it; static. */
+const char *orders_outcome_name(order_outcome_t outcome);
+
 /* Apply order (borrowed) to the ledger and stock. Line items are counted per
  * seller SKU; a line without a known seller_sku is matched through the
  * stored TikTok SKU id; unknown SKUs are recorded as unmatched. */
 event_rc orders_apply(redis_conn_t *r, const tiktok_order_t *order, order_outcome_t *outcome,
                       char *err, size_t errlen);
 
-/* Handle one TikTok webhook body (borrowed): order status (type 1) and
- * cancellation (type 11) fetch the order and apply it (EVENT_PARKED, with
+/* Handle one TikTok webhook body (borrowed): order status (type 1,
+ * TIKTOK_WEBHOOK_ORDER_STATUS) and cancellation (type 11) fetch the order
+ * and apply it (EVENT_PARKED, with
  * the reason in err, when the shop is not connected, so nothing is fetched
  * and no attempt is spent until it is); seller
  * deauthorization (6) marks the connection; authorization expiring (7) sets a
@@ -56,11 +62,17 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
                                const char *body, size_t len, const tiktok_orders_t *prefetched,
                                char *err, size_t errlen);
 
-/* Fetch, in one Get Order Detail call, the orders that the n webhook bodies
- * (borrowed) of a batch refer to (at most TIKTOK_MAX_ORDER_IDS). out is
- * always initialised (free with tiktok_orders_free); on failure it is empty
- * and each event fetches its own order. Returns 0 or -1. */
-int orders_prefetch(connection_t *conn, const char *const *bodies, const size_t *lens, size_t n,
+/* The distinct order ids that the n webhook bodies (borrowed) of a batch
+ * refer to, into ids (at most TIKTOK_MAX_ORDER_IDS); returns how many. Zero
+ * means handling the batch makes no Get Order Detail call. */
+size_t orders_batch_ids(const char *const *bodies, const size_t *lens, size_t n,
+                        char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX]);
+
+/* Fetch the m orders of ids (borrowed, from orders_batch_ids) in one Get
+ * Order Detail call (none for fewer than 2). out is always initialised
+ * (free with tiktok_orders_free); on failure it is empty and each event
+ * fetches its own order. Returns 0 or -1. */
+int orders_prefetch(connection_t *conn, char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX], size_t m,
                     tiktok_orders_t *out);
 
 #endif

@@ -6,12 +6,14 @@
  * (src/lua/push_commit.lua) and clears the mark only if no change happened
  * meanwhile. In normal mode TikTok's current quantity is read first and
  * only the change from outside TikTok (and cancellations) is added to it,
- * at most the projection max(0, stock - SHOPSYNC_STOCK_BUFFER): TikTok's
+ * at most the projection of the SKU's channel rule (rules.h; by default
+ * max(0, stock - held - SHOPSYNC_STOCK_BUFFER)): TikTok's
  * own sales, seen or not yet, are not given back. An allocated SKU is pushed only to
  * 0 (taking TikTok's share back) or, once TikTok is known to be at 0, to a
  * new share. One push per SKU at a time (a lock), at most one per
  * SHOPSYNC_PUSH_INTERVAL_MS per SKU, so bursts collapse into few calls. A
- * SKU on TikTok Shop that is no longer in the catalog is pushed as 0.
+ * SKU on TikTok Shop that is no longer in the catalog is pushed as 0; a
+ * SKU whose rule says sync:false is never pushed.
  */
 #ifndef SHOPSYNC_PUSH_H
 #define SHOPSYNC_PUSH_H

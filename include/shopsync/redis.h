@@ -1,17 +1,20 @@
 /*
  * redis — the Redis adapter: URL parsing, one connection per thread with
- * reconnect, key prefixing, Lua scripts by EVALSHA with a NOSCRIPT fallback,
- * and the embedded redis-server child used when REDIS_URL is unset.
+ * reconnect, key prefixing, Lua scripts by EVALSHA with a NOSCRIPT fallback.
+ * The embedded redis-server child used when REDIS_URL is unset is in
+ * redis_server.h.
  */
 #ifndef SHOPSYNC_REDIS_H
 #define SHOPSYNC_REDIS_H
 
 #include <hiredis/hiredis.h>
 #include <stddef.h>
-#include <sys/types.h>
 
 #include "shopsync/common.h"
 #include "shopsync/keys.h"
+
+/* The longest key prefix kept, terminating NUL included. */
+#define REDIS_PREFIX_MAX 64
 
 typedef struct redis_conn redis_conn_t;
 
@@ -44,6 +47,17 @@ redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...);
 /* Same with an argument vector (args and lens borrowed; lens may be NULL for
  * NUL-terminated args). */
 redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const size_t *lens);
+
+/* Run a command (hiredis format) that reads one string (GET, HGET) and copy
+ * the string into out (cap bytes, cut to fit). Returns 0 when copied, 1 when
+ * the reply is no string (the key or field is absent; out is left as it
+ * was), -1 when Redis cannot be reached. */
+int redis_get_str(redis_conn_t *c, char *out, size_t cap, const char *fmt, ...);
+
+/* The value of field (borrowed) in an HGETALL reply rep (borrowed, may be
+ * NULL): borrowed from rep, or NULL when the field is absent or rep is no
+ * array. */
+const char *redis_reply_field(const redisReply *rep, const char *field);
 
 /* Run script s with keys and args (borrowed; arg_lens may be NULL). Uses
  * EVALSHA and falls back to EVAL on NOSCRIPT. Returns a new reply or NULL as
@@ -84,17 +98,5 @@ const char *redis_last_error(const redis_conn_t *c);
 
 /* Total commands that failed for lack of a connection (for metrics). */
 unsigned long redis_error_count(void);
-
-/* Start a redis-server child on a unix socket in data_dir with AOF on
- * (appendfsync everysec) and wait until it answers. url_out receives its
- * unix:// URL. Returns 0 and *pid, or -1 with err. */
-SHOPSYNC_MUST_USE int redis_embedded_start(const char *data_dir, char *url_out, size_t url_cap,
-                         pid_t *pid, char *err, size_t errlen);
-
-/* unix:// URL of the embedded server's socket in data_dir. */
-void redis_embedded_url(const char *data_dir, char *url_out, size_t url_cap);
-
-/* Stop a child started by redis_embedded_start (waits for its exit). */
-void redis_embedded_stop(pid_t pid);
 
 #endif

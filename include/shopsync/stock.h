@@ -59,6 +59,10 @@ typedef struct stock_view {
     long long reserved;        /* allocated: units held while TikTok's sales settle */
     long long settle_until_ms; /* allocated: when they are released, 0 when none */
     long long pending;         /* normal: change from outside TikTok not yet on TikTok */
+    long long held;            /* units held for storefront checkouts (holds) */
+    long long tiktok;          /* what TikTok may show: its share when allocated, else the
+                                  projection of the SKU's channel rule (rules.h) */
+    int sync;                  /* 0 when the SKU's rule says sync:false (nothing is pushed) */
 } stock_view_t;
 
 /* A seller's own decrement (delta < 0, reason "admin"): unlike a sale it
@@ -78,14 +82,27 @@ SHOPSYNC_MUST_USE stock_rc stock_view(redis_conn_t *r, const char *sku, stock_vi
  * hundred per round trip; an unknown SKU has found 0. */
 SHOPSYNC_MUST_USE stock_rc stock_view_many(redis_conn_t *r, const char *const *skus, size_t n, stock_view_t *out);
 
-/* Record that TikTok was set outright to the projection of a view whose
- * pending change was pending (product sync): later pushes add only what
- * changed since. *left receives what is still pending after that (nonzero
- * when a push ran beside: the caller marks the SKU). Returns 0 or -1. */
-SHOPSYNC_MUST_USE int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long *left);
+/* Record that TikTok was set outright to sent, the projection of a view
+ * whose pending change was pending (product sync): later pushes add only
+ * what changed since. *left receives what is still pending after that
+ * (nonzero when a push ran beside: the caller marks the SKU). Returns 0 or
+ * -1. */
+SHOPSYNC_MUST_USE int stock_absorb_pending(redis_conn_t *r, const char *sku, long long pending, long long sent,
+                                           long long *left);
+
+/* Note that a TikTok webhook arrived lag_ms after the event it reports
+ * (its own timestamp): a low-stock SKU's settle then lasts at least that
+ * long, so a sale whose webhook is late is not sold again. Lags above
+ * STOCK_HOOK_LAG_MAX_MS (resends, replays) and below 0 (clock skew) are
+ * ignored. Cheap to call per webhook: Redis is written at most once a
+ * second per process, or when the lag exceeds the last one written by
+ * more than half a second. */
+#define STOCK_HOOK_LAG_MAX_MS 60000
+void stock_note_hook_lag(redis_conn_t *r, long long lag_ms);
 
 /* The view as JSON fields added to obj (borrowed): on_hand, available_web,
- * tiktok_share, reserved, mode ("normal" or "allocated"). */
+ * tiktok_share, reserved, mode ("normal" or "allocated"), held, tiktok_shown
+ * (what TikTok may show; null with sync off). */
 void stock_view_json(const stock_view_t *v, json_t *obj);
 
 /* Read sku's on-hand stock into *out. */

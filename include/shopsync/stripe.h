@@ -69,8 +69,9 @@ typedef struct stripe_event {
     char type[STRIPE_ID_MAX];               /* e.g. "checkout.session.completed" */
     long long created;                      /* unix seconds; 0 when absent */
     int livemode;                           /* 1 / 0, or -1 when absent */
-    /* Set only for checkout.session.completed and
-     * checkout.session.async_payment_succeeded; "" otherwise. */
+    /* Set only for checkout.session.completed,
+     * checkout.session.async_payment_succeeded and
+     * checkout.session.expired; "" otherwise. */
     char session_id[STRIPE_ID_MAX];         /* data.object.id, "cs_..." */
     char payment_status[STRIPE_STATUS_MAX]; /* data.object.payment_status */
     /* 1 when the event means goods were paid for (payment_status "paid" or
@@ -82,6 +83,13 @@ typedef struct stripe_event {
     int has_items;
     char items[STRIPE_METADATA_VALUE_MAX + 1];
     char items_error[300];
+    /* data.object.metadata.shopsync_hold: the storefront's checkout hold
+     * (holds.h), "" when absent or not a string. Read for the two types
+     * above and for checkout.session.expired. */
+    char hold[STRIPE_ID_MAX];
+    /* 1 for checkout.session.expired (session_id and hold are set): the
+     * session's hold is released. */
+    int expired;
 } stripe_event_t;
 
 /* Parse len bytes of body (borrowed) strictly (jsonx_loadb: no duplicate

@@ -1,6 +1,8 @@
 -- push_commit: record a push TikTok applied (prepended with stock.lua).
 -- KEYS: as push_plan. ARGV: 1 sku, 2 kind ('read', 'takeback', 'grant',
--- 'absent'), 3 value sent, 4 pend the push covered, 5 now in ms.
+-- 'absent', 'absolute'), 3 value sent, 4 pend the push covered, 5 now in
+-- ms, 6 unseen TikTok sales (-1: unknown), 7 the TikTok sales (tk) the push
+-- covered, 8 the projection it was planned against (cap).
 -- Changes that arrived during the push stay for the next one.
 local sk, ck = KEYS[1], KEYS[2]
 local S = shared_keys(3)
@@ -12,10 +14,12 @@ local kind, value, ts = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[5])
 if kind == 'read' or kind == 'absolute' then
   if not c.alloc then
     c.pend, c.pp = c.pend - tonumber(ARGV[4]), 0
+    c.tk = math.max(0, c.tk - (tonumber(ARGV[7]) or 0))
+    c.lp = tonumber(ARGV[8]) or -1
     local u = tonumber(ARGV[6]) or -1
     if u >= 0 then c.unseen = u end
     -- Sent outright: TikTok shows the store's projection, nothing unseen.
-    if kind == 'absolute' then c.unseen = 0 end
+    if kind == 'absolute' then c.unseen, c.rs = 0, 0 end
   end
 elseif c.alloc and kind == 'takeback' then
   -- TikTok shows 0: its share waits for the sales made before that.
@@ -23,7 +27,7 @@ elseif c.alloc and kind == 'takeback' then
   c.settle = ts + st.settle
 elseif c.alloc and kind == 'grant' then
   c.tt, c.pg = c.tt + c.pg, 0
-  if c.onhand - c.tt - c.res < 0 then
+  if c.onhand - c.held - c.tt - c.res < 0 then
     -- The website sold part of it meanwhile.
     c.tb = 1
     redis.call('HINCRBY', S.dk, ARGV[1], 1)

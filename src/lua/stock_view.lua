@@ -1,22 +1,31 @@
--- stock_view: the store's view of the stock of several SKUs.
--- KEYS: stock and channel keys of each SKU, in pairs. The store's view of
--- each: seven integers (web, on hand, allocated, TikTok's share, reserved,
--- settle time, pending), or -1 in the first when the SKU is unknown.
+-- stock_view: the store's view of the stock of several SKUs (prepended
+-- with stock.lua for the channel rules).
+-- KEYS: 1 rules:default, 2 settings, then the stock, channel and rule keys
+-- of each SKU, in threes. The store's view of each: ten integers (web, on
+-- hand, allocated, TikTok's share, reserved, settle time, pending, held,
+-- what TikTok may show, sync), or -1 in the first when the SKU is unknown.
+-- What TikTok may show is its share when allocated, else the projection
+-- of its rule (tiktok_quantity); sync is 0 when the rule says sync:false.
 local out = {}
-for i = 1, #KEYS, 2 do
+local st = settings(KEYS[2])
+for i = 3, #KEYS, 3 do
   local w = redis.call('GET', KEYS[i])
   if not w then
-    for _ = 1, 7 do out[#out + 1] = -1 end
+    for _ = 1, 10 do out[#out + 1] = -1 end
   else
-    local v = redis.call('HMGET', KEYS[i + 1], 'mode', 'onhand', 'tt', 'res', 'settle', 'pend')
-    local alloc = v[1] == 'alloc'
+    local c = chan_load(KEYS[i + 1])
+    local onhand = onhand_of(c, w)
+    local rule = rule_of(KEYS[1], KEYS[i + 2], st)
     out[#out + 1] = tonumber(w)
-    out[#out + 1] = v[1] and tonumber(v[2]) or tonumber(w)
-    out[#out + 1] = alloc and 1 or 0
-    out[#out + 1] = alloc and tonumber(v[3] or '0') or 0
-    out[#out + 1] = alloc and tonumber(v[4] or '0') or 0
-    out[#out + 1] = alloc and tonumber(v[5] or '0') or 0
-    out[#out + 1] = alloc and 0 or tonumber(v[6] or '0')
+    out[#out + 1] = onhand
+    out[#out + 1] = c.alloc and 1 or 0
+    out[#out + 1] = c.alloc and c.tt or 0
+    out[#out + 1] = c.alloc and c.res or 0
+    out[#out + 1] = c.alloc and c.settle or 0
+    out[#out + 1] = c.alloc and 0 or c.pend
+    out[#out + 1] = c.held
+    out[#out + 1] = c.alloc and c.tt or tiktok_quantity(rule, onhand - c.held)
+    out[#out + 1] = rule.sync and 1 or 0
   end
 end
 return out

@@ -88,9 +88,8 @@ int sb_api_order_search(sb_req_t *r)
     }
     json_decref(past);
     json_decref(body);
-    char next[24] = "";
-    if (offset + size < total)
-        snprintf(next, sizeof(next), "%zu", offset + size);
+    char next[24];
+    sb_page_token(size, offset, total, next, sizeof(next));
     return sb_api_ok(r, json_pack("{s:o,s:s,s:I}", "orders", items, "next_page_token", next,
                                   "total_count", (json_int_t)total));
 }

@@ -50,6 +50,13 @@ int sb_page_params(sb_req_t *r, size_t *size, size_t *offset, sb_err_t *e)
     return 0;
 }
 
+void sb_page_token(size_t size, size_t offset, size_t total, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (offset + size < total)
+        snprintf(out, cap, "%zu", offset + size);
+}
+
 static json_t *sku_refs(const json_t *product)
 {
     json_t *out = json_array(), *sku;
@@ -61,6 +68,13 @@ static json_t *sku_refs(const json_t *product)
                                              json_object_get(sku, "sales_attributes")));
     }
     return out;
+}
+
+/* The data of the reply to a create or an edit of doc (borrowed): new. */
+static json_t *saved_reply(const json_t *doc)
+{
+    return json_pack("{s:O,s:o,s:[]}", "product_id", json_object_get(doc, "id"), "skus", sku_refs(doc),
+                     "warnings");
 }
 
 int sb_api_product_create(sb_req_t *r)
@@ -80,8 +94,7 @@ int sb_api_product_create(sb_req_t *r)
     } else if (sb_product_build(s, body, NULL, &doc, &e) == 0) {
         json_array_append_new(s->products, doc);
         s->counters.products_created++;
-        data = json_pack("{s:O,s:o,s:[]}", "product_id", json_object_get(doc, "id"), "skus",
-                         sku_refs(doc), "warnings");
+        data = saved_reply(doc);
     }
     sb_store_unlock(s);
     json_decref(body);
@@ -111,8 +124,7 @@ int sb_api_product_edit(sb_req_t *r)
         /* Replacing drops the old document: old is invalid from here. */
         json_array_set_new(s->products, i, doc);
         s->counters.products_edited++;
-        data = json_pack("{s:O,s:o,s:[]}", "product_id", json_object_get(doc, "id"), "skus",
-                         sku_refs(doc), "warnings");
+        data = saved_reply(doc);
     }
     sb_store_unlock(s);
     json_decref(body);
@@ -131,17 +143,26 @@ int sb_api_product_get(sb_req_t *r)
     return sb_api_ok(r, copy);
 }
 
+/* 1 when the string array list contains s. */
+static int listed(const json_t *list, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* 1 when product has a SKU whose seller_sku is in the array wanted. */
 static int has_seller_sku(const json_t *product, const json_t *wanted)
 {
-    size_t i, j;
-    json_t *sku, *w;
+    size_t i;
+    json_t *sku;
     json_array_foreach(json_object_get(product, "skus"), i, sku) {
-        const char *ss = json_string_value(json_object_get(sku, "seller_sku"));
-        json_array_foreach(wanted, j, w) {
-            if (json_is_string(w) && strcmp(json_string_value(w), ss) == 0)
-                return 1;
-        }
+        if (listed(wanted, json_string_value(json_object_get(sku, "seller_sku"))))
+            return 1;
     }
     return 0;
 }
@@ -197,9 +218,8 @@ int sb_api_product_search(sb_req_t *r)
     }
     sb_store_unlock(s);
     json_decref(body);
-    char next[24] = "";
-    if (offset + size < total)
-        snprintf(next, sizeof(next), "%zu", offset + size);
+    char next[24];
+    sb_page_token(size, offset, total, next, sizeof(next));
     return sb_api_ok(r, json_pack("{s:o,s:I,s:s}", "products", items, "total_count",
                                   (json_int_t)total, "next_page_token", next));
 }
@@ -332,18 +352,6 @@ int sb_api_inventory_update(sb_req_t *r)
         return sb_api_ok(r, json_object());
     }
     return sb_api_ok(r, json_pack("{s:o}", "errors", errors));
-}
-
-/* 1 when the string array list contains s. */
-static int listed(const json_t *list, const char *s)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v) {
-        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-            return 1;
-    }
-    return 0;
 }
 
 static json_t *inventory_sku(const json_t *sku)

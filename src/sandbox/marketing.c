@@ -43,23 +43,6 @@ static const advertiser_t advertisers[] = {
 };
 #define N_ADVERTISERS (sizeof(advertisers) / sizeof(advertisers[0]))
 
-static int reply(sb_req_t *r, int http, long code, json_t *data, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-/* The Business API envelope {code, message, request_id, data}; data stolen. */
-static int reply(sb_req_t *r, int http, long code, json_t *data, const char *fmt, ...)
-{
-    char msg[400], rid[33];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    sb_random_hex(16, rid);
-    json_t *v = json_pack("{s:I,s:s,s:s,s:o}", "code", (json_int_t)code, "message", msg, "request_id", rid, "data",
-                          data ? data : code == 0 ? json_object() : json_null());
-    return sb_reply_json(r, http, v);
-}
-
 /* An injected fault for this call, answered; 0 when none. */
 static int fault(sb_req_t *r)
 {
@@ -72,20 +55,7 @@ static int fault(sb_req_t *r)
         s->counters.faults_injected++;
     }
     sb_store_unlock(s);
-    switch (code) {
-    case 0:
-        return 0;
-    case 500:
-        return reply(r, 500, 50000, NULL, "System error (injected by the sandbox)");
-    case 40100:
-        return reply(r, 200, 40100, NULL, "App reaches the QPS limit (injected by the sandbox)");
-    case 40102:
-        return reply(r, 200, 40102, NULL, "Access token has expired (injected by the sandbox)");
-    case 40105:
-        return reply(r, 200, 40105, NULL, "Access token is incorrect or has been revoked (injected by the sandbox)");
-    default:
-        return reply(r, 200, 40002, NULL, "Invalid parameter (injected by the sandbox)");
-    }
+    return code ? sb_business_fault(r, code) : 0;
 }
 
 /* The ids of the advertisers the request's token reaches (a new array),
@@ -95,7 +65,8 @@ static json_t *token_advertisers(sb_req_t *r, int *status)
     const char *token = mg_get_header(r->conn, "Access-Token");
     *status = 0;
     if (!token || !*token) {
-        *status = reply(r, 200, 40104, NULL, "Access token is null, set it in http header with key Access-Token.");
+        *status = sb_business_reply(r, 200, 40104, NULL,
+                                    "Access token is null, set it in http header with key Access-Token.");
         return NULL;
     }
     sb_store_t *s = r->app->store;
@@ -104,7 +75,7 @@ static json_t *token_advertisers(sb_req_t *r, int *status)
     json_t *copy = ids ? json_deep_copy(ids) : NULL;
     sb_store_unlock(s);
     if (!copy) {
-        *status = reply(r, 200, 40105, NULL, "Access token is incorrect or has been revoked.");
+        *status = sb_business_reply(r, 200, 40105, NULL, "Access token is incorrect or has been revoked.");
         return NULL;
     }
     return copy;
@@ -234,14 +205,14 @@ int sb_mapi_access_token(sb_req_t *r)
     json_t *body = jsonx_loadb(r->body.data ? r->body.data : "", r->body.len, err, sizeof(err));
     if (!json_is_object(body)) {
         json_decref(body);
-        return reply(r, 200, 40002, NULL, "Request body: must be a JSON object");
+        return sb_business_reply(r, 200, 40002, NULL, "Request body: must be a JSON object");
     }
     const char *app_id = json_string_value(json_object_get(body, "app_id"));
     const char *secret = json_string_value(json_object_get(body, "secret"));
     const char *code = json_string_value(json_object_get(body, "auth_code"));
     if (!app_ok(cfg, app_id, secret)) {
         json_decref(body);
-        return reply(r, 200, 40101, NULL, "app_id and secret do not match.");
+        return sb_business_reply(r, 200, 40101, NULL, "app_id and secret do not match.");
     }
     sb_store_lock(s);
     json_t *exp = code ? json_object_get(s->mapi_codes, code) : NULL;
@@ -261,10 +232,12 @@ int sb_mapi_access_token(sb_req_t *r)
     json_decref(body);
     if (!valid) {
         json_decref(ids);
-        return reply(r, 200, 40110, NULL, "auth_code is invalid, expired or already used.");
+        return sb_business_reply(r, 200, 40110, NULL, "auth_code is invalid, expired or already used.");
     }
-    return reply(r, 200, 0, json_pack("{s:s,s:o,s:[s]}", "access_token", token, "advertiser_ids", ids, "scope",
-                                      "report"), "OK");
+    return sb_business_reply(r, 200, 0,
+                             json_pack("{s:s,s:o,s:[s]}", "access_token", token, "advertiser_ids", ids, "scope",
+                                       "report"),
+                             "OK");
 }
 
 int sb_mapi_advertiser_get(sb_req_t *r)
@@ -273,7 +246,7 @@ int sb_mapi_advertiser_get(sb_req_t *r)
     if (st)
         return st;
     if (!app_ok(r->app->cfg, sb_params_get(&r->query, "app_id"), sb_params_get(&r->query, "secret")))
-        return reply(r, 200, 40101, NULL, "app_id and secret do not match.");
+        return sb_business_reply(r, 200, 40101, NULL, "app_id and secret do not match.");
     json_t *ids = token_advertisers(r, &st);
     if (!ids)
         return st;
@@ -286,7 +259,7 @@ int sb_mapi_advertiser_get(sb_req_t *r)
             json_array_append_new(list, json_pack("{s:s,s:s}", "advertiser_id", a->id, "advertiser_name", a->name));
     }
     json_decref(ids);
-    return reply(r, 200, 0, json_pack("{s:o}", "list", list), "OK");
+    return sb_business_reply(r, 200, 0, json_pack("{s:o}", "list", list), "OK");
 }
 
 int sb_mapi_advertiser_info(sb_req_t *r)
@@ -303,7 +276,7 @@ int sb_mapi_advertiser_info(sb_req_t *r)
     if (!json_is_array(asked)) {
         json_decref(ids);
         json_decref(asked);
-        return reply(r, 200, 40002, NULL, "advertiser_ids: a JSON array of advertiser ids is required.");
+        return sb_business_reply(r, 200, 40002, NULL, "advertiser_ids: a JSON array of advertiser ids is required.");
     }
     json_t *list = json_array();
     size_t i, j;
@@ -319,7 +292,7 @@ int sb_mapi_advertiser_info(sb_req_t *r)
     }
     json_decref(ids);
     json_decref(asked);
-    return reply(r, 200, 0, json_pack("{s:o}", "list", list), "OK");
+    return sb_business_reply(r, 200, 0, json_pack("{s:o}", "list", list), "OK");
 }
 
 int sb_mapi_revoke(sb_req_t *r)
@@ -334,7 +307,7 @@ int sb_mapi_revoke(sb_req_t *r)
     if (!app_ok(r->app->cfg, json_string_value(json_object_get(body, "app_id")),
                 json_string_value(json_object_get(body, "secret")))) {
         json_decref(body);
-        return reply(r, 200, 40101, NULL, "app_id and secret do not match.");
+        return sb_business_reply(r, 200, 40101, NULL, "app_id and secret do not match.");
     }
     sb_store_lock(s);
     int had = token && json_object_get(s->mapi_tokens, token) != NULL;
@@ -343,8 +316,8 @@ int sb_mapi_revoke(sb_req_t *r)
     sb_store_unlock(s);
     json_decref(body);
     if (!had)
-        return reply(r, 200, 40105, NULL, "Access token is incorrect or has been revoked.");
-    return reply(r, 200, 0, NULL, "OK");
+        return sb_business_reply(r, 200, 40105, NULL, "Access token is incorrect or has been revoked.");
+    return sb_business_reply(r, 200, 0, NULL, "OK");
 }
 
 /* ---- the report ---------------------------------------------------------- */
@@ -412,7 +385,7 @@ int sb_mapi_report(sb_req_t *r)
     json_decref(ids);
     const advertiser_t *a = find_advertiser(adv);
     if (!a || !mine)
-        return reply(r, 200, 40001, NULL, "No permission to operate advertiser %s.", adv ? adv : "(none)");
+        return sb_business_reply(r, 200, 40001, NULL, "No permission to operate advertiser %s.", adv ? adv : "(none)");
     const char *rt = sb_params_get(&r->query, "report_type");
     const char *level = sb_params_get(&r->query, "data_level");
     const char *dims = sb_params_get(&r->query, "dimensions");
@@ -420,21 +393,23 @@ int sb_mapi_report(sb_req_t *r)
     const char *ps = sb_params_get(&r->query, "page_size"), *pg = sb_params_get(&r->query, "page");
     long long from, to;
     if (!rt || strcmp(rt, "BASIC") != 0)
-        return reply(r, 200, 40002, NULL, "report_type: only BASIC is imitated.");
+        return sb_business_reply(r, 200, 40002, NULL, "report_type: only BASIC is imitated.");
     if (!level || strcmp(level, "AUCTION_CAMPAIGN") != 0)
-        return reply(r, 200, 40002, NULL, "data_level: only AUCTION_CAMPAIGN is imitated.");
+        return sb_business_reply(r, 200, 40002, NULL, "data_level: only AUCTION_CAMPAIGN is imitated.");
     if (json_list_has(dims, "stat_time_day") != 1 || json_list_has(dims, "campaign_id") != 1)
-        return reply(r, 200, 40002, NULL, "dimensions: a JSON array with campaign_id and stat_time_day is imitated.");
+        return sb_business_reply(r, 200, 40002, NULL,
+                                 "dimensions: a JSON array with campaign_id and stat_time_day is imitated.");
     if (json_list_has(sb_params_get(&r->query, "metrics"), "spend") != 1)
-        return reply(r, 200, 40002, NULL, "metrics: a JSON array including spend is required.");
+        return sb_business_reply(r, 200, 40002, NULL, "metrics: a JSON array including spend is required.");
     if (!start || !end || day_parse(start, 0, &from) != 0 || day_parse(end, 0, &to) != 0 || from > to)
-        return reply(r, 200, 40002, NULL, "start_date and end_date: YYYY-MM-DD, start_date not after end_date.");
+        return sb_business_reply(r, 200, 40002, NULL,
+                                 "start_date and end_date: YYYY-MM-DD, start_date not after end_date.");
     if (to - from + 1 > 30)
-        return reply(r, 200, 40002, NULL, "max time span is 30 days when use stat_time_day");
+        return sb_business_reply(r, 200, 40002, NULL, "max time span is 30 days when use stat_time_day");
     char *e1 = NULL, *e2 = NULL;
     long size = ps ? strtol(ps, &e1, 10) : 10, page = pg ? strtol(pg, &e2, 10) : 1;
     if ((e1 && *e1) || (e2 && *e2) || size < 1 || size > MAX_PAGE_SIZE || page < 1)
-        return reply(r, 200, 40002, NULL, "page_size: 1 to %d; page: 1 or more.", MAX_PAGE_SIZE);
+        return sb_business_reply(r, 200, 40002, NULL, "page_size: 1 to %d; page: 1 or more.", MAX_PAGE_SIZE);
     long long today = day_today();
     /* No figures for days still to come. */
     long long last = to < today ? to : today;
@@ -448,11 +423,11 @@ int sb_mapi_report(sb_req_t *r)
     json_t *list = json_array();
     for (long long k = (page - 1) * size; k < total && k < page * size; k++)
         json_array_append_new(list, row(a, (int)(k % a->campaigns), from + k / a->campaigns, today, revision));
-    return reply(r, 200, 0,
-                 json_pack("{s:o,s:{s:I,s:I,s:I,s:I}}", "list", list, "page_info", "page", (json_int_t)page,
-                           "page_size", (json_int_t)size, "total_number", (json_int_t)total, "total_page",
-                           (json_int_t)pages),
-                 "OK");
+    return sb_business_reply(r, 200, 0,
+                             json_pack("{s:o,s:{s:I,s:I,s:I,s:I}}", "list", list, "page_info", "page",
+                                       (json_int_t)page, "page_size", (json_int_t)size, "total_number",
+                                       (json_int_t)total, "total_page", (json_int_t)pages),
+                             "OK");
 }
 
 int sb_mapi_state(sb_req_t *r)

@@ -142,6 +142,17 @@ int sb_api_err(sb_req_t *r, const sb_err_t *e);
 int sb_api_fail(sb_req_t *r, int http, long code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Reply with the Business API envelope (Events API, Marketing API):
+ * {code, message, request_id, data}, data stolen when given, else {} for
+ * code 0 and null for an error. Returns http. */
+int sb_business_reply(sb_req_t *r, int http, long code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Answer an injected Business API fault code (non-zero) as TikTok would:
+ * 500 (HTTP 500, code 50000), 40100, 40102, 40105, 40001; any other code
+ * as 40002. Returns the HTTP status sent. */
+int sb_business_fault(sb_req_t *r, long code);
+
 /* Reply with a plain JSON document (stolen). Returns status. */
 int sb_reply_json(sb_req_t *r, int status, json_t *v);
 
@@ -254,6 +265,11 @@ int sb_product_build(sb_store_t *s, const json_t *body, const json_t *existing, 
  * page_token (an opaque offset from next_page_token). Returns 0 or -1 with e
  * filled. */
 int sb_page_params(sb_req_t *r, size_t *size, size_t *offset, sb_err_t *e);
+
+/* The next_page_token of a page of size items from offset, out of total
+ * matches, into out (cap bytes): the offset sb_page_params reads back, or
+ * "" after the last page. */
+void sb_page_token(size_t size, size_t offset, size_t total, char *out, size_t cap);
 
 /* routes: auth.c */
 int sb_auth_page(sb_req_t *r);

@@ -305,15 +305,22 @@ int sb_store_fault_roll(sb_store_t *s)
     return status;
 }
 
-json_t *sb_store_product(sb_store_t *s, const char *id)
+/* The first object of arr whose string member field equals want
+ * (borrowed), or NULL. */
+static json_t *find_by(const json_t *arr, const char *field, const char *want)
 {
     size_t i;
-    json_t *p;
-    json_array_foreach(s->products, i, p) {
-        if (strcmp(json_string_value(json_object_get(p, "id")), id) == 0)
-            return p;
+    json_t *o;
+    json_array_foreach(arr, i, o) {
+        if (strcmp(json_string_value(json_object_get(o, field)), want) == 0)
+            return o;
     }
     return NULL;
+}
+
+json_t *sb_store_product(sb_store_t *s, const char *id)
+{
+    return find_by(s->products, "id", id);
 }
 
 json_t *sb_store_sku(sb_store_t *s, const char *sku_id, const char *seller_sku,
@@ -321,15 +328,14 @@ json_t *sb_store_sku(sb_store_t *s, const char *sku_id, const char *seller_sku,
 {
     const char *field = sku_id ? "id" : "seller_sku";
     const char *want = sku_id ? sku_id : seller_sku;
-    size_t i, j;
+    size_t i;
     json_t *p, *sku;
     json_array_foreach(s->products, i, p) {
-        json_array_foreach(json_object_get(p, "skus"), j, sku) {
-            if (strcmp(json_string_value(json_object_get(sku, field)), want) == 0) {
-                if (product)
-                    *product = p;
-                return sku;
-            }
+        sku = find_by(json_object_get(p, "skus"), field, want);
+        if (sku) {
+            if (product)
+                *product = p;
+            return sku;
         }
     }
     return NULL;
@@ -337,24 +343,12 @@ json_t *sb_store_sku(sb_store_t *s, const char *sku_id, const char *seller_sku,
 
 json_t *sb_store_sku_stock(json_t *sku, const char *warehouse_id)
 {
-    size_t i;
-    json_t *inv;
-    json_array_foreach(json_object_get(sku, "inventory"), i, inv) {
-        if (strcmp(json_string_value(json_object_get(inv, "warehouse_id")), warehouse_id) == 0)
-            return inv;
-    }
-    return NULL;
+    return find_by(json_object_get(sku, "inventory"), "warehouse_id", warehouse_id);
 }
 
 json_t *sb_store_order(sb_store_t *s, const char *id)
 {
-    size_t i;
-    json_t *o;
-    json_array_foreach(s->orders, i, o) {
-        if (strcmp(json_string_value(json_object_get(o, "id")), id) == 0)
-            return o;
-    }
-    return NULL;
+    return find_by(s->orders, "id", id);
 }
 
 int sb_store_line_cancelled(const json_t *li)

@@ -4,10 +4,12 @@
 // loopback ports (the same environment as tests/integration/harness.py),
 // imports a small catalog through the API, then drives the page as a person
 // would: sign in, connect through the sandbox's authorize page, sync, buy on
-// the sandbox, edit stock inline, disconnect. Any console error or uncaught
-// page error fails the run; the first visit of a page must log none at all,
-// and later only Chrome's own "Failed to load resource" lines for the
-// 401/404/409 answers the page expects (a wrong token) are let through.
+// the sandbox, edit stock inline, edit a channel rule inline (a bad value
+// too), disconnect. Any console error or uncaught page error fails the run;
+// the first visit of a page must log none at all, and later only Chrome's own
+// "Failed to load resource" lines for the 401/404/409 answers the page
+// expects (a wrong token), and the one 400 of the refused rule, are let
+// through.
 //
 // Run: node admin_page.test.mjs (ctest runs it as browser.admin_page).
 // Env: SHOPSYNC_BIN, SHOPSYNC_SANDBOX_BIN, SHOPSYNC_SOURCE_DIR,
@@ -42,6 +44,7 @@ const REFRESH_WAIT_MS = 3_500;      // a little more than the page's 3 s refresh
 const SOLD_SKU = 'CED-8OZ';         // bought on the sandbox (stock 8 -> 6)
 const EDIT_SKU = 'LAV-8OZ';         // edited inline (stock 12 -> 7)
 const BROKEN_ID = 'broken-image-soap';
+const RULE_SKU = 'CIT-BAR';         // its channel rule edited inline (stock 40)
 
 // ------------------------------------------------------------------ checks
 let passed = 0;
@@ -577,6 +580,91 @@ async function run() {
       check(cut.length <= 1 && cut.every((l) => /net::ERR_/.test(l)),
         `the only console error is the cut-off answer (${cut.join(' | ') || 'none'})`);
       await dismissToasts(page);
+    });
+
+    // 5c. a channel rule edited inline, a bad value, the store default -----------------
+    await step('edit a channel rule', async () => {
+      const rulesDoc = async () => (await api('GET', `${base}/api/admin/rules`, undefined, admin)).doc;
+      const row = page.locator(`#rules-body tr[data-rule-sku="${RULE_SKU}"]`);
+      const cell = (f) => row.locator(`td[data-field="${f}"]`);
+      const input = (r, f) => r.locator(`.rule-input[name="${f}"]`);
+      const shown = async () => (await row.locator('td.shown').innerText()).trim();
+      await row.waitFor({ state: 'visible' });
+      check((await cell('buffer').innerText()).includes('default'), `${RULE_SKU}'s buffer reads "default" before any rule`);
+
+      // Units held for a checkout show, and TikTok is shown what is left.
+      const hold = await api('POST', `${base}/api/holds`, { items: [{ sku: RULE_SKU, quantity: 4 }], ttl_seconds: 600 }, admin);
+      check(hold.status === 201, `a checkout hold of 4 x ${RULE_SKU} (${hold.status})`);
+      await waitUntil(async () => (await row.locator('td.held').innerText()).trim() === '4', { what: `${RULE_SKU} shows 4 held` });
+      await waitUntil(async () => await shown() === '36', { what: `${RULE_SKU} TikTok shown 36` });
+      check(true, `${RULE_SKU} shows 4 held and TikTok shown 36 (40 - 4)`);
+
+      // A bad value: the server's 400 names the field, shown next to it.
+      await row.locator('button.edit-rule').click();
+      await input(row, 'buffer').waitFor({ state: 'visible' });
+      await input(row, 'buffer').fill('5');
+      await input(row, 'max').fill('20');
+      await input(row, 'percent').fill('150');
+      const n0 = problems.length;
+      await row.locator('button.rule-save').click();
+      const percentError = cell('percent').locator('.rule-error');
+      await percentError.waitFor({ state: 'visible' });
+      const said = (await percentError.innerText()).trim();
+      check(/^Percent .*1 to 100\.$/.test(said), `percent 150 shows the server's error next to the field ("${said}")`);
+      check(await input(row, 'percent').getAttribute('aria-invalid') === 'true', 'and marks that field invalid');
+      check(await cell('buffer').locator('.rule-error').isHidden() && await cell('max').locator('.rule-error').isHidden(),
+        'the good fields show no error');
+      check(!((await rulesDoc()).skus || {})[RULE_SKU], 'nothing was saved');
+      await shot(page, '05c-rule-error.png');
+      await sleep(300);
+      const logged = problems.splice(n0);
+      check(logged.length <= 1 && logged.every((l) => /status of 400/.test(l) && l.includes(`/api/admin/rules/${RULE_SKU}`)),
+        `the only console error is the refused save (${logged.join(' | ') || 'none'})`);
+
+      // Saved: the page and the API show the SKU's own buffer and max.
+      await input(row, 'percent').fill('');
+      await row.locator('button.rule-save').click();
+      await row.locator('.rule-input').first().waitFor({ state: 'detached' });
+      const own = ((await rulesDoc()).skus || {})[RULE_SKU] || {};
+      check(own.buffer === 5 && own.max === 20 && Object.keys(own).length === 2,
+        `GET /api/admin/rules has ${RULE_SKU}'s rule ${JSON.stringify(own)}`);
+      const buf = (await cell('buffer').innerText()).trim();
+      const max = (await cell('max').innerText()).trim();
+      const pct = (await cell('percent').innerText()).replace(/\s+/g, ' ').trim();
+      check(buf === '5' && max === '20' && /^100% default$/.test(pct),
+        `the row shows its own buffer 5 and max 20, percent from the default ("${buf}", "${max}", "${pct}")`);
+      await waitUntil(async () => await shown() === '20', { what: `${RULE_SKU} TikTok shown 20` });
+      check(true, `TikTok shown becomes 20 (min(max 20, 40 - 4 held - buffer 5))`);
+
+      // Reset to default.
+      await row.locator('button.reset-rule').click();
+      await waitUntil(async () => !((await rulesDoc()).skus || {})[RULE_SKU], { what: `${RULE_SKU} has no rule of its own` });
+      await waitUntil(async () => (await cell('buffer').innerText()).includes('default') && await shown() === '36',
+        { what: `${RULE_SKU} back on the default` });
+      check(true, `Reset to default: no rule in the API, the row reads "default", TikTok shown 36 again`);
+
+      // The store default: zero_at 50 puts every SKU with 50 or fewer at 0 on TikTok.
+      const drow = page.locator(`#rules-default-body tr[data-rule-sku]`);
+      await drow.locator('button.edit-rule').click();
+      await input(drow, 'zero_at').fill('50');
+      await drow.locator('button.rule-save').click();
+      await drow.locator('.rule-input').first().waitFor({ state: 'detached' });
+      const def = (await rulesDoc()).default || {};
+      check(def.zero_at === 50, `GET /api/admin/rules has the default's zero_at 50 (${JSON.stringify(def)})`);
+      await waitUntil(async () => await shown() === '0', { what: `${RULE_SKU} TikTok shown 0` });
+      check((await drow.locator('td[data-field="zero_at"]').innerText()).trim() === '50', 'the default row shows zero_at 50, and the SKU TikTok shown 0');
+      await drow.locator('button.edit-rule').click();
+      await input(drow, 'zero_at').fill('');
+      await drow.locator('button.rule-save').click();
+      await drow.locator('.rule-input').first().waitFor({ state: 'detached' });
+      await waitUntil(async () => ((await rulesDoc()).default || {}).zero_at === 0, { what: 'the default zero_at back to 0' });
+      check(true, 'an empty default field goes back to the built-in value (zero_at 0)');
+
+      const rel = await api('DELETE', `${base}/api/holds/${hold.doc.hold_id}`, undefined, admin);
+      check(rel.status === 200, `the hold released (${rel.status})`);
+      await waitUntil(async () => (await row.locator('td.held').innerText()).trim() === '0', { what: `${RULE_SKU} shows 0 held` });
+      await dismissToasts(page);
+      await shot(page, '05d-rules.png');
     });
 
     // 6. disconnect ------------------------------------------------------------------

@@ -9,7 +9,7 @@
  * idempotent: the normalised catalog validates again to an equal document.
  */
 #include "fuzz_common.h"
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_validate.h"
 #include "shopsync/jsonx.h"
 
 static void check_idempotent(const json_t *products)

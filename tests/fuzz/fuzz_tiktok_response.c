@@ -1,13 +1,10 @@
 /*
- * fuzz_tiktok_response — the TikTok Shop response parsers of src/tiktok.c on
- * fuzzed responses: the {code,message,request_id,data} envelope
- * (parse_envelope), its classification (tiktok_classify) and each endpoint's
- * data parser (shops, warehouses, image, product ref, product, products, SKU
- * errors, inventories, orders, tokens), as the API wrappers chain them.
- *
- * The parsers are static, so this file compiles tiktok.c into itself; its
- * definitions take the place of the library's tiktok object at link time and
- * nothing in the service is made public for the fuzzer.
+ * fuzz_tiktok_response — the TikTok Shop response parsers (src/tiktok_parse.h)
+ * on fuzzed responses: the {code,message,request_id,data} envelope
+ * (tiktok_parse_envelope), its classification (tiktok_classify) and each
+ * endpoint's data parser (shops, warehouses, image, product ref, product,
+ * products, SKU errors, inventories, orders, tokens), as the API wrappers
+ * chain them.
  *
  * Input: byte 0 picks the data parser ('0'..'9'), byte 1 the HTTP status
  * ('0' = 200, see statuses[]), the rest is the response body.
@@ -15,9 +12,9 @@
  * Oracles: classification follows the documented rules; an envelope without
  * an integer code leaves code -1; parsed items carry their required ids.
  */
-#include "../../src/tiktok.c"
-
 #include "fuzz_common.h"
+#include "shopsync/tiktok.h"
+#include "tiktok_parse.h"
 
 enum { N_PARSERS = 10 };
 
@@ -45,7 +42,7 @@ static void parse_data(int which, const json_t *data)
     switch (which) {
     case 0: {
         tiktok_shops_t o = {0};
-        rc = parse_shops(data, &o, err, sizeof(err));
+        rc = tiktok_parse_shops(data, &o, err, sizeof(err));
         for (size_t i = 0; rc == 0 && i < o.n; i++)
             FUZZ_ASSERT(o.items[i].id[0] != '\0');
         tiktok_shops_free(&o);
@@ -53,7 +50,7 @@ static void parse_data(int which, const json_t *data)
     }
     case 1: {
         tiktok_warehouses_t o = {0};
-        rc = parse_warehouses(data, &o, err, sizeof(err));
+        rc = tiktok_parse_warehouses(data, &o, err, sizeof(err));
         for (size_t i = 0; rc == 0 && i < o.n; i++)
             FUZZ_ASSERT(o.items[i].id[0] != '\0');
         tiktok_warehouses_free(&o);
@@ -62,13 +59,13 @@ static void parse_data(int which, const json_t *data)
     case 2: {
         tiktok_image_t o;
         memset(&o, 0, sizeof(o));
-        rc = parse_image(data, &o, err, sizeof(err));
+        rc = tiktok_parse_image(data, &o, err, sizeof(err));
         break;
     }
     case 3: {
         tiktok_product_ref_t o;
         memset(&o, 0, sizeof(o));
-        rc = parse_product_ref(data, &o, err, sizeof(err));
+        rc = tiktok_parse_product_ref(data, &o, err, sizeof(err));
         FUZZ_ASSERT(rc != 0 || o.product_id[0] != '\0');
         tiktok_product_ref_free(&o);
         break;
@@ -76,7 +73,7 @@ static void parse_data(int which, const json_t *data)
     case 4: {
         tiktok_product_t o;
         memset(&o, 0, sizeof(o));
-        rc = parse_product(data, &o, err, sizeof(err));
+        rc = tiktok_parse_product(data, &o, err, sizeof(err));
         FUZZ_ASSERT(rc != 0 || o.id[0] != '\0');
         tiktok_product_free(&o);
         break;
@@ -84,7 +81,7 @@ static void parse_data(int which, const json_t *data)
     case 5: {
         tiktok_products_t o;
         memset(&o, 0, sizeof(o));
-        rc = parse_products(data, &o, err, sizeof(err));
+        rc = tiktok_parse_products(data, &o, err, sizeof(err));
         for (size_t i = 0; rc == 0 && i < o.n; i++)
             for (size_t j = 0; j < o.items[i].n_skus; j++)
                 FUZZ_ASSERT(o.items[i].skus[j].id[0] != '\0');
@@ -93,13 +90,13 @@ static void parse_data(int which, const json_t *data)
     }
     case 6: {
         tiktok_sku_errors_t o = {0};
-        rc = parse_sku_errors(data, &o, err, sizeof(err));
+        rc = tiktok_parse_sku_errors(data, &o, err, sizeof(err));
         tiktok_sku_errors_free(&o);
         break;
     }
     case 7: {
         tiktok_inventories_t o = {0};
-        rc = parse_inventories(data, &o, err, sizeof(err));
+        rc = tiktok_parse_inventories(data, &o, err, sizeof(err));
         for (size_t i = 0; rc == 0 && i < o.n; i++)
             FUZZ_ASSERT(o.items[i].sku_id[0] != '\0');
         tiktok_inventories_free(&o);
@@ -108,7 +105,7 @@ static void parse_data(int which, const json_t *data)
     case 8: {
         tiktok_orders_t o;
         memset(&o, 0, sizeof(o));
-        rc = parse_orders(data, &o, err, sizeof(err));
+        rc = tiktok_parse_orders(data, &o, err, sizeof(err));
         /* An order needs its id; a line item's sku_id is optional (the
          * seller_sku alone can match it, or it is recorded as unmatched). */
         for (size_t i = 0; rc == 0 && i < o.n; i++) {
@@ -123,7 +120,7 @@ static void parse_data(int which, const json_t *data)
     default: {
         tiktok_tokens_t o;
         memset(&o, 0, sizeof(o));
-        rc = parse_tokens(data, &o, err, sizeof(err));
+        rc = tiktok_parse_tokens(data, &o, err, sizeof(err));
         FUZZ_ASSERT(rc != 0 || (o.access_token[0] && o.refresh_token[0]));
         break;
     }
@@ -145,8 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 2)
         FUZZ_ASSERT(buf_append(&resp.body, data + 2, size - 2) == 0);
     resp.status = status;
-    result_init(&res);
-    int has_code = parse_envelope(&resp, &res);
+    tiktok_result_init(&res);
+    int has_code = tiktok_parse_envelope(&resp, &res);
     FUZZ_ASSERT(has_code == 0 || has_code == 1);
     FUZZ_ASSERT(has_code || res.code == -1);
     FUZZ_ASSERT(memchr(res.message, '\0', sizeof(res.message)) != NULL);

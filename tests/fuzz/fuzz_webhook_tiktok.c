@@ -2,9 +2,9 @@
  * fuzz_webhook_tiktok — TikTok Shop webhook intake as route_tiktok_webhook
  * does it, on fuzzed input "<header>\n<body>" (split at the first newline or
  * NUL): the Authorization signature (tiktok_webhook_verify), the relay form
- * "<timestamp>:<hex>" checked as verify_alt does with the public crypto
- * functions, then the strict JSON parse and the tts_notification_id lookup
- * with its sha256 fallback id.
+ * "<timestamp>:<hex>" (tiktok_webhook_relay_verify, against a reference
+ * built from the public crypto functions), then the strict JSON parse and
+ * the tts_notification_id lookup with its sha256 fallback id.
  *
  * Oracles: a signature is accepted exactly when it equals the real one
  * ignoring the case of letters; the real signature (either case) is always
@@ -42,8 +42,8 @@ static void check_authorization(const char *header, const char *body, size_t len
     FUZZ_ASSERT(tiktok_webhook_verify(APP_KEY, APP_SECRET, body, len, NULL) == 0);
 }
 
-/* The relay form: hex HMAC(app_secret, timestamp + body), timestamp within
- * 5 minutes; returns 1 when accepted. */
+/* The relay form's reference: hex HMAC(app_secret, timestamp + body),
+ * timestamp within 5 minutes; returns 1 when accepted. */
 static int alt_verify(const char *ts, const char *sig, const char *body, size_t len,
                       char want[65])
 {
@@ -51,7 +51,7 @@ static int alt_verify(const char *ts, const char *sig, const char *body, size_t 
     char *end = NULL;
     want[0] = '\0';
     long long t = strtoll(ts, &end, 10);
-    /* As verify_alt: a range check, since NOW - t overflows near LLONG_MIN
+    /* A range check, since NOW - t overflows near LLONG_MIN
      * (regress-alt-timestamp-overflow). */
     if (!*ts || *end || t < NOW - ALT_WINDOW_S || t > NOW + ALT_WINDOW_S)
         return 0;
@@ -75,9 +75,11 @@ static void check_alternate(const char *header, const char *body, size_t len)
         sig = colon + 1;
     }
     int ok = alt_verify(ts, sig, body, len, want);
+    FUZZ_ASSERT(tiktok_webhook_relay_verify(APP_SECRET, ts, sig, body, len, NOW) == ok);
     if (want[0]) {
         FUZZ_ASSERT(ok == fuzz_hex_equal_ref(want, sig));
         FUZZ_ASSERT(alt_verify(ts, want, body, len, again) == 1);
+        FUZZ_ASSERT(tiktok_webhook_relay_verify(APP_SECRET, ts, want, body, len, NOW) == 1);
     } else {
         FUZZ_ASSERT(ok == 0);
     }

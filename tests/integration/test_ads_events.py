@@ -328,6 +328,32 @@ def offline_csv(env):
     checks.eq((st, doc["error"]["code"]), (400, "invalid_csv"), "offline: an unknown column refuses the file")
 
 
+def sandbox_checks(env):
+    """The sandbox's Events API checks what TikTok checks."""
+    url = env.sb.base + "/open_api/v1.3/event/track/"
+    ev = {"event": "Purchase", "event_time": int(time.time()), "event_id": "sb-1", "user": {"email": sha("a@b.co")}}
+    body = {"event_source": "web", "event_source_id": PIXEL, "data": [ev]}
+
+    def track(b, token=ADS_TOKEN):
+        h = {"Access-Token": token} if token is not None else {}
+        return H.jrequest("POST", url, b, h)
+    st, d = track(body, token=None)
+    checks.eq((st, d["code"]), (200, 40104), "sandbox: no Access-Token is 40104")
+    checks.eq(track(body, token="nope")[1]["code"], 40105, "sandbox: a wrong token is 40105")
+    d = track(body)[1]
+    checks.eq((d["code"], d["message"], d["data"]), (0, "OK", {}), "sandbox: a good call is code 0 with data {}")
+    st, d = track(dict(body, data=[ev] * 1001))
+    checks.ok(d["code"] == 40002 and "1000" in d["message"], "sandbox: more than 1,000 events is 40002: %s" % d["message"])
+    st, d = track(dict(body, data=[dict(ev, user={"email": "a@b.co"})]))
+    checks.ok(d["code"] == 40002 and "data[0].user.email" in d["message"], "sandbox: a plaintext email is 40002: %s" % d["message"])
+    st, d = track(dict(body, event_source_id="OTHERPIXEL"))
+    checks.eq(d["code"], 40001, "sandbox: an unknown pixel is 40001")
+    env.faults(ads_fail_next=1, ads_fail_code=500)
+    checks.eq(track(body)[0], 500, "sandbox: the 500 fault")
+    checks.eq(env.faults(ads_fail_code=40105)[0], 200, "sandbox: the fault code is settable")
+    checks.eq(env.faults(ads_fail_code=12345)[0], 400, "sandbox: an unknown fault code is refused")
+
+
 def metrics(env):
     st, _, body = H.request("GET", env.ss.base + "/metrics")
     text = body.decode()
@@ -364,7 +390,7 @@ def consent(tmp, redis, sandbox):
 
 
 SECTIONS = ["stripe_sale", "retry_40100", "dead_40002", "token_rejected", "backlog_3000", "batch_api",
-            "offline_csv", "metrics", "consent"]
+            "offline_csv", "sandbox_checks", "metrics", "consent"]
 
 
 def main():

@@ -1,7 +1,8 @@
 """Flash sales: a sale applied at once from the session's own items, no push
 that gives TikTok back a sale it made, and the low-stock allocation between
 TikTok and the website (hand-over both ways, a website oversell taken back
-from TikTok's share, kill -9 in the middle).
+from TikTok's share, kill -9 in the middle), and a settle that lasts as long
+as TikTok's webhooks are late.
 
 TikTok's webhooks go nowhere here (a closed port): each test delivers them
 itself, so it decides when shopsync hears of a TikTok sale.
@@ -220,8 +221,27 @@ def kill_mid_sale(s):
     checks.eq(len(refs), tiktok_sold + web_sold, "kill: no acknowledged sale lost (activity)")
 
 
+def late_webhook(s):
+    """A TikTok webhook stamped 6 s before it arrives: the lag is noted, so
+    a low-stock SKU's settle waits that long for TikTok's late sales."""
+    st, o = s.sb_order("META-1", 1)
+    checks.eq(st, 201, "late: a TikTok order")
+    doc = json.loads(s.tiktok_body(1, o["order_id"], shop_id=s.shop_id()))
+    doc["timestamp"] -= 6
+    checks.eq(s.post_tiktok(json.dumps(doc, separators=(",", ":")).encode())[0], 200, "late: its webhook 6 s late")
+    lag = s.redis.cli("HGET", "shopsync:settings", "hook_lag_ms").strip()
+    checks.ok(lag.isdigit() and 6000 <= int(lag) < 8000, "late: the lag is noted (%r ms)" % lag)
+    doc = json.loads(s.tiktok_body(1, o["order_id"], shop_id=s.shop_id()))
+    doc["timestamp"] -= 3600
+    checks.eq(s.post_tiktok(json.dumps(doc, separators=(",", ":")).encode())[0], 200,
+              "late: a resend an hour late is still taken")
+    checks.eq(s.redis.cli("HGET", "shopsync:settings", "hook_lag_ms").strip(), lag,
+              "late: an hour-old resend does not stretch the settle")
+    s.wait_drained()
+
+
 SECTIONS = {"metadata_items": metadata_items, "held_webhook": held_webhook, "allocation": allocation,
-            "kill_mid_sale": kill_mid_sale}
+            "kill_mid_sale": kill_mid_sale, "late_webhook": late_webhook}
 
 
 def main():

@@ -97,7 +97,8 @@ class Client:
 
 def run(name, sections):
     """Start a redis-server on a free port, run each (title, fn) of sections
-    as fn(checks, client) on its own connection, stop the server and exit
+    as fn(checks, client) on its own connection and an empty database, stop
+    the server and exit
     with the verdict."""
     checks = Checks(name)
     tmp = TempDir()
@@ -106,6 +107,8 @@ def run(name, sections):
         for title, fn in sections:
             client = Client(redis.port)
             try:
+                # Each section starts from an empty database.
+                client.call("FLUSHALL")
                 checks.section(title, fn, client)
             finally:
                 client.close()

@@ -2,7 +2,10 @@
 push_plan.lua and push_commit.lua: a SKU that both channels sell fast at
 low stock is allocated, TikTok's share is taken back first, a grant in
 proportion to the sales rates follows the settle, TikTok's sales come out of
-its share and a website sale beyond its own share has the share taken back.
+its share and a website sale beyond its own share has the share taken back;
+a grant in flight is TikTok's already (the website does not sell it, and
+TikTok's sales made from it before the push is recorded come out of it);
+the settle lasts at least as long as TikTok's webhooks have lately been late.
 
 Rates: each unit sold adds 1000 / RATE_TAU_MS = 0.1 per second to its
 channel's rate; with low_seconds 10 a SKU is low when on hand <= 10 * (rate
@@ -16,10 +19,11 @@ SETTLE_MS = 4000
 CHANGE = script("stock_change", prelude=True)
 PLAN = script("push_plan", prelude=True)
 COMMIT = script("push_commit", prelude=True)
+HOOK_LAG = script("stock_hook_lag")
 
 SKU = "LOW"
 KEYS = ["stock:" + SKU, "chan:" + SKU] + SHARED
-PLAN_KEYS = KEYS + ["stream:events"]
+PLAN_KEYS = KEYS + ["stream:events", "rules:default", "rules:sku:" + SKU]
 
 
 def sale(r, n, reason, ts):
@@ -79,8 +83,61 @@ def allocation(c, r):
     c.eq(plan(r, TS + SETTLE_MS), ["set", 0, "takeback"], "the next push takes TikTok's share back")
 
 
+def grant_in_flight(c, r):
+    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
+    r.call("SET", KEYS[0], 15)
+    sale(r, 5, "tiktok_order", TS)
+    sale(r, 3, "stripe_checkout", TS)
+    plan(r, TS)
+    commit(r, "takeback", 0, TS)
+    c.eq(plan(r, TS + SETTLE_MS), ["set", 4, "grant"], "after the settle a grant of 4 is planned")
+    c.eq(r.get(KEYS[0]), "3", "while the grant is in flight the website sells only the 3 beyond it")
+
+    c.eq(sale(r, 1, "tiktok_order", TS + SETTLE_MS), [6, -1, 0], "TikTok sells one unit of the grant at once")
+    c.eq(chan(r, "tt", "pg", "res"), ("0", "3", "0"), "the sale came out of the grant in flight")
+    c.eq(r.get(KEYS[0]), "3", "the website's share is unchanged")
+    c.eq(commit(r, "grant", 4, TS + SETTLE_MS), 1, "the grant is recorded")
+    c.eq(chan(r, "tt", "pg", "tb"), ("3", "0", "0"), "TikTok holds what is left of its grant")
+
+    r.call("HSET", "chan:" + SKU, "pg", 2, "tt", 0)
+    r.call("SET", KEYS[0], 4)
+    c.eq(sale(r, 5, "stripe_checkout", TS + SETTLE_MS), [1, -5, 0],
+         "a website sale of 5 while a grant of 2 is in flight (4 its own)")
+    c.eq(chan(r, "onhand", "pg", "tb"), ("1", "2", "1"), "the website took from the grant: take TikTok's share back")
+
+
+def late_webhooks(c, r):
+    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", 2000, "buffer", 0)
+    window = 600000
+
+    def note(lag, now):
+        return r.eval(HOOK_LAG, ["settings"], [lag, now, window])
+
+    c.eq(note(800, TS), 1, "a first webhook lag is noted")
+    c.eq(note(3100, TS + 1000), 1, "a longer one replaces it")
+    c.eq(note(500, TS + 2000), 0, "a shorter one within the window does not")
+    c.eq(r.hget("settings", "hook_lag_ms"), "3100", "the longest lag of the window is kept")
+
+    r.call("SET", KEYS[0], 15)
+    sale(r, 5, "tiktok_order", TS)
+    sale(r, 3, "stripe_checkout", TS)
+    c.eq(plan(r, TS), ["set", 0, "takeback"], "allocated: TikTok's share is taken back")
+    commit(r, "takeback", 0, TS)
+    c.eq(chan(r, "settle"), (str(TS + 3100 + 250),),
+         "the settle lasts the late webhooks' lag plus a margin, not the configured 2 s")
+    c.eq(plan(r, TS + 2500), ["none", 0, ""], "2.5 s later TikTok's late sales are still awaited")
+
+    c.eq(note(400, TS + 1000 + window), 1, "after the window a shorter lag replaces the old one")
+    c.eq(r.hget("settings", "hook_lag_ms"), "400", "the lag noted is the recent one")
+    r.call("HSET", "chan:" + SKU, "tb", 1)
+    plan(r, TS + 2 * window)
+    commit(r, "takeback", 0, TS + 2 * window)
+    c.eq(chan(r, "settle"), (str(TS + 2 * window + 2000),), "a lag under settle_ms leaves the settle at settle_ms")
+
+
 def main():
-    run("test_low_stock", [("allocation", allocation)])
+    run("test_low_stock", [("allocation", allocation), ("grant_in_flight", grant_in_flight),
+                           ("late_webhooks", late_webhooks)])
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "shopsync/catalog.h"
+#include "shopsync/catalog_validate.h"
 
 #define EXAMPLE                                                                                     \
     "{\"products\":[{\"id\":\"lavender-candle\",\"title\":\"Lavender Candle\","                    \

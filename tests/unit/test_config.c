@@ -90,7 +90,7 @@ static void test_defaults(void **state)
     assert_non_null(getcwd(cwd, sizeof(cwd)));
     snprintf(want, sizeof(want), "%s/var", cwd);
     assert_string_equal(cfg->data_dir, want); /* ./var, made absolute */
-    assert_int_equal(cfg->workers, 4);
+    assert_int_equal(cfg->workers, 32);
     assert_int_equal(cfg->http_threads, 32);
     assert_int_equal(cfg->http_keepalive_ms, 500);
     assert_int_equal(cfg->stock_buffer, 0);
@@ -157,7 +157,7 @@ static void test_values_from_environment(void **state)
     /* an empty integer variable means the default */
     setenv("SHOPSYNC_WORKERS", "", 1);
     cfg = load_ok();
-    assert_int_equal(cfg->workers, 4);
+    assert_int_equal(cfg->workers, 32);
     free(cfg);
 
     setenv("REDIS_URL", "unix:///run/redis/redis.sock", 1);

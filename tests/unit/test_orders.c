@@ -194,6 +194,18 @@ static void test_no_lines_is_retried(void **state)
     assert_int_equal(on_hand("CUP"), 4);
 }
 
+/* The names the ledger script returns and the logs show, one per outcome. */
+static void test_outcome_names(void **state)
+{
+    (void)state;
+    assert_string_equal(orders_outcome_name(ORDER_APPLIED), "applied");
+    assert_string_equal(orders_outcome_name(ORDER_RESTOCKED), "restocked");
+    assert_string_equal(orders_outcome_name(ORDER_RESTOCKED_LINES), "restocked_lines");
+    assert_string_equal(orders_outcome_name(ORDER_CANCELLED_FIRST), "cancelled_first");
+    assert_string_equal(orders_outcome_name(ORDER_NOOP), "noop");
+    assert_string_equal(orders_outcome_name((order_outcome_t)99), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup(test_line_cancelled_alone, setup),
         cmocka_unit_test_setup(test_unknown_skus_unmatched, setup),
         cmocka_unit_test_setup(test_no_lines_is_retried, setup),
+        cmocka_unit_test(test_outcome_names),
     };
     return cmocka_run_group_tests(tests, redis_fixture_group_setup, redis_fixture_group_teardown);
 }

@@ -1,9 +1,9 @@
 /*
- * Unit tests for tiktok: request and webhook signatures against the public
- * vectors, sorting and exclusion rules, envelope classification, and the HTTP
- * path (signing on the wire, shop_cipher scoping, retries, token refresh,
- * re-auth, size cap, response parsing) against an in-process civetweb server
- * that records each request and replays canned responses.
+ * Unit tests for tiktok_client and tiktok_api (the signatures themselves:
+ * test_tiktok_sign.c): envelope classification, and the HTTP path (signing
+ * on the wire, shop_cipher scoping, retries, token refresh, re-auth, size
+ * cap, response parsing) against an in-process civetweb server that records
+ * each request and replays canned responses.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +25,6 @@
 #include "shopsync/crypto.h"
 #include "shopsync/http_client.h"
 #include "shopsync/httpx.h"
-#include "shopsync/jsonx.h"
 #include "shopsync/tiktok.h"
 
 #define APP_KEY "test_app_key"
@@ -344,176 +343,6 @@ static int test_setup(void **state)
     snprintf(hs.token, sizeof(hs.token), "tok-1");
     snprintf(hs.cipher, sizeof(hs.cipher), "%s", CIPHER);
     return 0;
-}
-
-/* ---- vectors ------------------------------------------------------------- */
-
-static json_t *load_vectors(void)
-{
-    FILE *f = fopen(SHOPSYNC_VECTORS_DIR "/tiktok-shop.json", "rb");
-    char err[256], *data = NULL;
-    size_t cap = 1 << 20;
-    assert_non_null(f);
-    data = malloc(cap);
-    assert_non_null(data);
-    size_t n = fread(data, 1, cap, f);
-    fclose(f);
-    json_t *v = jsonx_loadb(data, n, err, sizeof(err));
-    free(data);
-    assert_non_null(v);
-    return v;
-}
-
-/* The query of a vector case as params, in the file's order or reversed. */
-static size_t vector_params(const json_t *query, tiktok_param_t *p, size_t cap, int reverse)
-{
-    const char *key;
-    json_t *val;
-    size_t n = json_object_size(query), i = 0;
-    assert_true(n <= cap);
-    json_object_foreach((json_t *)query, key, val) {
-        size_t at = reverse ? n - 1 - i : i;
-        p[at].key = key;
-        p[at].value = json_string_value(val);
-        assert_non_null(p[at].value);
-        i++;
-    }
-    return n;
-}
-
-static void test_vectors_request_signing(void **state)
-{
-    (void)state;
-    json_t *root = load_vectors(), *cases = json_object_get(root, "request_signing"), *tc;
-    size_t i;
-    assert_true(json_array_size(cases) >= 4);
-    json_array_foreach(cases, i, tc) {
-        tiktok_param_t p[16];
-        char hex[65];
-        const char *secret = json_string_value(json_object_get(tc, "app_secret"));
-        const char *path = json_string_value(json_object_get(tc, "path"));
-        const char *body = json_string_value(json_object_get(tc, "body"));
-        const char *want = json_string_value(json_object_get(tc, "sign"));
-        const char *sts = json_string_value(json_object_get(tc, "string_to_sign"));
-        size_t blen = body ? strlen(body) : 0;
-        for (int rev = 0; rev < 2; rev++) {
-            size_t n = vector_params(json_object_get(tc, "query"), p, 16, rev);
-            assert_int_equal(tiktok_sign(secret, path, p, n, blen ? body : NULL, blen, hex), 0);
-            assert_string_equal(hex, want);
-            if (sts) {
-                buf_t b;
-                buf_init(&b, 4096);
-                assert_int_equal(tiktok_string_to_sign(secret, path, p, n, body, blen, &b), 0);
-                assert_string_equal(b.data, sts);
-                buf_free(&b);
-            }
-        }
-    }
-    json_decref(root);
-}
-
-static void test_vectors_webhook(void **state)
-{
-    (void)state;
-    json_t *root = load_vectors(), *cases = json_object_get(root, "webhook_signature"), *tc;
-    size_t i;
-    assert_true(json_array_size(cases) >= 1);
-    json_array_foreach(cases, i, tc) {
-        const char *key = json_string_value(json_object_get(tc, "app_key"));
-        const char *secret = json_string_value(json_object_get(tc, "app_secret"));
-        const char *body = json_string_value(json_object_get(tc, "body"));
-        const char *want = json_string_value(json_object_get(tc, "signature"));
-        size_t len = strlen(body);
-        char hex[65], upper[65], *mut = strdup(body);
-        assert_int_equal(tiktok_webhook_sign(key, secret, body, len, hex), 0);
-        assert_string_equal(hex, want);
-        assert_int_equal(tiktok_webhook_verify(key, secret, body, len, want), 1);
-        for (int j = 0; j < 65; j++)
-            upper[j] = (char)(want[j] >= 'a' && want[j] <= 'f' ? want[j] - 32 : want[j]);
-        assert_int_equal(tiktok_webhook_verify(key, secret, body, len, upper), 1);
-        mut[len / 2] ^= 1;
-        assert_int_equal(tiktok_webhook_verify(key, secret, mut, len, want), 0);
-        assert_int_equal(tiktok_webhook_verify(key, "other_secret", body, len, want), 0);
-        assert_int_equal(tiktok_webhook_verify("other_key", secret, body, len, want), 0);
-        assert_int_equal(tiktok_webhook_verify(key, secret, body, len - 1, want), 0);
-        assert_int_equal(tiktok_webhook_verify(key, secret, body, len, NULL), 0);
-        upper[63] = '\0';
-        assert_int_equal(tiktok_webhook_verify(key, secret, body, len, upper), 0);
-        free(mut);
-    }
-    json_decref(root);
-}
-
-/* Mutations of the PUT-with-body vector must change (or, for excluded
- * params, keep) the signature. */
-static void test_sign_mutations(void **state)
-{
-    (void)state;
-    const char *body = "{\"event_type\":\"PACKAGE_UPDATE\",\"address\":\"https://partner.tiktokshop.com\"}";
-    const char *want = "701dd6deb2389fe4c469b89bd37fc56f96a6da6afeb4d01c9077a65169752fa7";
-    tiktok_param_t p[5] = {
-        {"app_key", "68xu9ks5p4i8"},
-        {"shop_cipher", "ROW_xkMbgAAAeVAQra0eZWebFQq5aIK"},
-        {"timestamp", "1696909648"},
-    };
-    char hex[65], *mut = strdup(body);
-    size_t len = strlen(body);
-
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhooks", p, 3, body, len, hex), 0);
-    assert_string_equal(hex, want);
-
-    mut[10] ^= 0x20;
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhooks", p, 3, mut, len, hex), 0);
-    assert_string_not_equal(hex, want);
-    free(mut);
-    assert_int_equal(tiktok_sign("e59af819cd", "/event/202309/webhooks", p, 3, body, len, hex), 0);
-    assert_string_not_equal(hex, want);
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhook", p, 3, body, len, hex), 0);
-    assert_string_not_equal(hex, want);
-    /* The body is part of the signature: dropping it changes it. */
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhooks", p, 3, NULL, 0, hex), 0);
-    assert_string_not_equal(hex, want);
-
-    /* sign and access_token are excluded wherever they appear. */
-    p[3] = (tiktok_param_t){"sign", "0000"};
-    p[4] = (tiktok_param_t){"access_token", "secret-token"};
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhooks", p, 5, body, len, hex), 0);
-    assert_string_equal(hex, want);
-    /* Any other extra param is included. */
-    p[3] = (tiktok_param_t){"version", "202309"};
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhooks", p, 4, body, len, hex), 0);
-    assert_string_not_equal(hex, want);
-    /* A changed value is included. */
-    p[2].value = "1696909649";
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhooks", p, 3, body, len, hex), 0);
-    assert_string_not_equal(hex, want);
-    /* Duplicate keys and NULL values are refused. */
-    p[2] = (tiktok_param_t){"app_key", "x"};
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhooks", p, 3, body, len, hex), -1);
-    p[2] = (tiktok_param_t){"timestamp", NULL};
-    assert_int_equal(tiktok_sign("e59af819cc", "/event/202309/webhooks", p, 3, body, len, hex), -1);
-}
-
-/* Keys sort bytewise (uppercase before lowercase, '_' before letters) and
- * values are signed unencoded. */
-static void test_sign_sorting_and_raw_values(void **state)
-{
-    (void)state;
-    tiktok_param_t p[] = {
-        {"ab", "v4"}, {"a_b", "x y&z=\xc3\xa9"}, {"sign", "zz"}, {"a", "v2"},
-        {"B", "v1"},  {"access_token", "t"},
-    };
-    buf_t b;
-    char hex[65], want[65];
-    buf_init(&b, 1024);
-    assert_int_equal(tiktok_string_to_sign("sec", "/p", p, 6, "{}", 2, &b), 0);
-    assert_string_equal(b.data, "sec/pBv1av2a_bx y&z=\xc3\xa9" "abv4{}sec");
-    assert_int_equal(tiktok_sign("sec", "/p", p, 6, "{}", 2, hex), 0);
-    unsigned char mac[32];
-    assert_int_equal(crypto_hmac_sha256("sec", 3, b.data, b.len, mac), 0);
-    crypto_hex(mac, 32, want);
-    assert_string_equal(hex, want);
-    buf_free(&b);
 }
 
 static void test_classify_table(void **state)
@@ -1324,10 +1153,6 @@ static void test_hook_failures_and_bad_calls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_vectors_request_signing, test_setup),
-        cmocka_unit_test_setup(test_vectors_webhook, test_setup),
-        cmocka_unit_test_setup(test_sign_mutations, test_setup),
-        cmocka_unit_test_setup(test_sign_sorting_and_raw_values, test_setup),
         cmocka_unit_test_setup(test_classify_table, test_setup),
         cmocka_unit_test_setup(test_shops_signed_on_wire_without_cipher, test_setup),
         cmocka_unit_test_setup(test_search_products_encoding_and_ids, test_setup),

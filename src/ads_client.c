@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "shopsync/http_client.h"
+#include "shopsync/httpx.h"
 #include "shopsync/jsonx.h"
 
 /* An answer bigger than this is not an Events API envelope. */
@@ -34,6 +35,18 @@ ads_client_rc ads_client_classify(long http_status, long long code)
     return ADS_CLIENT_DEAD;
 }
 
+int ads_client_path(buf_t *out, const char *path, const char *const *params)
+{
+    buf_reset(out);
+    if (buf_appends(out, path))
+        return -1;
+    for (size_t i = 0; params && params[i] && params[i + 1]; i += 2)
+        if (buf_appends(out, i == 0 ? "?" : "&") || buf_appends(out, params[i]) || buf_appends(out, "=") ||
+            httpx_urlencode(out, params[i + 1]))
+            return -1;
+    return 0;
+}
+
 ads_client_rc ads_client_call(const ads_client_config_t *cfg, const char *method, const char *path, const char *body,
                               size_t len, ads_client_result_t *res, char *msg, size_t msglen)
 {
@@ -59,7 +72,8 @@ ads_client_rc ads_client_call(const ads_client_config_t *cfg, const char *method
         memset(auth, 0, sizeof(auth));
         return ADS_CLIENT_RETRY;
     }
-    const char *headers[] = {auth, "Content-Type: application/json", "Accept: application/json", NULL};
+    const char *with_token[] = {auth, "Content-Type: application/json", "Accept: application/json", NULL};
+    const char *const *headers = cfg->access_token[0] ? with_token : with_token + 1;
     http_request_t req = {.method = method, .url = url, .headers = headers, .body = body, .body_len = body ? len : 0,
                           .timeout_ms = cfg->timeout_ms, .max_body = MAX_ANSWER};
     int hrc = http_client_request(http, &req, &resp, herr, sizeof(herr));

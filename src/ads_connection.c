@@ -39,16 +39,6 @@ static void fingerprint(const char *token, char out[17])
     out[16] = '\0';
 }
 
-/* The value of field in an HGETALL reply (borrowed), or NULL. */
-static const char *field_of(const redisReply *rep, const char *field)
-{
-    for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
-        if (rep->element[i]->type == REDIS_REPLY_STRING && strcmp(rep->element[i]->str, field) == 0 &&
-            rep->element[i + 1]->type == REDIS_REPLY_STRING)
-            return rep->element[i + 1]->str;
-    return NULL;
-}
-
 int ads_connection_load(const config_t *cfg, redis_conn_t *r, ads_connection_t *out)
 {
     char k[KEY_MAX];
@@ -61,12 +51,13 @@ int ads_connection_load(const config_t *cfg, redis_conn_t *r, ads_connection_t *
     rep = redis_cmd(r, "HGETALL %s", k);
     if (!rep || rep->type != REDIS_REPLY_ARRAY)
         goto out;
-    if (field_of(rep, "saved")) {
+    if (redis_reply_field(rep, "saved")) {
         out->from_page = 1;
-        copy(out->pixel_id, sizeof(out->pixel_id), field_of(rep, "pixel_id"));
-        copy(out->test_event_code, sizeof(out->test_event_code), field_of(rep, "test_event_code"));
-        copy(out->offline_event_set_id, sizeof(out->offline_event_set_id), field_of(rep, "offline_event_set_id"));
-        const char *sealed = field_of(rep, TOKEN_FIELD);
+        copy(out->pixel_id, sizeof(out->pixel_id), redis_reply_field(rep, "pixel_id"));
+        copy(out->test_event_code, sizeof(out->test_event_code), redis_reply_field(rep, "test_event_code"));
+        copy(out->offline_event_set_id, sizeof(out->offline_event_set_id),
+             redis_reply_field(rep, "offline_event_set_id"));
+        const char *sealed = redis_reply_field(rep, TOKEN_FIELD);
         if (sealed) {
             char *pt = NULL;
             size_t n = 0;
@@ -86,11 +77,11 @@ int ads_connection_load(const config_t *cfg, redis_conn_t *r, ads_connection_t *
         copy(out->offline_event_set_id, sizeof(out->offline_event_set_id), cfg->ads_offline_event_set_id);
     }
     fingerprint(out->access_token, out->token_fp);
-    const char *fp = field_of(rep, "rejected_fp");
+    const char *fp = redis_reply_field(rep, "rejected_fp");
     /* A refusal holds only for the token it was about: a new one (saved
      * here, or set in the environment and restarted) is tried again. */
     if (fp && out->token_fp[0] && strcmp(fp, out->token_fp) == 0)
-        copy(out->rejected_message, sizeof(out->rejected_message), field_of(rep, "rejected_message"));
+        copy(out->rejected_message, sizeof(out->rejected_message), redis_reply_field(rep, "rejected_message"));
     rc = 0;
 out:
     if (rep)

@@ -86,11 +86,9 @@ int ads_events_currency_decimals(const char *currency)
     return 2;
 }
 
-/* currency (borrowed) upper-cased into out when it is three letters.
- * Returns 0 or -1. */
-static int currency_code(const char *currency, char out[4])
+int ads_events_currency_code(const char *currency, char out[4])
 {
-    if (strlen(currency) != 3)
+    if (!currency || strlen(currency) != 3)
         return -1;
     for (int i = 0; i < 3; i++) {
         if (!isalpha((unsigned char)currency[i]))
@@ -105,7 +103,7 @@ int ads_events_money(long long minor, const char *currency, char cur_out[4], jso
                      size_t errlen)
 {
     *value = NULL;
-    if (currency_code(currency, cur_out) != 0) {
+    if (ads_events_currency_code(currency, cur_out) != 0) {
         snprintf(err, errlen, "currency: must be a three-letter ISO 4217 code");
         return -1;
     }
@@ -470,7 +468,7 @@ ads_build_rc ads_events_from_store(const ads_settings_t *s, const json_t *in, js
         const json_t *value = opt_amount(pr, "value", "properties.", &p);
         const char *currency = opt_text(pr, "currency", "properties.", &p);
         char cur[4];
-        if (currency && currency_code(currency, cur) != 0)
+        if (currency && ads_events_currency_code(currency, cur) != 0)
             bad(&p, "properties.currency: must be a three-letter ISO 4217 code");
         else if (currency)
             json_object_set_new(props, "currency", json_string(cur));

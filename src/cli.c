@@ -21,12 +21,14 @@
 #include "routes.h"
 #include "service.h"
 #include "shopsync/catalog.h"
+#include "shopsync/day.h"
 #include "shopsync/config.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
 #include "shopsync/queue.h"
 #include "shopsync/redis.h"
 #include "shopsync/redis_server.h"
+#include "shopsync/report.h"
 #include "shopsync/rules.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
@@ -48,6 +50,8 @@ static const char usage[] =
     "  sync                        push every product to TikTok Shop\n"
     "  reconcile [--repair]        compare TikTok quantities with store stock\n"
     "  dlq list | dlq replay ID|--all   dead-lettered events\n"
+    "  spend-sync                  pull TikTok ad spend of the selected advertisers\n"
+    "  report --from D --to D [--csv]   the daily P&L (dates YYYY-MM-DD)\n"
     "  check-config                check the settings serve needs, then exit\n"
     "  --help, --version\n"
     "\n"
@@ -639,6 +643,62 @@ stop_service:
     return rc;
 }
 
+/* `shopsync report --from D --to D [--csv]`: the daily P&L on stdout. */
+static int cmd_report(const config_t *cfg, int argc, char **argv)
+{
+    const char *f = NULL, *t = NULL;
+    int csv = 0, code = 1;
+    long long from, to;
+    redis_conn_t *r = NULL;
+    pid_t child = 0;
+    report_t rep;
+    char err[256];
+    buf_t out;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--csv") == 0)
+            csv = 1;
+        else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+            f = argv[++i];
+        else if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+            t = argv[++i];
+        else {
+            f = t = NULL;
+            break;
+        }
+    }
+    if (!f || !t) {
+        fprintf(stderr, "usage: shopsync report --from YYYY-MM-DD --to YYYY-MM-DD [--csv]\n");
+        return 2;
+    }
+    if (day_parse(f, 0, &from) != 0 || day_parse(t, 0, &to) != 0 || from > to || to - from + 1 > REPORT_MAX_DAYS) {
+        fprintf(stderr, "shopsync report: --from and --to must be dates YYYY-MM-DD, from <= to, at most %d days\n",
+                REPORT_MAX_DAYS);
+        return 2;
+    }
+    if (cli_redis(cfg, &r, &child) != 0)
+        goto done;
+    if (report_load(r, from, to, &rep, err, sizeof(err)) != 0) {
+        fprintf(stderr, "shopsync report: %s\n", err);
+        goto done;
+    }
+    buf_init(&out, REPORT_TEXT_MAX);
+    int rc = csv ? report_csv(&rep, &out) : report_json(&rep, NULL, &out);
+    report_free(&rep);
+    if (rc == 0) {
+        fwrite(out.data ? out.data : "", 1, out.len, stdout);
+        if (!csv)
+            fputc('\n', stdout);
+        code = 0;
+    } else {
+        fprintf(stderr, "shopsync report: the report is too large\n");
+    }
+    buf_free(&out);
+done:
+    redis_conn_free(r);
+    redis_embedded_stop(child);
+    return code;
+}
+
 /* `shopsync check-config`: the checks of serve, without serving. */
 static int cmd_check_config(const config_t *cfg, int argc)
 {
@@ -670,7 +730,8 @@ static int needs_tiktok(const config_t *cfg, const char *cmd)
 int cli_main(int argc, char **argv)
 {
     static const char *const commands[] = {"serve", "import", "stock", "status", "sync",
-                                           "reconcile", "dlq", "check-config", "rules", NULL};
+                                           "reconcile", "dlq", "check-config", "rules", "spend-sync",
+                                           "report", NULL};
     config_t *cfg = NULL;
     char err[4096];
     int i = 1, rc = 2;
@@ -726,6 +787,8 @@ int cli_main(int argc, char **argv)
         rc = cmd_status(cfg, n, rest);
     else if (strcmp(cmd, "rules") == 0)
         rc = cmd_rules(cfg, n, rest);
+    else if (strcmp(cmd, "report") == 0)
+        rc = cmd_report(cfg, n, rest);
     else if ((strcmp(cmd, "sync") == 0 || strcmp(cmd, "reconcile") == 0) && needs_tiktok(cfg, cmd))
         rc = 2;
     else {

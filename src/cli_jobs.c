@@ -1,7 +1,8 @@
 /*
  * cli_jobs — the commands of the command line that drive the service's
  * domain code on a Redis the caller opened: sync (a product sync job with
- * progress), reconcile [--repair], dlq list | replay (see cli_jobs.h).
+ * progress), reconcile [--repair], spend-sync (one ad spend sync job),
+ * dlq list | replay (see cli_jobs.h).
  */
 #include "cli_jobs.h"
 
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shopsync/ads_spend.h"
 #include "shopsync/connection.h"
 #include "shopsync/http_client.h"
 #include "shopsync/product_sync.h"
@@ -176,6 +178,58 @@ static int cmd_dlq(redis_conn_t *r, int argc, char **argv)
     return 2;
 }
 
+/* `shopsync spend-sync`: one spend sync job, run here on r (borrowed). */
+static int cmd_spend_sync(const config_t *cfg, redis_conn_t *r, int argc)
+{
+    char job[ADS_SPEND_JOB_ID_HEX + 1];
+    json_t *st = NULL;
+    int code = 1;
+    if (argc) {
+        fprintf(stderr, "usage: shopsync spend-sync\n");
+        return 2;
+    }
+    ads_spend_rc rc = ads_spend_create(cfg, r, job);
+    if (rc == SPEND_NOT_CONNECTED || rc == SPEND_NO_ADVERTISER) {
+        fprintf(stderr, "shopsync spend-sync: %s\n",
+                rc == SPEND_NOT_CONNECTED ? "the TikTok Ads account is not connected (admin page, TikTok Ads)"
+                                          : "no advertiser is selected (admin page, TikTok Ads)");
+        goto out;
+    }
+    if (rc == SPEND_BUSY) {
+        fprintf(stderr, "shopsync spend-sync: spend sync %s is already running\n", job);
+        goto out;
+    }
+    if (rc != SPEND_STARTED || http_client_global_init() != 0) {
+        if (rc == SPEND_STARTED)
+            ads_spend_abort(r, job, "the HTTP client could not start");
+        fprintf(stderr, "shopsync spend-sync: Redis is not answering\n");
+        goto out;
+    }
+    ads_spend_run(cfg, r, job, NULL);
+    http_client_global_cleanup();
+    if (ads_spend_get(r, job, &st) != 0) {
+        fprintf(stderr, "shopsync spend-sync: Redis is not answering\n");
+        goto out;
+    }
+    const char *state = json_string_value(json_object_get(st, "state"));
+    printf("spend sync %s: %s\n", job, state);
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(st, "advertisers"), i, a) {
+        const char *e = json_string_value(json_object_get(a, "error"));
+        printf("  %s %s: %s %s..%s, %lld pages, %lld rows%s%s\n", json_string_value(json_object_get(a, "id")),
+               json_string_value(json_object_get(a, "name")), json_string_value(json_object_get(a, "state")),
+               json_string_value(json_object_get(a, "from")) ? json_string_value(json_object_get(a, "from")) : "-",
+               json_string_value(json_object_get(a, "to")) ? json_string_value(json_object_get(a, "to")) : "-",
+               (long long)json_integer_value(json_object_get(a, "pages")),
+               (long long)json_integer_value(json_object_get(a, "rows")), e ? ": " : "", e ? e : "");
+    }
+    code = state && strcmp(state, "done") == 0 ? 0 : 1;
+out:
+    json_decref(st);
+    return code;
+}
+
 int cli_jobs_command(const config_t *cfg, redis_conn_t *r, const char *cmd, int argc, char **argv)
 {
     if (strcmp(cmd, "sync") == 0) {
@@ -187,5 +241,7 @@ int cli_jobs_command(const config_t *cfg, redis_conn_t *r, const char *cmd, int 
     }
     if (strcmp(cmd, "reconcile") == 0)
         return cmd_reconcile(cfg, r, argc, argv);
+    if (strcmp(cmd, "spend-sync") == 0)
+        return cmd_spend_sync(cfg, r, argc);
     return cmd_dlq(r, argc, argv);
 }

@@ -212,6 +212,11 @@ int config_load(config_t *cfg, char *err, size_t errlen)
                     "must be a two-letter country code in capitals, e.g. US or GB");
         bad = 1;
     }
+    bad |= get_str("TIKTOK_APP_ID", "", cfg->ads_app_id, sizeof(cfg->ads_app_id), err, errlen);
+    bad |= get_str("TIKTOK_APP_SECRET", "", cfg->ads_app_secret, sizeof(cfg->ads_app_secret), err, errlen);
+    bad |= get_str("TIKTOK_REDIRECT_URI", "", cfg->ads_redirect_uri, sizeof(cfg->ads_redirect_uri), err, errlen);
+    bad |= get_str("TIKTOK_ADS_AUTHORIZE_URL", "https://business-api.tiktok.com/portal/auth", cfg->ads_authorize_url,
+                   sizeof(cfg->ads_authorize_url), err, errlen);
     char consent[16];
     if (get_str("TIKTOK_EVENTS_CONSENT", "assumed", consent, sizeof(consent), err, errlen) != 0)
         bad = 1;
@@ -278,6 +283,10 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->sync_concurrency = (int)n;
     else
         bad = 1;
+    if (get_int("TIKTOK_SPEND_SYNC_HOUR", 3, 0, 23, &n, err, errlen) == 0)
+        cfg->spend_sync_hour = (int)n;
+    else
+        bad = 1;
 
     const char *key = getenv("SHOPSYNC_SECRET_KEY");
     if (key && *key) {
@@ -301,6 +310,14 @@ int config_load(config_t *cfg, char *err, size_t errlen)
      * listen host may be 0.0.0.0, which a browser cannot open. */
     if (public_default)
         snprintf(cfg->public_url, sizeof(cfg->public_url), "http://localhost:%ld", port);
+    trim_slash(cfg->public_url);
+    /* The Marketing API's redirect follows the public URL unless set. */
+    if (!cfg->ads_redirect_uri[0] &&
+        (size_t)snprintf(cfg->ads_redirect_uri, sizeof(cfg->ads_redirect_uri), "%s/api/admin/ads/oauth/callback",
+                         cfg->public_url) >= sizeof(cfg->ads_redirect_uri)) {
+        add_problem(err, errlen, "%s: %s\n", "TIKTOK_REDIRECT_URI", "SHOPSYNC_PUBLIC_URL is too long to derive it");
+        bad = 1;
+    }
     static const struct {
         const char *name;
         size_t offset;
@@ -311,6 +328,8 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         {"TIKTOK_SHOP_API_BASE", offsetof(config_t, tiktok_api_base)},
         {"STRIPE_API_BASE", offsetof(config_t, stripe_api_base)},
         {"TIKTOK_ADS_API_BASE", offsetof(config_t, ads_api_base)},
+        {"TIKTOK_ADS_AUTHORIZE_URL", offsetof(config_t, ads_authorize_url)},
+        {"TIKTOK_REDIRECT_URI", offsetof(config_t, ads_redirect_uri)},
     };
     for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
         const char *u = (const char *)cfg + urls[i].offset;
@@ -355,6 +374,11 @@ int config_load(config_t *cfg, char *err, size_t errlen)
     if (el && err[el - 1] == '\n')
         err[el - 1] = '\0';
     return bad ? -1 : 0;
+}
+
+int config_ads_app_configured(const config_t *cfg)
+{
+    return cfg->ads_app_id[0] && cfg->ads_app_secret[0];
 }
 
 int config_check_serve(const config_t *cfg, char *err, size_t errlen)

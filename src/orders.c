@@ -12,6 +12,7 @@
 #include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
+#include "shopsync/revenue.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 #include "shopsync/util.h"
@@ -254,6 +255,17 @@ int orders_prefetch(connection_t *conn, char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID
     return 0;
 }
 
+/* After the stock (rc): the order's revenue, once (an order placed before
+ * the shop was connected still sold). A failed count is retried with the
+ * event; the stock ledger makes the second pass change nothing there. */
+static event_rc count_revenue(redis_conn_t *r, const tiktok_order_t *o, event_rc rc, char *err, size_t errlen)
+{
+    if (rc != EVENT_DONE || revenue_record_order(r, o) == 0)
+        return rc;
+    snprintf(err, errlen, "the revenue of order %s could not be counted (Redis)", o->id);
+    return EVENT_RETRY;
+}
+
 event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_t *conn,
                                const char *body, size_t len, const tiktok_orders_t *prefetched,
                                char *err, size_t errlen)
@@ -288,6 +300,7 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
                 rc = predates_connection(conn, &prefetched->items[i])
                          ? EVENT_DONE
                          : orders_apply(r, &prefetched->items[i], &outcome, err, errlen);
+                rc = count_revenue(r, &prefetched->items[i], rc, err, errlen);
                 goto out;
             }
         }
@@ -317,6 +330,7 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
         rc = predates_connection(conn, &orders.items[0])
                  ? EVENT_DONE
                  : orders_apply(r, &orders.items[0], &outcome, err, errlen);
+        rc = count_revenue(r, &orders.items[0], rc, err, errlen);
         if (rc == EVENT_DONE)
             log_event(LOG_INFO, "tiktok_order", json_pack("{s:s,s:s,s:s}", "order_id", order_id, "status",
                                                           orders.items[0].status, "outcome",

@@ -943,14 +943,8 @@ int product_sync_last(redis_conn_t *r, json_t **out)
     *out = NULL;
     if (redis_key(last, sizeof(last), KEY_SYNC_LAST))
         return -1;
-    redisReply *rep = redis_cmd(r, "GET %s", last);
-    if (!rep)
-        return -1;
-    int have = rep->type == REDIS_REPLY_STRING && rep->len < sizeof(id);
-    if (have)
-        snprintf(id, sizeof(id), "%s", rep->str);
-    freeReplyObject(rep);
-    if (!have)
-        return 0;
+    int got = redis_get_str(r, id, sizeof(id), "GET %s", last);
+    if (got != 0)
+        return got < 0 ? -1 : 0;
     return product_sync_get(r, id, out) < 0 ? -1 : 0;
 }

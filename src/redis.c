@@ -240,6 +240,15 @@ redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...)
     return r;
 }
 
+const char *redis_reply_field(const redisReply *rep, const char *field)
+{
+    for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)
+        if (rep->element[i]->type == REDIS_REPLY_STRING && strcmp(rep->element[i]->str, field) == 0 &&
+            rep->element[i + 1]->type == REDIS_REPLY_STRING)
+            return rep->element[i + 1]->str;
+    return NULL;
+}
+
 int redis_get_str(redis_conn_t *c, char *out, size_t cap, const char *fmt, ...)
 {
     va_list ap;

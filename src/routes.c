@@ -11,6 +11,7 @@ static const route_t table[] = {
     {"GET", "/", ROUTE_PUBLIC, route_root},
     {"GET", "/admin/tiktok-shop", ROUTE_PUBLIC, route_admin_page},
     {"GET", "/static/{}", ROUTE_PUBLIC, route_static},
+    {"GET", "/static/vendor/{}", ROUTE_PUBLIC, route_static_vendor},
     {"GET", "/favicon.ico", ROUTE_PUBLIC, route_favicon},
     {"GET", "/api/stock/{}", ROUTE_PUBLIC, route_public_stock},
     {"POST", "/api/holds", ROUTE_STOREFRONT | ROUTE_JSON_BODY, route_hold_create},
@@ -56,6 +57,17 @@ static const route_t table[] = {
     {"GET", "/api/admin/ads/events", ROUTE_ADMIN, route_ads_overview},
     /* A CSV file or a JSON array: the handler reads the type. */
     {"POST", "/api/admin/ads/offline-events", ROUTE_ADMIN | ROUTE_RAW_BODY, route_ads_offline},
+    {"GET", "/api/admin/ads/oauth/start", ROUTE_ADMIN, route_ads_oauth_start},
+    /* TikTok's redirect: protected by the single-use state, not the
+     * session (a cross-site navigation carries no SameSite=Strict cookie). */
+    {"GET", "/api/admin/ads/oauth/callback", ROUTE_PUBLIC, route_ads_oauth_callback},
+    {"POST", "/api/admin/ads/oauth/disconnect", ROUTE_ADMIN, route_ads_oauth_disconnect},
+    {"GET", "/api/admin/ads/account", ROUTE_ADMIN, route_ads_account_get},
+    {"PUT", "/api/admin/ads/account", ROUTE_ADMIN | ROUTE_JSON_BODY, route_ads_account_put},
+    {"POST", "/api/admin/ads/spend/sync", ROUTE_ADMIN, route_ads_spend_sync_start},
+    {"GET", "/api/admin/ads/spend/sync/{}", ROUTE_ADMIN, route_ads_spend_sync_job},
+    {"GET", "/api/admin/reports/daily", ROUTE_ADMIN, route_report_daily},
+    {"GET", "/api/admin/reports/campaigns", ROUTE_ADMIN, route_report_campaigns},
     /* The store's backend: admin or storefront token, checked by the handler. */
     {"POST", "/api/events", ROUTE_JSON_BODY, route_events_post},
     {"POST", "/api/events/batch", ROUTE_JSON_BODY, route_events_batch},

@@ -23,6 +23,7 @@ int route_public_stock(req_t *rq);
 int route_root(req_t *rq);
 int route_admin_page(req_t *rq);
 int route_static(req_t *rq);
+int route_static_vendor(req_t *rq);
 int route_favicon(req_t *rq);
 int route_attribution_script(req_t *rq);
 
@@ -77,6 +78,17 @@ int route_ads_overview(req_t *rq);
 int route_ads_offline(req_t *rq);
 int route_events_post(req_t *rq);
 int route_events_batch(req_t *rq);
+
+/* routes_reports.c */
+int route_ads_oauth_start(req_t *rq);
+int route_ads_oauth_callback(req_t *rq);
+int route_ads_oauth_disconnect(req_t *rq);
+int route_ads_account_get(req_t *rq);
+int route_ads_account_put(req_t *rq);
+int route_ads_spend_sync_start(req_t *rq);
+int route_ads_spend_sync_job(req_t *rq);
+int route_report_daily(req_t *rq);
+int route_report_campaigns(req_t *rq);
 
 /* routes_ops.c */
 int route_dlq_list(req_t *rq);

@@ -136,6 +136,18 @@ int route_attribution_script(req_t *rq)
     return send_web_file(rq, "tiktok-attribution.js");
 }
 
+/* Third-party files the page ships with (web/vendor/: uPlot, its licence). */
+int route_static_vendor(req_t *rq)
+{
+    char path[300];
+    const char *name = rq->params[0];
+    size_t n = strlen(name);
+    if (n == 0 || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+        return http_reply_error(rq, 404, "not_found", "no such file");
+    snprintf(path, sizeof(path), "vendor/%s", name);
+    return send_web_file(rq, path);
+}
+
 int route_static(req_t *rq)
 {
     const char *name = rq->params[0];

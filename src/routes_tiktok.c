@@ -102,6 +102,10 @@ int route_tiktok_callback(req_t *rq)
         long long unparked = 0;
         if (queue_unpark(rq->redis, &unparked) != 0)
             log_msg(LOG_WARN, "unpark_failed", "parked TikTok orders are put back by housekeeping instead");
+        /* The shop's last 90 days of revenue, in the background (once per
+         * shop; housekeeping retries one that failed). */
+        if (service_start_backfill(rq->app) != 0)
+            log_msg(LOG_WARN, "revenue_backfill_not_started", "housekeeping starts the revenue backfill instead");
         httpx_redirect(rq->conn, "/admin/tiktok-shop?connected=1");
         status = 302;
         break;

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "shopsync/ads_delivery.h"
+#include "shopsync/ads_spend.h"
+#include "shopsync/day.h"
 #include "shopsync/ads_events.h"
 #include "shopsync/checkout.h"
 #include "shopsync/connection.h"
@@ -28,6 +30,7 @@
 #include "shopsync/push.h"
 #include "shopsync/queue.h"
 #include "shopsync/reconcile.h"
+#include "shopsync/revenue.h"
 #include "shopsync/stock.h"
 #include "shopsync/util.h"
 
@@ -102,6 +105,11 @@ static event_rc finish_sale(app_t *app, redis_conn_t *r, const queue_entry_t *e,
     event_rc rc = checkout_finish(r, ce, err, errlen);
     if (rc == EVENT_DONE && ads_events_stripe_sale(app->cfg, r, e->body, e->len, ce) != 0) {
         snprintf(err, errlen, "the TikTok Ads purchase event could not be queued (Redis)");
+        rc = EVENT_RETRY;
+    }
+    /* The website's revenue, counted once per session like the stock. */
+    if (rc == EVENT_DONE && revenue_stripe_sale(r, e->body, e->len, ce->ev.session_id, ce->ev.created) != 0) {
+        snprintf(err, errlen, "the checkout's revenue could not be counted (Redis)");
         rc = EVENT_RETRY;
     }
     return rc;
@@ -365,6 +373,9 @@ static void housekeeping_once(app_t *app, redis_conn_t *r, connection_t *conn, l
         long long unparked = 0;
         queue_unpark(r, &unparked);
         connection_refresh(conn, 0);
+        char shop[128];
+        if (connection_shop_id(conn, shop, sizeof(shop)) == 0 && revenue_backfill_needed(r, shop) == 1)
+            service_start_backfill(app);
         json_t *exp = json_object_get(st, "refresh_token_expires_at");
         if (json_is_integer(exp) && json_integer_value(exp) - (long long)time(NULL) < AUTH_WARN_S &&
             json_is_null(json_object_get(st, "warning")))
@@ -388,6 +399,41 @@ static void housekeeping_once(app_t *app, redis_conn_t *r, connection_t *conn, l
     json_decref(st);
 }
 
+/* The daily spend sync: once per UTC day from TIKTOK_SPEND_SYNC_HOUR, on
+ * one instance (the day's marker, then the job's own lock). */
+static void daily_spend_sync(app_t *app, redis_conn_t *r)
+{
+    char k[KEY_MAX], today[DAY_TEXT_MAX], job[ADS_SPEND_JOB_ID_HEX + 1];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    if (tm.tm_hour < app->cfg->spend_sync_hour)
+        return;
+    day_format(day_today(), today);
+    if (redis_key(k, sizeof(k), KEY_ADS_SPEND_DAILY_FMT, today))
+        return;
+    redisReply *rep = redis_cmd(r, "EXISTS %s", k);
+    int ran = !rep || rep->type != REDIS_REPLY_INTEGER || rep->integer == 1;
+    if (rep)
+        freeReplyObject(rep);
+    if (ran)
+        return;
+    ads_spend_rc rc = ads_spend_create(app->cfg, r, job);
+    if (rc == SPEND_BUSY || rc == SPEND_UNAVAILABLE)
+        return;
+    /* Not connected, or nothing selected: nothing to do today. */
+    rep = redis_cmd(r, "SET %s %s NX EX %d", k, rc == SPEND_STARTED ? job : "none", 2 * 86400);
+    int mine = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep)
+        freeReplyObject(rep);
+    if (rc != SPEND_STARTED)
+        return;
+    if (!mine)
+        ads_spend_abort(r, job, "another instance ran today's spend sync");
+    else if (service_run_spend_job(app, job) != 0)
+        ads_spend_abort(r, job, "the spend sync job could not start (no thread)");
+}
+
 static void *housekeeping(void *arg)
 {
     worker_t *w = arg;
@@ -397,6 +443,7 @@ static void *housekeeping(void *arg)
     long long next_reconcile = (long long)time(NULL) + app->cfg->reconcile_interval;
     while (conn && !atomic_load(&app->stopping)) {
         housekeeping_once(app, r, conn, &next_reconcile);
+        daily_spend_sync(app, r);
         for (int i = 0; i < HOUSEKEEPING_S * 10 && !atomic_load(&app->stopping); i++)
             util_sleep_ms(100);
     }
@@ -500,19 +547,19 @@ void service_stop(app_t *app)
     http_client_global_cleanup();
 }
 
-typedef struct job_arg {
+/* A background job: what it runs with the thread's own Redis connection. */
+typedef struct bg_arg {
     app_t *app;
-    char job_id[PRODUCT_SYNC_JOB_ID_HEX + 1];
-} job_arg_t;
+    char job_id[64]; /* a product or spend sync job's id, "" for none */
+    void (*fn)(struct bg_arg *a, redis_conn_t *r);
+} bg_arg_t;
 
-static void *job_thread(void *arg)
+static void *bg_thread(void *arg)
 {
-    job_arg_t *a = arg;
+    bg_arg_t *a = arg;
     redis_conn_t *r = redis_conn_new();
-    /* The stop flag ends the job between products, so a SIGTERM does not
-     * wait for a whole catalog. */
     if (r)
-        product_sync_run(a->app->cfg, r, a->job_id, &a->app->stopping);
+        a->fn(a, r);
     redis_conn_free(r);
     free(a);
     pthread_mutex_lock(&jobs_lock);
@@ -522,30 +569,74 @@ static void *job_thread(void *arg)
     return NULL;
 }
 
-int service_run_job(app_t *app, const char *job_id)
+/* Start fn on a detached thread that service_stop waits for. */
+static int run_bg(app_t *app, const char *job_id, void (*fn)(bg_arg_t *a, redis_conn_t *r))
 {
-    job_arg_t *a = calloc(1, sizeof(*a));
+    bg_arg_t *a = calloc(1, sizeof(*a));
     pthread_t t;
     pthread_attr_t attr;
     if (!a)
         return -1;
     a->app = app;
+    a->fn = fn;
     snprintf(a->job_id, sizeof(a->job_id), "%s", job_id);
     pthread_attr_init(&attr);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_mutex_lock(&jobs_lock);
     jobs_running++;
     pthread_mutex_unlock(&jobs_lock);
-    if (pthread_create(&t, &attr, job_thread, a) != 0) {
+    int rc = pthread_create(&t, &attr, bg_thread, a);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
         pthread_mutex_lock(&jobs_lock);
         jobs_running--;
         pthread_mutex_unlock(&jobs_lock);
         free(a);
-        pthread_attr_destroy(&attr);
         return -1;
     }
-    pthread_attr_destroy(&attr);
     return 0;
+}
+
+/* The stop flag ends the job between products, so a SIGTERM does not wait
+ * for a whole catalog. */
+static void sync_job(bg_arg_t *a, redis_conn_t *r)
+{
+    product_sync_run(a->app->cfg, r, a->job_id, &a->app->stopping);
+}
+
+int service_run_job(app_t *app, const char *job_id)
+{
+    return run_bg(app, job_id, sync_job);
+}
+
+static void spend_job(bg_arg_t *a, redis_conn_t *r)
+{
+    ads_spend_run(a->app->cfg, r, a->job_id, &a->app->stopping);
+}
+
+int service_run_spend_job(app_t *app, const char *job_id)
+{
+    return run_bg(app, job_id, spend_job);
+}
+
+/* One backfill attempt at a time in this process; across instances its
+ * lock decides. */
+static atomic_int backfill_running;
+
+static void backfill_job(bg_arg_t *a, redis_conn_t *r)
+{
+    revenue_backfill_run(a->app->cfg, r, &a->app->stopping);
+    atomic_store(&backfill_running, 0);
+}
+
+int service_start_backfill(app_t *app)
+{
+    if (atomic_exchange(&backfill_running, 1))
+        return 0;
+    int rc = run_bg(app, "", backfill_job);
+    if (rc != 0)
+        atomic_store(&backfill_running, 0);
+    return rc;
 }
 
 int service_status(const config_t *cfg, redis_conn_t *r, json_t **out)

@@ -22,6 +22,15 @@ void service_stop(app_t *app);
  * outlive the job. Returns 0 or -1. */
 int service_run_job(app_t *app, const char *job_id);
 
+/* Run spend sync job job_id (ads_spend_create made it) on a background
+ * thread, as service_run_job. Returns 0 or -1. */
+int service_run_spend_job(app_t *app, const char *job_id);
+
+/* Start the TikTok Shop revenue backfill on a background thread when the
+ * connected shop still needs it (revenue_backfill_run decides, under its
+ * lock). Returns 0 or -1. */
+int service_start_backfill(app_t *app);
+
 /* TikTok connection status for `shopsync status` (new object in *out). */
 int service_status(const config_t *cfg, redis_conn_t *r, json_t **out);
 

@@ -45,6 +45,15 @@ int tiktok_parse_envelope(const http_response_t *resp, tiktok_result_t *res)
     return has_code;
 }
 
+/* Copy a string member only when it fits whole, else leave out as it was:
+ * for informative members whose unexpected shape must not fail the parse. */
+static void copy_lenient(const json_t *obj, const char *key, char *out, size_t cap)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (json_is_string(v) && json_string_length(v) < cap)
+        memcpy(out, json_string_value(v), json_string_length(v) + 1);
+}
+
 /* String member into out (cap bytes): absent or null gives "" unless
  * required. */
 static int get_text(const json_t *obj, const char *key, char *out, size_t cap,
@@ -356,6 +365,11 @@ int tiktok_parse_orders(const json_t *data, tiktok_orders_t *out, char *err, siz
             alloc_items((void **)&o->line_items, json_array_size(items), sizeof(*o->line_items),
                         err, errlen))
             return -1;
+        /* Revenue only: an order without a readable payment still moves
+         * stock. */
+        const json_t *pay = json_object_get(v, "payment");
+        copy_lenient(pay, "currency", o->currency, sizeof(o->currency));
+        copy_lenient(pay, "total_amount", o->total_amount, sizeof(o->total_amount));
         json_array_foreach(items, j, li) {
             tiktok_line_item_t *l = &o->line_items[o->n_line_items++];
             if (need_object(li, "line_items[]", err, errlen) ||
@@ -366,9 +380,7 @@ int tiktok_parse_orders(const json_t *data, tiktok_orders_t *out, char *err, siz
                 return -1;
             /* Informative except for CANCELLED: an unexpected shape must not
              * hold up the order. */
-            const char *ds = json_string_value(json_object_get(li, "display_status"));
-            if (ds && strlen(ds) < sizeof(l->display_status))
-                memcpy(l->display_status, ds, strlen(ds) + 1);
+            copy_lenient(li, "display_status", l->display_status, sizeof(l->display_status));
         }
     }
     return 0;

@@ -14,6 +14,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "shopsync/buf.h"
+
 /* Bytes of a message buffer: TikTok's message with the code in front. */
 #define ADS_CLIENT_MSG_MAX 512
 
@@ -29,7 +31,8 @@ typedef enum {
 
 typedef struct ads_client_config {
     const char *api_base;     /* borrowed; e.g. "https://business-api.tiktok.com", no trailing '/' */
-    const char *access_token; /* borrowed; never logged */
+    const char *access_token; /* borrowed; never logged; "" sends no Access-Token header (the
+                                 OAuth token exchange takes none) */
     long timeout_ms;          /* 0: http_client's default */
 } ads_client_config_t;
 
@@ -49,6 +52,12 @@ typedef struct ads_client_result {
  * TikTok's message on partial success. Returns an ads_client_rc. */
 ads_client_rc ads_client_call(const ads_client_config_t *cfg, const char *method, const char *path, const char *body,
                               size_t len, ads_client_result_t *res, char *msg, size_t msglen);
+
+/* path (borrowed, e.g. "/open_api/v1.3/report/integrated/get/") with the
+ * query of params (borrowed: name, value, name, value, ..., NULL), each
+ * value URL-encoded (a JSON array such as ["spend"] goes in as its text),
+ * into out (reset first). Returns 0, or -1 when out's maximum is reached. */
+int ads_client_path(buf_t *out, const char *path, const char *const *params);
 
 /* The outcome of TikTok's code (a pure function, shared by the tests). */
 ads_client_rc ads_client_classify(long http_status, long long code);

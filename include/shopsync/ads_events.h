@@ -59,6 +59,10 @@ const char *ads_events_origin_name(ads_origin o);
  * for BHD, JOD, KWD, OMR, TND, else 2. */
 int ads_events_currency_decimals(const char *currency);
 
+/* currency (borrowed, may be NULL) upper-cased into out when it is three
+ * letters ("usd" -> "USD"). Returns 0, or -1 for anything else. */
+int ads_events_currency_code(const char *currency, char out[4]);
+
 /* Stripe's amount (minor units) in currency (borrowed, any case) as the
  * Events API's value: *value is a new JSON number in major units (an
  * integer for zero-decimal currencies), cur_out the upper-case code.

@@ -64,6 +64,14 @@ typedef struct config {
     char ads_purchase_event[32];            /* TIKTOK_PURCHASE_EVENT: Purchase or CompletePayment */
     char phone_region[4];                   /* SHOPSYNC_PHONE_REGION, e.g. "US" */
     int ads_consent_required;               /* TIKTOK_EVENTS_CONSENT=required (else assumed) */
+
+    /* TikTok Ads account (Marketing API OAuth) and the daily spend sync. */
+    char ads_app_id[CONFIG_STR];            /* TIKTOK_APP_ID */
+    char ads_app_secret[CONFIG_STR];        /* TIKTOK_APP_SECRET */
+    char ads_redirect_uri[CONFIG_STR];      /* TIKTOK_REDIRECT_URI; default
+                                               $SHOPSYNC_PUBLIC_URL/api/admin/ads/oauth/callback */
+    char ads_authorize_url[CONFIG_STR];     /* TIKTOK_ADS_AUTHORIZE_URL */
+    int spend_sync_hour;                    /* TIKTOK_SPEND_SYNC_HOUR (UTC, 0..23) */
 } config_t;
 
 /* Load KEY=VALUE lines from path (borrowed) into the process environment;
@@ -88,6 +96,9 @@ int config_stripe_read_rate(const config_t *cfg);
  * one message, one line per variable (a variable config_load found
  * malformed is not named again). Returns 0 or -1. */
 int config_load_serve(config_t *cfg, char *err, size_t errlen);
+
+/* 1 when the Marketing API app (TIKTOK_APP_ID, TIKTOK_APP_SECRET) is set. */
+int config_ads_app_configured(const config_t *cfg);
 
 /* 1 when the TikTok app credentials are all present. */
 int config_tiktok_configured(const config_t *cfg);

@@ -38,6 +38,19 @@
  * | ads:connection              | hash                 | ads_events   | pixel, sealed token, test code, token state |
  * | ads:recent                  | list (≤ 100)         | ads_events   | last events sent or failed, newest first |
  * | ads:day:{yyyy-mm-dd}        | hash, TTL 8 days     | ads_events   | sent / failed counts of a UTC day |
+ * | ads:account                 | hash                 | ads_account  | Marketing API token (sealed), advertisers, selection, error |
+ * | ads:oauth_state:{state}     | string, TTL 10 min   | ads_account  | single-use Marketing API OAuth states |
+ * | ads:spend:{adv}:{day}       | string, TTL 400 days | ads_spend    | one advertiser's day: totals and campaigns (JSON) |
+ * | ads:spend:synced:{adv}      | string               | ads_spend    | last day pulled for the advertiser (first pull done) |
+ * | ads:spend:job:{id}          | string, TTL 7 days   | ads_spend    | a spend sync job (JSON) |
+ * | ads:spend:last              | string               | ads_spend    | the last spend sync job's id |
+ * | ads:spend:lock              | string, TTL 5 min    | ads_spend    | one spend sync at a time |
+ * | ads:spend:daily:{day}       | string, TTL 2 days   | service      | the daily spend sync of that UTC day was started |
+ * | revenue:day:{day}           | hash, TTL 400 days   | revenue      | per currency: web and TikTok Shop orders, amounts, cancelled |
+ * | revenue:web:{session}       | string, TTL 400 days | revenue      | a Stripe checkout counted once |
+ * | revenue:tts:{order id}      | hash, TTL 400 days   | revenue      | a TikTok Shop order counted once: day, currency, amount, state |
+ * | revenue:backfill            | hash                 | revenue      | the Search Orders backfill: shop, state, orders, error |
+ * | revenue:backfill:lock       | string, TTL 5 min    | revenue      | one backfill at a time |
  * | order:tiktok:{order id}     | hash, TTL 90 days    | orders       | order ledger |
  * | checkout:stripe:{session}   | string, TTL 90 days  | checkout     | applied checkout sessions |
  * | tiktok:connection           | hash                 | connection   | shop, token expiry, sealed tokens |
@@ -124,6 +137,23 @@
 #define KEY_ADS_CONNECTION "ads:connection"
 #define KEY_ADS_RECENT "ads:recent"
 #define KEY_ADS_DAY_FMT "ads:day:%s"
+
+/* ads_account, ads_spend */
+#define KEY_ADS_ACCOUNT "ads:account"
+#define KEY_ADS_OAUTH_STATE_FMT "ads:oauth_state:%s"
+#define KEY_ADS_SPEND_DAY_FMT "ads:spend:%s:%s"
+#define KEY_ADS_SPEND_SYNCED_FMT "ads:spend:synced:%s"
+#define KEY_ADS_SPEND_JOB_FMT "ads:spend:job:%s"
+#define KEY_ADS_SPEND_LAST "ads:spend:last"
+#define KEY_ADS_SPEND_LOCK "ads:spend:lock"
+#define KEY_ADS_SPEND_DAILY_FMT "ads:spend:daily:%s"
+
+/* revenue */
+#define KEY_REVENUE_DAY_FMT "revenue:day:%s"
+#define KEY_REVENUE_WEB_FMT "revenue:web:%s"
+#define KEY_REVENUE_TTS_FMT "revenue:tts:%s"
+#define KEY_REVENUE_BACKFILL "revenue:backfill"
+#define KEY_REVENUE_BACKFILL_LOCK "revenue:backfill:lock"
 
 /* orders, checkout */
 #define KEY_ORDER_TIKTOK_FMT "order:tiktok:%s"

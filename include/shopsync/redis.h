@@ -54,6 +54,11 @@ redisReply *redis_cmd_argv(redis_conn_t *c, int argc, const char **argv, const s
  * was), -1 when Redis cannot be reached. */
 int redis_get_str(redis_conn_t *c, char *out, size_t cap, const char *fmt, ...);
 
+/* The value of field (borrowed) in an HGETALL reply rep (borrowed, may be
+ * NULL): borrowed from rep, or NULL when the field is absent or rep is no
+ * array. */
+const char *redis_reply_field(const redisReply *rep, const char *field);
+
 /* Run script s with keys and args (borrowed; arg_lens may be NULL). Uses
  * EVALSHA and falls back to EVAL on NOSCRIPT. Returns a new reply or NULL as
  * redis_cmd. */

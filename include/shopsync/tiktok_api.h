@@ -243,6 +243,8 @@ typedef struct tiktok_order {
     char status[48];
     long long update_time;
     long long create_time;          /* 0 when absent */
+    char currency[8];               /* payment.currency, "" when absent */
+    char total_amount[32];          /* payment.total_amount ("72.00"), "" when absent */
     tiktok_line_item_t *line_items; /* owned */
     size_t n_line_items;
 } tiktok_order_t;

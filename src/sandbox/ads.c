@@ -11,7 +11,6 @@
  * GET /sandbox/ads/events.
  */
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,22 +21,6 @@
 
 #define ADS_BATCH_MAX 1000
 #define PAGE_EVENTS 50
-
-static int reply(sb_req_t *r, int http, long code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-/* The Business API envelope: {code, message, request_id, data}. */
-static int reply(sb_req_t *r, int http, long code, const char *fmt, ...)
-{
-    char msg[400], rid[33];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    sb_random_hex(16, rid);
-    json_t *v = json_pack("{s:I,s:s,s:s,s:o}", "code", (json_int_t)code, "message", msg, "request_id", rid, "data",
-                          code == 0 ? json_object() : json_null());
-    return sb_reply_json(r, http, v);
-}
 
 static int is_hash(const json_t *v)
 {
@@ -155,7 +138,8 @@ int sb_ads_track(sb_req_t *r)
         sb_store_lock(s);
         log_call(s, 40104, 0, NULL);
         sb_store_unlock(s);
-        return reply(r, 200, 40104, "Access token is null, set it in http header with key Access-Token.");
+        return sb_business_reply(r, 200, 40104, NULL,
+                                 "Access token is null, set it in http header with key Access-Token.");
     }
     sb_store_lock(s);
     long fault = 0;
@@ -168,25 +152,13 @@ int sb_ads_track(sb_req_t *r)
     if (fault || !token_ok)
         log_call(s, fault ? fault : 40105, 0, NULL);
     sb_store_unlock(s);
-    switch (fault) {
-    case 500:
-        return reply(r, 500, 50000, "System error (injected by the sandbox)");
-    case 40100:
-        return reply(r, 200, 40100, "App reaches the QPS limit (injected by the sandbox)");
-    case 40105:
-        return reply(r, 200, 40105, "Access token is incorrect or has been revoked (injected by the sandbox)");
-    case 40002:
-        return reply(r, 200, 40002, "Invalid parameter (injected by the sandbox)");
-    case 40001:
-        return reply(r, 200, 40001, "No permission to operate pixel code (injected by the sandbox)");
-    default:
-        break;
-    }
+    if (fault)
+        return sb_business_fault(r, fault);
     if (!token_ok)
-        return reply(r, 200, 40105, "Access token is incorrect or has been revoked.");
+        return sb_business_reply(r, 200, 40105, NULL, "Access token is incorrect or has been revoked.");
     body = jsonx_loadb(r->body.data ? r->body.data : "", r->body.len, err, sizeof(err));
     if (!json_is_object(body)) {
-        st = reply(r, 200, 40002, "Request body: %s", body ? "must be a JSON object" : err);
+        st = sb_business_reply(r, 200, 40002, NULL, "Request body: %s", body ? "must be a JSON object" : err);
         goto out;
     }
     const char *source = json_string_value(json_object_get(body, "event_source"));
@@ -239,7 +211,7 @@ int sb_ads_track(sb_req_t *r)
         }
     }
     sb_store_unlock(s);
-    st = code == 0 ? reply(r, 200, 0, "OK") : reply(r, 200, code, "%s", err);
+    st = code == 0 ? sb_business_reply(r, 200, 0, NULL, "OK") : sb_business_reply(r, 200, code, NULL, "%s", err);
 out:
     json_decref(body);
     return st;

@@ -1,6 +1,7 @@
 /*
  * api_order — Open API order calls: Get Order Detail and Search Orders over
- * the orders the sandbox's simulated buyers placed.
+ * the orders the sandbox's simulated buyers placed, and for Search Orders
+ * the generated past orders (history.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,6 +63,9 @@ int sb_api_order_search(sb_req_t *r)
         return sb_api_fail(r, 200, SB_E_PARAM, "%s", err);
     }
     json_t *items = json_array();
+    /* The generated past orders come after the live ones (all older). */
+    json_t *past = json_array();
+    sb_history_orders(r->app->cfg, ge, lt, status, past);
     sb_store_lock(s);
     /* Newest first, as the real API sorts by create_time descending. */
     for (size_t i = json_array_size(s->orders); i-- > 0;) {
@@ -75,6 +79,14 @@ int sb_api_order_search(sb_req_t *r)
         total++;
     }
     sb_store_unlock(s);
+    size_t i;
+    json_t *o;
+    json_array_foreach(past, i, o) {
+        if (total >= offset && total < offset + size)
+            json_array_append(items, o);
+        total++;
+    }
+    json_decref(past);
     json_decref(body);
     char next[24];
     sb_page_token(size, offset, total, next, sizeof(next));

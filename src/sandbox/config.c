@@ -13,6 +13,7 @@ enum {
     O_LISTEN, O_APP_KEY, O_APP_SECRET, O_SERVICE_ID, O_REDIRECT_URI, O_WEBHOOK_URL,
     O_ACCESS_TTL, O_RATE_LIMIT, O_STRIPE_URL, O_STRIPE_SECRET, O_ROTATE_REFRESH,
     O_API_LATENCY, O_WEBHOOK_DELAY, O_THREADS, O_SKIP_TS, O_ADS_TOKEN, O_ADS_PIXEL, O_ADS_OFFLINE,
+    O_ADS_APP_ID, O_ADS_APP_SECRET, O_ORDER_HISTORY,
     O_COUNT
 };
 
@@ -61,6 +62,12 @@ static const struct {
                      "the pixel code the TikTok Ads imitation knows"},
     [O_ADS_OFFLINE] = {"SANDBOX_ADS_OFFLINE_EVENT_SET_ID", "--ads-offline-event-set-id",
                        "7300000000000000001", "the offline event set the TikTok Ads imitation knows"},
+    [O_ADS_APP_ID] = {"SANDBOX_ADS_APP_ID", "--ads-app-id", "7400000000000000001",
+                      "the Marketing API app_id its OAuth accepts"},
+    [O_ADS_APP_SECRET] = {"SANDBOX_ADS_APP_SECRET", "--ads-app-secret", "sandbox-ads-app-secret",
+                          "the Marketing API app secret"},
+    [O_ORDER_HISTORY] = {"SANDBOX_ORDER_HISTORY_DAYS", "--order-history-days", "0",
+                         "days of generated past TikTok Shop orders that Search Orders finds (0-366)"},
 };
 
 static void usage(void)
@@ -160,7 +167,11 @@ int sb_config_load(sb_config_t *cfg, int argc, char **argv)
              "SANDBOX_ADS_ACCESS_TOKEN") ||
         copy(cfg->ads_pixel_id, sizeof(cfg->ads_pixel_id), val[O_ADS_PIXEL], "SANDBOX_ADS_PIXEL_ID") ||
         copy(cfg->ads_offline_event_set_id, sizeof(cfg->ads_offline_event_set_id),
-             val[O_ADS_OFFLINE], "SANDBOX_ADS_OFFLINE_EVENT_SET_ID"))
+             val[O_ADS_OFFLINE], "SANDBOX_ADS_OFFLINE_EVENT_SET_ID") ||
+        copy(cfg->ads_app_id, sizeof(cfg->ads_app_id), val[O_ADS_APP_ID], "SANDBOX_ADS_APP_ID") ||
+        copy(cfg->ads_app_secret, sizeof(cfg->ads_app_secret), val[O_ADS_APP_SECRET], "SANDBOX_ADS_APP_SECRET"))
+        return -1;
+    if (to_long(val[O_ORDER_HISTORY], 0, 366, "SANDBOX_ORDER_HISTORY_DAYS", &cfg->order_history_days))
         return -1;
     if (to_long(val[O_ACCESS_TTL], 1, 315360000L, "SANDBOX_ACCESS_TTL", &cfg->access_ttl) ||
         to_long(val[O_RATE_LIMIT], 1, 1000000L, "SANDBOX_RATE_LIMIT", &cfg->rate_limit) ||

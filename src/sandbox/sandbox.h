@@ -72,6 +72,9 @@ typedef struct sb_config {
     char ads_access_token[256];   /* Events API: the Access-Token accepted */
     char ads_pixel_id[64];        /* Events API: the known pixel */
     char ads_offline_event_set_id[64]; /* Events API: the known offline event set */
+    char ads_app_id[64];          /* Marketing API: the app's app_id */
+    char ads_app_secret[128];     /* Marketing API: the app's secret */
+    long order_history_days;      /* generated past orders Search Orders finds */
 } sb_config_t;
 
 typedef struct sb_app {
@@ -138,6 +141,17 @@ int sb_api_err(sb_req_t *r, const sb_err_t *e);
 /* Reply with an error envelope built from the arguments. Returns http. */
 int sb_api_fail(sb_req_t *r, int http, long code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Reply with the Business API envelope (Events API, Marketing API):
+ * {code, message, request_id, data}, data stolen when given, else {} for
+ * code 0 and null for an error. Returns http. */
+int sb_business_reply(sb_req_t *r, int http, long code, json_t *data, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Answer an injected Business API fault code (non-zero) as TikTok would:
+ * 500 (HTTP 500, code 50000), 40100, 40102, 40105, 40001; any other code
+ * as 40002. Returns the HTTP status sent. */
+int sb_business_fault(sb_req_t *r, long code);
 
 /* Reply with a plain JSON document (stolen). Returns status. */
 int sb_reply_json(sb_req_t *r, int status, json_t *v);
@@ -297,6 +311,23 @@ int sb_sim_stock(sb_req_t *r);
 /* routes: ads.c (TikTok's Events API 2.0 and its Test Events list) */
 int sb_ads_track(sb_req_t *r);
 int sb_ads_events(sb_req_t *r);
+
+/* routes: marketing.c (TikTok's Marketing API: OAuth, advertisers, the
+ * integrated report, and its control endpoint) */
+int sb_mapi_authorize_page(sb_req_t *r);
+int sb_mapi_authorize_decide(sb_req_t *r);
+int sb_mapi_access_token(sb_req_t *r);
+int sb_mapi_advertiser_get(sb_req_t *r);
+int sb_mapi_advertiser_info(sb_req_t *r);
+int sb_mapi_revoke(sb_req_t *r);
+int sb_mapi_report(sb_req_t *r);
+int sb_mapi_state(sb_req_t *r);
+int sb_mapi_control(sb_req_t *r);
+
+/* The generated past orders of marketing.c's sibling history.c: append to
+ * out (borrowed) those with update_time in [ge, lt) and, when status
+ * (borrowed) is not NULL, that status, newest first. Returns how many. */
+size_t sb_history_orders(const sb_config_t *cfg, long long ge, long long lt, const char *status, json_t *out);
 
 /* page.c helper of ads.c: the received events section (store locked). */
 int sb_ads_page_html(buf_t *b, sb_store_t *s);

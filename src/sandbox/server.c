@@ -78,6 +78,15 @@ static const route_t routes[] = {
      0},
     {"POST", "/open_api/v1.3/event/track/", R_ADS, sb_ads_track, 0},
     {"GET", "/sandbox/ads/events", R_OPEN, sb_ads_events, 0},
+    {"GET", "/portal/auth", R_OPEN, sb_mapi_authorize_page, 0},
+    {"POST", "/portal/auth", R_OPEN, sb_mapi_authorize_decide, 0},
+    {"POST", "/open_api/v1.3/oauth2/access_token/", R_ADS, sb_mapi_access_token, 0},
+    {"GET", "/open_api/v1.3/oauth2/advertiser/get/", R_ADS, sb_mapi_advertiser_get, 0},
+    {"GET", "/open_api/v1.3/advertiser/info/", R_ADS, sb_mapi_advertiser_info, 0},
+    {"POST", "/open_api/v1.3/oauth2/revoke_token/", R_ADS, sb_mapi_revoke, 0},
+    {"GET", "/open_api/v1.3/report/integrated/get/", R_ADS, sb_mapi_report, 0},
+    {"GET", "/sandbox/ads/marketing", R_OPEN, sb_mapi_state, 0},
+    {"POST", "/sandbox/ads/marketing", R_OPEN, sb_mapi_control, 0},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -183,6 +192,38 @@ int sb_api_fail(sb_req_t *r, int http, long code, const char *fmt, ...)
     vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
     va_end(ap);
     return sb_api_err(r, &e);
+}
+
+int sb_business_reply(sb_req_t *r, int http, long code, json_t *data, const char *fmt, ...)
+{
+    char msg[400], rid[33];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    sb_random_hex(16, rid);
+    json_t *v = json_pack("{s:I,s:s,s:s,s:o}", "code", (json_int_t)code, "message", msg, "request_id", rid, "data",
+                          data ? data : code == 0 ? json_object() : json_null());
+    return sb_reply_json(r, http, v);
+}
+
+int sb_business_fault(sb_req_t *r, long code)
+{
+    switch (code) {
+    case 500:
+        return sb_business_reply(r, 500, 50000, NULL, "System error (injected by the sandbox)");
+    case 40100:
+        return sb_business_reply(r, 200, 40100, NULL, "App reaches the QPS limit (injected by the sandbox)");
+    case 40102:
+        return sb_business_reply(r, 200, 40102, NULL, "Access token has expired (injected by the sandbox)");
+    case 40105:
+        return sb_business_reply(r, 200, 40105, NULL,
+                                 "Access token is incorrect or has been revoked (injected by the sandbox)");
+    case 40001:
+        return sb_business_reply(r, 200, 40001, NULL, "No permission to operate pixel code (injected by the sandbox)");
+    default:
+        return sb_business_reply(r, 200, 40002, NULL, "Invalid parameter (injected by the sandbox)");
+    }
 }
 
 int sb_reply_json(sb_req_t *r, int status, json_t *v)

@@ -38,8 +38,10 @@ int sb_store_new(const sb_config_t *cfg, sb_store_t **out)
     s->inventory_log = json_object();
     s->ads_events = json_array();
     s->ads_calls = json_array();
+    s->mapi_codes = json_object();
+    s->mapi_tokens = json_object();
     if (!s->products || !s->orders || !s->order_hooks || !s->stripe_sessions ||
-        !s->inventory_log || !s->ads_events || !s->ads_calls)
+        !s->inventory_log || !s->ads_events || !s->ads_calls || !s->mapi_codes || !s->mapi_tokens)
         goto out;
     char hex[33];
     sb_random_hex(12, hex);
@@ -80,6 +82,8 @@ void sb_store_free(sb_store_t *s)
     json_decref(s->inventory_log);
     json_decref(s->ads_events);
     json_decref(s->ads_calls);
+    json_decref(s->mapi_codes);
+    json_decref(s->mapi_tokens);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -106,6 +110,11 @@ void sb_store_reset(sb_store_t *s)
     s->inventory_log_dropped = 0;
     json_array_clear(s->ads_events);
     json_array_clear(s->ads_calls);
+    json_object_clear(s->mapi_codes);
+    json_object_clear(s->mapi_tokens);
+    s->mapi_revision = 0;
+    s->mapi_fail_next = 0;
+    s->mapi_report_calls = 0;
     s->n_grants = 0;
     s->n_codes = 0;
     images_clear(s);

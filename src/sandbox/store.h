@@ -130,6 +130,12 @@ struct sb_store {
     unsigned long route_calls[SB_MAX_ROUTES]; /* calls that reached a handler */
     sb_faults_t faults;
     sb_counters_t counters;
+    json_t *mapi_codes;          /* Marketing API auth codes: {code: expires_at} */
+    json_t *mapi_tokens;         /* Marketing API tokens: {token: [advertiser ids]} */
+    long mapi_revision;          /* bumps the last 7 days of generated spend */
+    long mapi_fail_next;         /* the next N Marketing API calls answer mapi_fail_code */
+    long mapi_fail_code;         /* 40100, 40102, 40105, 40002 or 500 */
+    unsigned long mapi_report_calls; /* report/integrated/get/ calls answered */
     json_t *ads_events;          /* events of accepted track calls, oldest first */
     json_t *ads_calls;           /* per track call: {at, code, events, event_source} */
 };

@@ -322,6 +322,9 @@ async function run() {
       STRIPE_SECRET_KEY: 'sk_test_sandbox',
       STRIPE_API_BASE: `${sandbox}/stripe`,
       TIKTOK_ADS_API_BASE: sandbox,
+      TIKTOK_APP_ID: '7400000000000000001',
+      TIKTOK_APP_SECRET: 'sandbox-ads-app-secret',
+      TIKTOK_ADS_AUTHORIZE_URL: `${sandbox}/portal/auth`,
     });
     await waitUntil(async () => {
       if (ss.exited) throw new Error(`shopsync exited (${ss.code ?? ss.signal})`);
@@ -739,6 +742,44 @@ async function run() {
         `the CSV upload shows each row's result ("${second}")`);
       await dismissToasts(page);
       await shot(page, '07-tiktok-ads.png');
+    });
+
+    // 7b. ad spend and revenue -----------------------------------------------------------
+    await step('ad spend report', async () => {
+      const status = page.locator('#ads-account-status');
+      await waitUntil(async () => (await status.innerText()).trim() === 'Not connected', { what: 'ads account "Not connected"' });
+      await page.click('#ads-account-connect');
+      await page.waitForURL(/\/portal\/auth\?/);
+      check(true, 'Connect TikTok Ads account opens TikTok\'s authorize page');
+      await page.click('#ads-approve');
+      await page.waitForURL(/ads_connected=1/);
+      await waitUntil(async () => /Connected \(2 advertisers\)/.test(await status.innerText()), { timeout: 15_000, what: 'ads account connected' });
+      check(true, 'back on the page, the account is connected with its two advertisers');
+      await page.check('#adv-7200000000000000001');
+      await page.click('#ads-advertisers-save');
+      await page.locator('#ads-spend-sync').waitFor({ state: 'visible' });
+      await page.click('#ads-spend-sync');
+      const chart = page.locator('#report-chart .uplot canvas');
+      await chart.first().waitFor({ state: 'visible', timeout: 20_000 });
+      const legend = (await page.locator('#report-chart .u-legend').innerText()).replace(/\s+/g, ' ');
+      check(/Website/.test(legend) && /TikTok Shop/.test(legend) && /Ad spend/.test(legend),
+        `the chart shows revenue by channel and ad spend ("${legend.slice(0, 80)}")`);
+      await waitUntil(async () => (await page.locator('#report-campaigns tbody tr').count()) === 40,
+        { timeout: 20_000, what: '40 campaigns after the sync' });
+      check(true, 'spend by campaign lists the 40 campaigns synced');
+      const spend30 = (await page.locator('#report-total-spend').innerText()).trim();
+      check(/^\$[\d,]+\.\d\d$/.test(spend30) && spend30 !== '$0.00', `the totals show the ad spend (${spend30})`);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click('#report-csv')]);
+      const file = await download.path();
+      const lines = fs.readFileSync(file, 'utf8').trim().split(/\r?\n/);
+      check(lines[0].startsWith('date,currency,web_orders,web_revenue,tiktok_shop_orders,tiktok_shop_gmv') &&
+        lines.length === 31, `the CSV download has a header and 30 days (${lines.length - 1} rows, ${download.suggestedFilename()})`);
+      await page.click('.report-days[data-days="90"]');
+      await waitUntil(async () => (await page.locator('#report-total-spend').innerText()).trim() !== spend30,
+        { timeout: 15_000, what: '90-day totals' });
+      check(true, 'the last 90 days show their own totals');
+      await dismissToasts(page);
+      await shot(page, '07b-ad-spend-report.png');
     });
 
     // 8. phone-sized, signed in --------------------------------------------------------

@@ -202,6 +202,31 @@ static void test_orders(void **state)
     json_decref(d);
 }
 
+static void test_order_payment(void **state)
+{
+    (void)state;
+    char err[192] = "";
+    tiktok_orders_t o;
+    memset(&o, 0, sizeof(o));
+    json_t *d = doc("{\"orders\":[{\"id\":\"A\",\"line_items\":[],"
+                    "\"payment\":{\"currency\":\"USD\",\"total_amount\":\"72.00\"}},"
+                    "{\"id\":\"B\",\"line_items\":[]},"
+                    "{\"id\":\"C\",\"line_items\":[],"
+                    "\"payment\":{\"currency\":\"NOT-A-CODE\",\"total_amount\":72}}]}");
+    assert_int_equal(tiktok_parse_orders(d, &o, err, sizeof(err)), 0);
+    assert_int_equal(o.n, 3);
+    assert_string_equal(o.items[0].currency, "USD");
+    assert_string_equal(o.items[0].total_amount, "72.00");
+    /* Revenue only: no payment, an oversized currency or a number for the
+     * amount leave them empty, and the order still parses for stock. */
+    assert_string_equal(o.items[1].currency, "");
+    assert_string_equal(o.items[1].total_amount, "");
+    assert_string_equal(o.items[2].currency, "");
+    assert_string_equal(o.items[2].total_amount, "");
+    tiktok_orders_free(&o);
+    json_decref(d);
+}
+
 static void test_tokens(void **state)
 {
     (void)state;
@@ -231,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_inventories_flattened),
         cmocka_unit_test(test_sku_errors),
         cmocka_unit_test(test_orders),
+        cmocka_unit_test(test_order_payment),
         cmocka_unit_test(test_tokens),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,9 +85,10 @@ int ads_rule_parse(const json_t *rule, ads_rule_t *out, char *err, size_t errlen
                      strcmp(cur, out->currency) == 0;
         if (!cur_ok)
             problem(err, errlen, "rule.currency: required, a three-letter upper-case code such as USD");
-        if (!val || (cur_ok && money_parse(val, money_decimals(out->currency), &out->value) != 0) || (!cur_ok && !val))
+        /* Without a currency the amount is still checked, as cents. */
+        if (!val || money_parse(val, cur_ok ? money_decimals(out->currency) : 2, &out->value) != 0)
             problem(err, errlen, "rule.value: required, an amount as a string such as \"100.00\"");
-        else if (cur_ok && out->value <= 0)
+        else if (out->value <= 0)
             problem(err, errlen, "rule.value: must be more than 0");
     } else {
         problem(err, errlen, "rule.kind: must be all_buyers, bought_within_days, bought_sku, min_orders or min_value");

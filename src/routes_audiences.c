@@ -64,7 +64,8 @@ int route_audience_create(req_t *rq)
 int route_audience_get(req_t *rq)
 {
     json_t *out = NULL;
-    return reply(rq, ads_audiences_get(rq->redis, rq->params[0], &out), out, 200, "");
+    ads_audience_rc rc = ads_audiences_get(rq->redis, rq->params[0], &out);
+    return reply(rq, rc, out, 200, "");
 }
 
 int route_audience_put(req_t *rq)
@@ -84,7 +85,8 @@ int route_audience_delete(req_t *rq)
 int route_audience_sync(req_t *rq)
 {
     json_t *out = NULL;
-    return reply(rq, ads_audiences_sync(rq->app->cfg, rq->redis, rq->params[0], &out), out, 200, "");
+    ads_audience_rc rc = ads_audiences_sync(rq->app->cfg, rq->redis, rq->params[0], &out);
+    return reply(rq, rc, out, 200, "");
 }
 
 int route_customer_erase(req_t *rq)

@@ -85,8 +85,11 @@ int ads_rule_parse(const json_t *rule, ads_rule_t *out, char *err, size_t errlen
                      strcmp(cur, out->currency) == 0;
         if (!cur_ok)
             problem(err, errlen, "rule.currency: required, a three-letter upper-case code such as USD");
-        /* Without a currency the amount is still checked, as cents. */
-        if (!val || money_parse(val, cur_ok ? money_decimals(out->currency) : 2, &out->value) != 0)
+        /* Without a currency the amount is still checked, as cents; more
+         * decimals than the currency has would be rounded: refused. */
+        int dec = cur_ok ? money_decimals(out->currency) : 2;
+        const char *dot = val ? strchr(val, '.') : NULL;
+        if (!val || (dot && (int)strlen(dot + 1) > dec) || money_parse(val, dec, &out->value) != 0)
             problem(err, errlen, "rule.value: required, an amount as a string such as \"100.00\"");
         else if (out->value <= 0)
             problem(err, errlen, "rule.value: must be more than 0");

@@ -30,8 +30,9 @@ static int reply(req_t *rq, ads_audience_rc rc, json_t *out, int ok_status, cons
         return http_reply_error(rq, 409, "not_connected",
                                 "the TikTok Ads account is not connected: click Connect TikTok Ads account first");
     case AUD_FAILED:
-        /* The sync ran; its error is the audience's, shown with it. */
-        return http_reply_json(rq, 502, out);
+        /* The sync ran to its end, as a spend sync with ?wait=1: TikTok's
+         * refusal is the audience's error, shown with it. */
+        return http_reply_json(rq, 200, out);
     default:
         json_decref(out);
         return http_reply_redis_down(rq);

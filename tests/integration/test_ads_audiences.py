@@ -247,7 +247,7 @@ def bad_md5(env):
     st, doc = env.mapi(dmp_corrupt_next=1)
     checks.eq(st, 200, "the sandbox will damage the next file")
     st, a = env.sync("all")
-    checks.eq(st, 502, "the sync fails")
+    checks.eq(st, 200, "the sync ran")
     checks.ok("file_signature" in (a["error"] or "") and "TikTok refused" in (a["error"] or ""),
               "the audience says TikTok refused the file's signature: %s" % a["error"])
     checks.eq(env.audience("all")["error"], a["error"], "the error stays on the audience")
@@ -259,7 +259,7 @@ def token_40105(env):
     env.seed([3002], int(time.time()) - 60)
     env.mapi(fail_next=1, fail_code=40105)
     st, a = env.sync("all")
-    checks.ok(st == 502 and "reconnect" in (a["error"] or ""), "40105: the audience asks to reconnect")
+    checks.ok(st == 200 and "reconnect" in (a["error"] or ""), "40105: the audience asks to reconnect")
     acct = env.ss.admin("GET", "/api/admin/ads/account")[1]
     checks.ok(acct["reconnect"], "the account is marked for reconnection")
 

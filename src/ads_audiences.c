@@ -610,6 +610,13 @@ static void sync_one(sync_t *s, json_t *doc)
         goto out;
     }
     ads_audiences_sort(m.h, m.n);
+    /* A buyer first recorded by phone and later by email is two records
+     * with one phone: TikTok gets each hash once. */
+    size_t uniq = 0;
+    for (size_t i = 0; i < m.n; i++)
+        if (uniq == 0 || strcmp(m.h[uniq - 1], m.h[i]) != 0)
+            memmove(m.h[uniq++], m.h[i], ADS_HASH_HEX);
+    m.n = uniq;
     if (!tid) {
         if (m.n < ADS_AUDIENCE_MIN)
             goto out; /* waiting: TikTok refuses an audience under 1,000 */

@@ -249,7 +249,8 @@ ads_audience_rc ads_audiences_list(redis_conn_t *r, json_t **out)
     if (n && ads_buyers_each(r, count_all, &c) != 0)
         goto out;
     *out = json_array();
-    /* Oldest first: the order the seller made them in. */
+    /* Oldest first: the order the seller made them in (a selection sort
+     * over at most ADS_AUDIENCES_MAX; now = -1 marks one already listed). */
     for (size_t k = 0; k < n; k++) {
         size_t best = n;
         for (size_t i = 0; i < n; i++) {

@@ -2137,7 +2137,7 @@
     min_value: { key: 'value', label: 'Amount (e.g. 100.00)' },
   };
 
-  function ruleText(r) {
+  function audienceRuleText(r) {
     switch (r && r.kind) {
       case 'bought_within_days': return `Bought within ${r.days} days`;
       case 'bought_sku': return `Bought ${r.sku}`;
@@ -2169,7 +2169,7 @@
       if (a.error) last.append(h('span', { class: 'section-error', role: 'alert', text: ' ' + a.error }));
       body.append(h('tr', { 'data-id': a.id },
         h('td', null, h('strong', { text: a.name }), h('div', { class: 'small muted', text: `${a.advertiser_id} · ${a.id_type}` })),
-        h('td', { text: ruleText(a.rule) }),
+        h('td', { text: audienceRuleText(a.rule) }),
         h('td', { class: 'num', text: numFmt.format(int(a.members)) }),
         h('td', null, at),
         h('td', null, last),

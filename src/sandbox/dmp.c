@@ -227,11 +227,15 @@ int sb_dmp_create(sb_req_t *r)
     members = json_object();
     sb_store_lock(s);
     int rc = apply_files(s, json_object_get(body, "file_paths"), adv, type, members, 0, err, sizeof(err));
-    if (rc == 0 && json_object_size(members) < MIN_MEMBERS)
+    if (rc == 0 && json_object_size(members) < MIN_MEMBERS) {
         snprintf(err, sizeof(err), "The audience has %zu users: a custom audience needs at least %d.",
-                 json_object_size(members), MIN_MEMBERS), rc = -1;
-    if (rc == 0 && json_object_size(s->dmp_audiences) >= MAX_AUDIENCES)
-        snprintf(err, sizeof(err), "too many audiences."), rc = -1;
+                 json_object_size(members), MIN_MEMBERS);
+        rc = -1;
+    }
+    if (rc == 0 && json_object_size(s->dmp_audiences) >= MAX_AUDIENCES) {
+        snprintf(err, sizeof(err), "too many audiences.");
+        rc = -1;
+    }
     char id[32];
     if (rc == 0) {
         snprintf(id, sizeof(id), "%lu", 7300000000000000000UL + ++s->dmp_seq);
@@ -282,17 +286,21 @@ int sb_dmp_update(sb_req_t *r)
     sb_store_lock(s);
     json_t *a = json_object_get(s->dmp_audiences, aid ? aid : "");
     int rc = 0;
-    if (!a || strcmp(json_string_value(json_object_get(a, "advertiser_id")), adv) != 0)
-        snprintf(err, sizeof(err), "custom_audience_id: no such audience of this advertiser."), rc = -1;
+    if (!a || strcmp(json_string_value(json_object_get(a, "advertiser_id")), adv) != 0) {
+        snprintf(err, sizeof(err), "custom_audience_id: no such audience of this advertiser.");
+        rc = -1;
+    }
     if (rc == 0) {
         members = strcmp(action, "REPLACE") == 0 ? json_object() : json_deep_copy(json_object_get(a, "members"));
         rc = apply_files(s, json_object_get(body, "file_paths"), adv,
                          json_string_value(json_object_get(a, "calculate_type")), members,
                          strcmp(action, "REMOVE") == 0, err, sizeof(err));
     }
-    if (rc == 0 && json_object_size(members) < MIN_MEMBERS)
+    if (rc == 0 && json_object_size(members) < MIN_MEMBERS) {
         snprintf(err, sizeof(err), "After this update the audience would have %zu users: at least %d are needed.",
-                 json_object_size(members), MIN_MEMBERS), rc = -1;
+                 json_object_size(members), MIN_MEMBERS);
+        rc = -1;
+    }
     if (rc == 0) {
         json_object_set(a, "members", members);
         const char *n = strcmp(action, "REMOVE") == 0 ? "removes" : "appends";

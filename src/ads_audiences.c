@@ -273,14 +273,6 @@ out:
     return rc;
 }
 
-/* Append one problem to err ("; " between them). */
-static void problem_append(char *err, size_t errlen, const char *what)
-{
-    size_t n = strlen(err);
-    if (n < errlen)
-        snprintf(err + n, errlen - n, "%s%s", n ? "; " : "", what);
-}
-
 /* Check body's fields (all when creating) into doc (borrowed, changed).
  * Returns AUD_OK, AUD_INVALID or AUD_CONFLICT with err. */
 static ads_audience_rc apply_fields(json_t *doc, const json_t *body, int creating, char *err, size_t errlen)
@@ -288,6 +280,7 @@ static ads_audience_rc apply_fields(json_t *doc, const json_t *body, int creatin
     char rerr[512];
     ads_rule_t rule;
     int held = json_is_string(json_object_get(doc, "tiktok_audience_id"));
+    jsonx_problems_t p = {err, errlen, 0};
     err[0] = '\0';
     if (!json_is_object(body)) {
         snprintf(err, errlen, "the body must be a JSON object");
@@ -300,21 +293,21 @@ static ads_audience_rc apply_fields(json_t *doc, const json_t *body, int creatin
     if (name || creating) {
         size_t len = json_string_length(name);
         if (!json_is_string(name) || len == 0 || len > ADS_AUDIENCE_NAME_MAX)
-            problem_append(err, errlen, "name: required, 1 to 128 characters");
+            jsonx_problem(&p, "name: required, 1 to 128 characters");
     }
     if (adv || creating) {
         const char *a = json_string_value(adv);
         if (!a || !a[0] || strlen(a) > ADVERTISER_MAX || strspn(a, "0123456789") != strlen(a))
-            problem_append(err, errlen, "advertiser_id: required, the TikTok advertiser id (digits)");
+            jsonx_problem(&p, "advertiser_id: required, the TikTok advertiser id (digits)");
     }
     if (type || creating) {
         const char *t = json_string_value(type);
         if (!t || (strcmp(t, "EMAIL_SHA256") != 0 && strcmp(t, "PHONE_SHA256") != 0))
-            problem_append(err, errlen, "id_type: must be EMAIL_SHA256 or PHONE_SHA256");
+            jsonx_problem(&p, "id_type: must be EMAIL_SHA256 or PHONE_SHA256");
     }
     if ((rule_in || creating) && ads_rule_parse(rule_in, &rule, rerr, sizeof(rerr)) != 0)
-        problem_append(err, errlen, rerr);
-    if (err[0])
+        jsonx_problem(&p, "%s", rerr);
+    if (p.n)
         return AUD_INVALID;
     if (held && ((adv && !json_equal(adv, json_object_get(doc, "advertiser_id"))) ||
                  (type && !json_equal(type, json_object_get(doc, "id_type"))))) {

@@ -24,24 +24,14 @@ static const redis_script_t record_script = {"buyer_record", LUA_SRC_BUYER_RECOR
 
 /* ---- rules --------------------------------------------------------------- */
 
-/* Append one problem to err ("; " between them). */
-static void problem(char *err, size_t errlen, const char *what)
-{
-    size_t n = strlen(err);
-    if (n < errlen)
-        snprintf(err + n, errlen - n, "%s%s", n ? "; " : "", what);
-}
-
 /* A whole number member of rule in [lo, hi] into *out; a problem named
  * rule.<key> otherwise. */
-static int rule_int(const json_t *rule, const char *key, long long lo, long long hi, long long *out, char *err,
-                    size_t errlen)
+static int rule_int(const json_t *rule, const char *key, long long lo, long long hi, long long *out,
+                    jsonx_problems_t *p)
 {
     const json_t *v = json_object_get(rule, key);
-    char msg[160];
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-        snprintf(msg, sizeof(msg), "rule.%s: must be a whole number from %lld to %lld", key, lo, hi);
-        problem(err, errlen, msg);
+        jsonx_problem(p, "rule.%s: must be a whole number from %lld to %lld", key, lo, hi);
         return -1;
     }
     *out = json_integer_value(v);
@@ -50,15 +40,16 @@ static int rule_int(const json_t *rule, const char *key, long long lo, long long
 
 int ads_rule_parse(const json_t *rule, ads_rule_t *out, char *err, size_t errlen)
 {
+    jsonx_problems_t p = {err, errlen, 0};
     memset(out, 0, sizeof(*out));
     err[0] = '\0';
     if (!json_is_object(rule)) {
-        problem(err, errlen, "rule: must be an object with a kind");
+        jsonx_problem(&p, "rule: must be an object with a kind");
         return -1;
     }
     const char *kind = json_string_value(json_object_get(rule, "kind"));
     if (!kind) {
-        problem(err, errlen, "rule.kind: required (all_buyers, bought_within_days, bought_sku, min_orders or "
+        jsonx_problem(&p, "rule.kind: required (all_buyers, bought_within_days, bought_sku, min_orders or "
                              "min_value)");
         return -1;
     }
@@ -66,17 +57,17 @@ int ads_rule_parse(const json_t *rule, ads_rule_t *out, char *err, size_t errlen
         out->kind = ADS_RULE_ALL_BUYERS;
     } else if (strcmp(kind, "bought_within_days") == 0) {
         out->kind = ADS_RULE_BOUGHT_WITHIN_DAYS;
-        rule_int(rule, "days", 1, ADS_RULE_DAYS_MAX, &out->days, err, errlen);
+        rule_int(rule, "days", 1, ADS_RULE_DAYS_MAX, &out->days, &p);
     } else if (strcmp(kind, "bought_sku") == 0) {
         out->kind = ADS_RULE_BOUGHT_SKU;
         const char *sku = json_string_value(json_object_get(rule, "sku"));
         if (!sku || !sku[0] || strlen(sku) >= sizeof(out->sku))
-            problem(err, errlen, "rule.sku: required, 1 to 127 characters");
+            jsonx_problem(&p, "rule.sku: required, 1 to 127 characters");
         else
             memcpy(out->sku, sku, strlen(sku) + 1);
     } else if (strcmp(kind, "min_orders") == 0) {
         out->kind = ADS_RULE_MIN_ORDERS;
-        rule_int(rule, "orders", 1, ADS_BUYERS_ORDERS_MAX, &out->orders, err, errlen);
+        rule_int(rule, "orders", 1, ADS_BUYERS_ORDERS_MAX, &out->orders, &p);
     } else if (strcmp(kind, "min_value") == 0) {
         out->kind = ADS_RULE_MIN_VALUE;
         const char *cur = json_string_value(json_object_get(rule, "currency"));
@@ -84,19 +75,19 @@ int ads_rule_parse(const json_t *rule, ads_rule_t *out, char *err, size_t errlen
         int cur_ok = cur && strlen(cur) == 3 && money_currency_code(cur, out->currency) == 0 &&
                      strcmp(cur, out->currency) == 0;
         if (!cur_ok)
-            problem(err, errlen, "rule.currency: required, a three-letter upper-case code such as USD");
+            jsonx_problem(&p, "rule.currency: required, a three-letter upper-case code such as USD");
         /* Without a currency the amount is still checked, as cents; more
          * decimals than the currency has would be rounded: refused. */
         int dec = cur_ok ? money_decimals(out->currency) : 2;
         const char *dot = val ? strchr(val, '.') : NULL;
         if (!val || (dot && (int)strlen(dot + 1) > dec) || money_parse(val, dec, &out->value) != 0)
-            problem(err, errlen, "rule.value: required, an amount as a string such as \"100.00\"");
+            jsonx_problem(&p, "rule.value: required, an amount as a string such as \"100.00\"");
         else if (out->value <= 0)
-            problem(err, errlen, "rule.value: must be more than 0");
+            jsonx_problem(&p, "rule.value: must be more than 0");
     } else {
-        problem(err, errlen, "rule.kind: must be all_buyers, bought_within_days, bought_sku, min_orders or min_value");
+        jsonx_problem(&p, "rule.kind: must be all_buyers, bought_within_days, bought_sku, min_orders or min_value");
     }
-    return err[0] ? -1 : 0;
+    return p.n ? -1 : 0;
 }
 
 json_t *ads_rule_json(const ads_rule_t *rule)

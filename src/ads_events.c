@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,26 +48,6 @@ ads_settings_t ads_events_settings(const config_t *cfg)
 
 /* ---- problems, collected so that every bad field is named at once -------- */
 
-typedef struct problems {
-    char *buf;
-    size_t cap;
-    int n;
-} problems_t;
-
-static void bad(problems_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void bad(problems_t *p, const char *fmt, ...)
-{
-    size_t used = strlen(p->buf);
-    if (used + 3 >= p->cap)
-        return;
-    if (p->n++)
-        used += (size_t)snprintf(p->buf + used, p->cap - used, "; ");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->buf + used, p->cap - used, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- money and names ---------------------------------------------------- */
 
@@ -157,18 +136,18 @@ char *ads_events_dump(const json_t *v)
 
 /* A string member of obj, or NULL when absent, null or empty; a member of
  * another type is named in p. */
-static const char *opt_text(const json_t *obj, const char *key, const char *path, problems_t *p)
+static const char *opt_text(const json_t *obj, const char *key, const char *path, jsonx_problems_t *p)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
         return NULL;
     if (!json_is_string(v)) {
-        bad(p, "%s%s: must be a string", path, key);
+        jsonx_problem(p, "%s%s: must be a string", path, key);
         return NULL;
     }
     const char *s = json_string_value(v);
     if (strlen(s) > ADS_TEXT_MAX) {
-        bad(p, "%s%s: longer than %d characters", path, key, ADS_TEXT_MAX);
+        jsonx_problem(p, "%s%s: longer than %d characters", path, key, ADS_TEXT_MAX);
         return NULL;
     }
     return *s ? s : NULL;
@@ -176,14 +155,14 @@ static const char *opt_text(const json_t *obj, const char *key, const char *path
 
 /* Hash value (borrowed) of kind into user[key]; a bad one is named in p. */
 static void put_hash(json_t *user, const char *key, ads_id_kind kind, const char *value, const char *region,
-                     const char *path, problems_t *p)
+                     const char *path, jsonx_problems_t *p)
 {
     char hex[ADS_HASH_HEX], err[256];
     if (!value)
         return;
     ads_hash_rc rc = ads_hash_value(kind, value, region, hex, err, sizeof(err));
     if (rc == ADS_HASH_INVALID)
-        bad(p, "%s%s: %s", path, key, err);
+        jsonx_problem(p, "%s%s: %s", path, key, err);
     else if (rc != ADS_HASH_EMPTY)
         json_object_set_new(user, key, json_string(hex));
 }
@@ -212,7 +191,7 @@ ads_build_rc ads_events_from_stripe(const ads_settings_t *s, const char *body, s
                                     size_t n_lines, json_t **entry, char *why, size_t whylen)
 {
     char jerr[256], cur[4];
-    problems_t p = {why, whylen, 0};
+    jsonx_problems_t p = {why, whylen, 0};
     json_t *doc = NULL, *ev = NULL, *user = NULL, *props = NULL, *contents = NULL, *value = NULL;
     ads_build_rc rc = ADS_BUILD_BAD;
 
@@ -223,7 +202,7 @@ ads_build_rc ads_events_from_stripe(const ads_settings_t *s, const char *body, s
     const char *session = json_string_value(json_object_get(obj, "id"));
     const json_t *created = json_object_get(doc, "created");
     if (!json_is_object(obj) || !session) {
-        bad(&p, "not a Stripe checkout event");
+        jsonx_problem(&p, "not a Stripe checkout event");
         goto out;
     }
     const json_t *meta = json_object_get(obj, "metadata");
@@ -256,7 +235,7 @@ ads_build_rc ads_events_from_stripe(const ads_settings_t *s, const char *body, s
     put_text(user, "ttp", opt_text(meta, "ttp", "metadata.", &p));
     const char *ip = opt_text(meta, "client_ip", "metadata.", &p);
     if (ip && !ip_ok(ip))
-        bad(&p, "metadata.client_ip: not an IPv4 or IPv6 address");
+        jsonx_problem(&p, "metadata.client_ip: not an IPv4 or IPv6 address");
     put_text(user, "ip", ip);
     put_text(user, "user_agent", opt_text(meta, "client_user_agent", "metadata.", &p));
     if (p.n) {
@@ -318,13 +297,13 @@ out:
 /* ---- the store events API ------------------------------------------------ */
 
 /* Check a JSON number member (integer or real) >= 0; NULL when absent. */
-static const json_t *opt_amount(const json_t *obj, const char *key, const char *path, problems_t *p)
+static const json_t *opt_amount(const json_t *obj, const char *key, const char *path, jsonx_problems_t *p)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v))
         return NULL;
     if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1e12) {
-        bad(p, "%s%s: must be a number from 0 to 1e12", path, key);
+        jsonx_problem(p, "%s%s: must be a number from 0 to 1e12", path, key);
         return NULL;
     }
     return v;
@@ -332,7 +311,7 @@ static const json_t *opt_amount(const json_t *obj, const char *key, const char *
 
 /* Only the listed members may appear in obj (the typo of a field name would
  * otherwise silently lose a match key). */
-static void only_keys(const json_t *obj, const char *const *allowed, const char *path, problems_t *p)
+static void only_keys(const json_t *obj, const char *const *allowed, const char *path, jsonx_problems_t *p)
 {
     const char *key;
     const json_t *v;
@@ -341,19 +320,19 @@ static void only_keys(const json_t *obj, const char *const *allowed, const char 
         for (i = 0; allowed[i] && strcmp(allowed[i], key) != 0; i++)
             ;
         if (!allowed[i])
-            bad(p, "%s%s: unknown field", path, key);
+            jsonx_problem(p, "%s%s: unknown field", path, key);
     }
 }
 
 /* A contents[] array into props; every bad item named. */
-static void put_contents(json_t *props, const json_t *arr, problems_t *p)
+static void put_contents(json_t *props, const json_t *arr, jsonx_problems_t *p)
 {
     static const char *const keys[] = {"content_id", "content_name", "content_category", "brand", "quantity",
                                        "price", NULL};
     if (!arr || json_is_null(arr))
         return;
     if (!json_is_array(arr) || json_array_size(arr) > ADS_MAX_CONTENTS) {
-        bad(p, "properties.contents: must be an array of at most %d items", ADS_MAX_CONTENTS);
+        jsonx_problem(p, "properties.contents: must be an array of at most %d items", ADS_MAX_CONTENTS);
         return;
     }
     json_t *out = json_array();
@@ -363,7 +342,7 @@ static void put_contents(json_t *props, const json_t *arr, problems_t *p)
         char path[64];
         snprintf(path, sizeof(path), "properties.contents[%zu].", i);
         if (!json_is_object(c)) {
-            bad(p, "properties.contents[%zu]: must be an object", i);
+            jsonx_problem(p, "properties.contents[%zu]: must be an object", i);
             continue;
         }
         only_keys(c, keys, path, p);
@@ -371,7 +350,7 @@ static void put_contents(json_t *props, const json_t *arr, problems_t *p)
         const json_t *id = json_object_get(c, "content_id");
         if (!json_is_string(id) || !json_string_length(id))
             /* TikTok refuses a numeric content_id (40002): say so here. */
-            bad(p, "%scontent_id: required, a non-empty string (the SKU)", path);
+            jsonx_problem(p, "%scontent_id: required, a non-empty string (the SKU)", path);
         else
             put_text(o, "content_id", opt_text(c, "content_id", path, p));
         put_text(o, "content_name", opt_text(c, "content_name", path, p));
@@ -380,7 +359,7 @@ static void put_contents(json_t *props, const json_t *arr, problems_t *p)
         const json_t *q = json_object_get(c, "quantity");
         if (q && !json_is_null(q)) {
             if (!json_is_integer(q) || json_integer_value(q) < 1 || json_integer_value(q) > 1000000000)
-                bad(p, "%squantity: must be a whole number from 1", path);
+                jsonx_problem(p, "%squantity: must be a whole number from 1", path);
             else
                 json_object_set(o, "quantity", (json_t *)q);
         }
@@ -400,42 +379,42 @@ ads_build_rc ads_events_from_store(const ads_settings_t *s, const json_t *in, js
     static const char *const prop_keys[] = {"value", "currency", "content_type", "contents", "order_id",
                                             "search_string", "description", NULL};
     static const char *const ctx_keys[] = {"page_url", "user_agent", "ip", NULL};
-    problems_t p = {why, whylen, 0};
+    jsonx_problems_t p = {why, whylen, 0};
     json_t *user = json_object(), *props = json_object(), *ev = NULL;
     long long t = s->now;
 
     why[0] = '\0';
     *entry = NULL;
     if (!json_is_object(in)) {
-        bad(&p, "the event must be a JSON object");
+        jsonx_problem(&p, "the event must be a JSON object");
         goto out;
     }
     only_keys(in, top, "", &p);
     const char *name = opt_text(in, "event_type", "", &p);
     if (!name)
-        bad(&p, "event_type: required, e.g. AddToCart or InitiateCheckout");
+        jsonx_problem(&p, "event_type: required, e.g. AddToCart or InitiateCheckout");
     else if (!ads_events_name_ok(name, 0))
-        bad(&p, "event_type: %s is not one of TikTok's standard events (AddToCart, InitiateCheckout, Purchase, "
+        jsonx_problem(&p, "event_type: %s is not one of TikTok's standard events (AddToCart, InitiateCheckout, Purchase, "
                 "ViewContent, ...)", name);
     const json_t *id = json_object_get(in, "event_id");
     if (!json_is_string(id) || json_string_length(id) < 1 || json_string_length(id) > ADS_EVENT_ID_MAX)
-        bad(&p, "event_id: required, a string of 1 to %d characters (the pixel's event_id, for deduplication)",
+        jsonx_problem(&p, "event_id: required, a string of 1 to %d characters (the pixel's event_id, for deduplication)",
             ADS_EVENT_ID_MAX);
     const json_t *tv = json_object_get(in, "event_time");
     if (tv && !json_is_null(tv)) {
         if (!json_is_integer(tv))
-            bad(&p, "event_time: must be Unix seconds (an integer)");
+            jsonx_problem(&p, "event_time: must be Unix seconds (an integer)");
         else if (json_integer_value(tv) < s->now - ADS_MAX_AGE_S)
-            bad(&p, "event_time: older than 28 days (TikTok cannot attribute it)");
+            jsonx_problem(&p, "event_time: older than 28 days (TikTok cannot attribute it)");
         else if (json_integer_value(tv) > s->now + ADS_FUTURE_SKEW_S)
-            bad(&p, "event_time: in the future");
+            jsonx_problem(&p, "event_time: in the future");
         else
             t = json_integer_value(tv);
     }
 
     const json_t *u = json_object_get(in, "user");
     if (u && !json_is_null(u) && !json_is_object(u))
-        bad(&p, "user: must be an object");
+        jsonx_problem(&p, "user: must be an object");
     else if (u) {
         only_keys(u, user_keys, "user.", &p);
         put_hash(user, "email", ADS_ID_EMAIL, opt_text(u, "email", "user.", &p), s->phone_region, "user.", &p);
@@ -448,37 +427,37 @@ ads_build_rc ads_events_from_store(const ads_settings_t *s, const json_t *in, js
     const json_t *ctx = json_object_get(in, "context");
     const char *page_url = NULL;
     if (ctx && !json_is_null(ctx) && !json_is_object(ctx))
-        bad(&p, "context: must be an object");
+        jsonx_problem(&p, "context: must be an object");
     else if (ctx) {
         only_keys(ctx, ctx_keys, "context.", &p);
         const char *ip = opt_text(ctx, "ip", "context.", &p);
         if (ip && !ip_ok(ip))
-            bad(&p, "context.ip: not an IPv4 or IPv6 address");
+            jsonx_problem(&p, "context.ip: not an IPv4 or IPv6 address");
         put_text(user, "ip", ip);
         put_text(user, "user_agent", opt_text(ctx, "user_agent", "context.", &p));
         page_url = opt_text(ctx, "page_url", "context.", &p);
         if (page_url && strncmp(page_url, "http://", 7) != 0 && strncmp(page_url, "https://", 8) != 0)
-            bad(&p, "context.page_url: must be an http:// or https:// URL");
+            jsonx_problem(&p, "context.page_url: must be an http:// or https:// URL");
     }
     const json_t *pr = json_object_get(in, "properties");
     if (pr && !json_is_null(pr) && !json_is_object(pr))
-        bad(&p, "properties: must be an object");
+        jsonx_problem(&p, "properties: must be an object");
     else if (pr) {
         only_keys(pr, prop_keys, "properties.", &p);
         const json_t *value = opt_amount(pr, "value", "properties.", &p);
         const char *currency = opt_text(pr, "currency", "properties.", &p);
         char cur[4];
         if (currency && ads_events_currency_code(currency, cur) != 0)
-            bad(&p, "properties.currency: must be a three-letter ISO 4217 code");
+            jsonx_problem(&p, "properties.currency: must be a three-letter ISO 4217 code");
         else if (currency)
             json_object_set_new(props, "currency", json_string(cur));
         if (value && !currency)
-            bad(&p, "properties.currency: required with a value");
+            jsonx_problem(&p, "properties.currency: required with a value");
         if (value)
             json_object_set(props, "value", (json_t *)value);
         const char *ct = opt_text(pr, "content_type", "properties.", &p);
         if (ct && strcmp(ct, "product") != 0 && strcmp(ct, "product_group") != 0)
-            bad(&p, "properties.content_type: must be product or product_group");
+            jsonx_problem(&p, "properties.content_type: must be product or product_group");
         put_text(props, "content_type", ct);
         put_contents(props, json_object_get(pr, "contents"), &p);
         put_text(props, "order_id", opt_text(pr, "order_id", "properties.", &p));

@@ -7,13 +7,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "shopsync/ads_hash.h"
 #include "shopsync/buf.h"
+#include "shopsync/jsonx.h"
 
 #define FIELD_MAX 1000
 
@@ -283,30 +283,10 @@ int ads_offline_parse_time(const char *s, long long *out)
 
 /* ---- rows ---------------------------------------------------------------- */
 
-typedef struct problems {
-    char *buf;
-    size_t cap;
-    int n;
-} problems_t;
-
-static void bad(problems_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void bad(problems_t *p, const char *fmt, ...)
-{
-    size_t used = strlen(p->buf);
-    if (used + 3 >= p->cap)
-        return;
-    if (p->n++)
-        used += (size_t)snprintf(p->buf + used, p->cap - used, "; ");
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(p->buf + used, p->cap - used, fmt, ap);
-    va_end(ap);
-}
 
 /* Column key of row as text into out ("" when absent, null or empty); a
  * number is written as it reads. Returns 0, or -1 (named in p). */
-static int text(const json_t *row, const char *key, char *out, size_t cap, problems_t *p)
+static int text(const json_t *row, const char *key, char *out, size_t cap, jsonx_problems_t *p)
 {
     const json_t *v = json_object_get(row, key);
     out[0] = '\0';
@@ -321,7 +301,7 @@ static int text(const json_t *row, const char *key, char *out, size_t cap, probl
         return 0;
     }
     if (!json_is_string(v)) {
-        bad(p, "%s: must be text or a number", key);
+        jsonx_problem(p, "%s: must be text or a number", key);
         return -1;
     }
     const char *s = json_string_value(v);
@@ -331,7 +311,7 @@ static int text(const json_t *row, const char *key, char *out, size_t cap, probl
     while (n && s[n - 1] == ' ')
         n--;
     if (n >= cap) {
-        bad(p, "%s: longer than %zu characters", key, cap - 1);
+        jsonx_problem(p, "%s: longer than %zu characters", key, cap - 1);
         return -1;
     }
     memcpy(out, s, n);
@@ -356,7 +336,7 @@ ads_build_rc ads_offline_build(const ads_settings_t *s, const json_t *row, json_
     static const char *const channels[] = {"email", "website", "phone_call", "in_store", "crm", "other", NULL};
     char ev[64], id[ADS_EVENT_ID_MAX + 1], ts[64], email[300], phone[80], value[40], currency[8], order[200],
         shop[200], channel[32], cid[200], cname[300], ctype[32], ccat[200], brand[200], qty[24], price[40];
-    problems_t p = {why, whylen, 0};
+    jsonx_problems_t p = {why, whylen, 0};
     json_t *user = json_object(), *props = json_object(), *e = NULL;
     long long t = 0;
 
@@ -364,11 +344,11 @@ ads_build_rc ads_offline_build(const ads_settings_t *s, const json_t *row, json_
     *entry = NULL;
     const char *malformed = json_string_value(json_object_get(row, "_error"));
     if (malformed) {
-        bad(&p, "%s", malformed);
+        jsonx_problem(&p, "%s", malformed);
         goto out;
     }
     if (!json_is_object(row)) {
-        bad(&p, "a row must be an object of the columns");
+        jsonx_problem(&p, "a row must be an object of the columns");
         goto out;
     }
     const char *key;
@@ -379,7 +359,7 @@ ads_build_rc ads_offline_build(const ads_settings_t *s, const json_t *row, json_
             for (i = 0; columns[i] && strcmp(columns[i], key) != 0; i++)
                 ;
             if (!columns[i])
-                bad(&p, "%s: unknown column", key);
+                jsonx_problem(&p, "%s: unknown column", key);
         }
     }
     text(row, "event", ev, sizeof(ev), &p);
@@ -401,36 +381,36 @@ ads_build_rc ads_offline_build(const ads_settings_t *s, const json_t *row, json_
     text(row, "price", price, sizeof(price), &p);
 
     if (!ev[0])
-        bad(&p, "event: required, e.g. Purchase");
+        jsonx_problem(&p, "event: required, e.g. Purchase");
     else if (!ads_events_name_ok(ev, 1))
-        bad(&p, "event: %s is not one of TikTok's standard events (Purchase, AddToCart, Lead, ...)", ev);
+        jsonx_problem(&p, "event: %s is not one of TikTok's standard events (Purchase, AddToCart, Lead, ...)", ev);
     if (!id[0] && order[0] && strlen(order) <= ADS_EVENT_ID_MAX)
         /* An order is one sale: its id identifies the event as well. */
         memcpy(id, order, strlen(order) + 1);
     if (!id[0])
-        bad(&p, "event_id: required (or an order_id)");
+        jsonx_problem(&p, "event_id: required (or an order_id)");
     if (!ts[0])
-        bad(&p, "timestamp: required, ISO-8601 with a time zone, e.g. 2026-03-01T14:30:00Z");
+        jsonx_problem(&p, "timestamp: required, ISO-8601 with a time zone, e.g. 2026-03-01T14:30:00Z");
     else if (ads_offline_parse_time(ts, &t) != 0)
-        bad(&p, "timestamp: %s is not ISO-8601 with a time zone (e.g. 2026-03-01T14:30:00Z)", ts);
+        jsonx_problem(&p, "timestamp: %s is not ISO-8601 with a time zone (e.g. 2026-03-01T14:30:00Z)", ts);
     else if (t < s->now - ADS_MAX_AGE_S)
-        bad(&p, "timestamp: older than 28 days (TikTok cannot attribute it)");
+        jsonx_problem(&p, "timestamp: older than 28 days (TikTok cannot attribute it)");
     else if (t > s->now + ADS_FUTURE_SKEW_S)
-        bad(&p, "timestamp: in the future");
+        jsonx_problem(&p, "timestamp: in the future");
     if (!email[0] && !phone[0])
-        bad(&p, "email or phone: at least one is required");
+        jsonx_problem(&p, "email or phone: at least one is required");
     char hex[ADS_HASH_HEX], herr[256];
     if (email[0]) {
         ads_hash_rc rc = ads_hash_value(ADS_ID_EMAIL, email, s->phone_region, hex, herr, sizeof(herr));
         if (rc == ADS_HASH_INVALID)
-            bad(&p, "email: %s", herr);
+            jsonx_problem(&p, "email: %s", herr);
         else if (rc != ADS_HASH_EMPTY)
             json_object_set_new(user, "email", json_string(hex));
     }
     if (phone[0]) {
         ads_hash_rc rc = ads_hash_value(ADS_ID_PHONE, phone, s->phone_region, hex, herr, sizeof(herr));
         if (rc == ADS_HASH_INVALID)
-            bad(&p, "phone: %s", herr);
+            jsonx_problem(&p, "phone: %s", herr);
         else if (rc != ADS_HASH_EMPTY)
             json_object_set_new(user, "phone", json_string(hex));
     }
@@ -441,17 +421,17 @@ ads_build_rc ads_offline_build(const ads_settings_t *s, const json_t *row, json_
         for (i = 0; channels[i] && strcmp(channels[i], channel) != 0; i++)
             ;
         if (!channels[i])
-            bad(&p, "event_channel: must be one of email, website, phone_call, in_store, crm, other");
+            jsonx_problem(&p, "event_channel: must be one of email, website, phone_call, in_store, crm, other");
     }
     json_object_set_new(props, "event_channel", json_string(channel[0] ? channel : "in_store"));
     double amt = 0;
     if (value[0]) {
         if (amount(value, &amt) != 0)
-            bad(&p, "value: must be a number such as 24.50 (no currency sign)");
+            jsonx_problem(&p, "value: must be a number such as 24.50 (no currency sign)");
         else
             json_object_set_new(props, "value", json_real(amt));
         if (!currency[0])
-            bad(&p, "currency: required with a value");
+            jsonx_problem(&p, "currency: required with a value");
     }
     if (currency[0]) {
         int ok = strlen(currency) == 3;
@@ -460,16 +440,16 @@ ads_build_rc ads_offline_build(const ads_settings_t *s, const json_t *row, json_
             currency[i] = (char)toupper((unsigned char)currency[i]);
         }
         if (!ok)
-            bad(&p, "currency: must be a three-letter ISO 4217 code");
+            jsonx_problem(&p, "currency: must be a three-letter ISO 4217 code");
         else
             json_object_set_new(props, "currency", json_string(currency));
     }
     if (ctype[0] && strcmp(ctype, "product") != 0 && strcmp(ctype, "product_group") != 0)
-        bad(&p, "content_type: must be product or product_group");
+        jsonx_problem(&p, "content_type: must be product or product_group");
     if (cid[0] || cname[0] || qty[0] || price[0]) {
         json_t *c = json_object();
         if (!cid[0])
-            bad(&p, "content_id: required with content_name, quantity or price");
+            jsonx_problem(&p, "content_id: required with content_name, quantity or price");
         else
             json_object_set_new(c, "content_id", json_string(cid));
         if (cname[0])
@@ -483,13 +463,13 @@ ads_build_rc ads_offline_build(const ads_settings_t *s, const json_t *row, json_
             errno = 0;
             long long q = strtoll(qty, &end, 10);
             if (errno || *end || q < 1 || q > 1000000000)
-                bad(&p, "quantity: must be a whole number from 1");
+                jsonx_problem(&p, "quantity: must be a whole number from 1");
             else
                 json_object_set_new(c, "quantity", json_integer(q));
         }
         if (price[0]) {
             if (amount(price, &amt) != 0)
-                bad(&p, "price: must be a number such as 12.00 (no currency sign)");
+                jsonx_problem(&p, "price: must be a number such as 12.00 (no currency sign)");
             else
                 json_object_set_new(c, "price", json_real(amt));
         }

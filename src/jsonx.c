@@ -3,6 +3,7 @@
  */
 #include "shopsync/jsonx.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -121,4 +122,17 @@ int jsonx_get_id(const json_t *obj, const char *key, char *out, size_t cap,
 char *jsonx_dump(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+void jsonx_problem(jsonx_problems_t *p, const char *fmt, ...)
+{
+    size_t used = strlen(p->buf);
+    if (used + 3 >= p->cap)
+        return;
+    if (p->n++)
+        used += (size_t)snprintf(p->buf + used, p->cap - used, "; ");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->buf + used, p->cap - used, fmt, ap);
+    va_end(ap);
 }

@@ -12,6 +12,7 @@ static const route_t table[] = {
     {"GET", "/admin/tiktok-shop", ROUTE_PUBLIC, route_admin_page},
     {"GET", "/static/{}", ROUTE_PUBLIC, route_static},
     {"GET", "/static/vendor/{}", ROUTE_PUBLIC, route_static_vendor},
+    {"GET", "/static/js/{}", ROUTE_PUBLIC, route_static_js},
     {"GET", "/favicon.ico", ROUTE_PUBLIC, route_favicon},
     {"GET", "/api/stock/{}", ROUTE_PUBLIC, route_public_stock},
     {"POST", "/api/holds", ROUTE_STOREFRONT | ROUTE_JSON_BODY, route_hold_create},

@@ -24,6 +24,7 @@ int route_root(req_t *rq);
 int route_admin_page(req_t *rq);
 int route_static(req_t *rq);
 int route_static_vendor(req_t *rq);
+int route_static_js(req_t *rq);
 int route_favicon(req_t *rq);
 int route_attribution_script(req_t *rq);
 

@@ -136,23 +136,42 @@ int route_attribution_script(req_t *rq)
     return send_web_file(rq, "tiktok-attribution.js");
 }
 
+/* A file name from the URL is served only if it is plain: letters, digits,
+ * '.', '_' and '-', not starting with a dot. That keeps every request inside
+ * its directory and away from dot files. */
+static int plain_name(const char *name)
+{
+    size_t n = strlen(name);
+    return n > 0 && name[0] != '.' &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
+}
+
+/* Serve the plain file name (borrowed) of the web directory's subdirectory
+ * dir (borrowed). */
+static int send_web_subdir_file(req_t *rq, const char *dir, const char *name)
+{
+    char path[300];
+    if (!plain_name(name) || snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+        return http_reply_error(rq, 404, "not_found", "no such file");
+    return send_web_file(rq, path);
+}
+
 /* Third-party files the page ships with (web/vendor/: uPlot, its licence). */
 int route_static_vendor(req_t *rq)
 {
-    char path[300];
-    const char *name = rq->params[0];
-    size_t n = strlen(name);
-    if (n == 0 || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
-        return http_reply_error(rq, 404, "not_found", "no such file");
-    snprintf(path, sizeof(path), "vendor/%s", name);
-    return send_web_file(rq, path);
+    return send_web_subdir_file(rq, "vendor", rq->params[0]);
+}
+
+/* The page's ES modules (web/js/), imported by /static/app.js. */
+int route_static_js(req_t *rq)
+{
+    return send_web_subdir_file(rq, "js", rq->params[0]);
 }
 
 int route_static(req_t *rq)
 {
     const char *name = rq->params[0];
-    size_t n = strlen(name);
-    if (n == 0 || name[0] == '.' || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+    if (!plain_name(name))
         return http_reply_error(rq, 404, "not_found", "no such file");
     return send_web_file(rq, name);
 }

@@ -36,6 +36,18 @@ int jsonx_get_int(const json_t *obj, const char *key, long long *out,
 int jsonx_get_id(const json_t *obj, const char *key, char *out, size_t cap,
                  char *err, size_t errlen);
 
+/* A caller's message buffer that collects every problem of an input, "; "
+ * between them, so one answer names each bad field at once. buf (borrowed,
+ * NUL-terminated, cap bytes) keeps what fits; n counts the problems. */
+typedef struct jsonx_problems {
+    char *buf;
+    size_t cap;
+    int n;
+} jsonx_problems_t;
+
+/* Add one problem (printf-style) to p. */
+void jsonx_problem(jsonx_problems_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Serialise compactly: new string the caller frees, or NULL. v borrowed. */
 char *jsonx_dump(const json_t *v);
 

@@ -542,6 +542,20 @@ def check_malformed(c, ss):
     if os.path.isfile(os.path.join(web, "app.js")):
         st, h, data = request("GET", base + "/static/app.js")
         c.eq(st, 200, "a real static file is served (so the 404s below mean something)")
+    # the page's ES modules (web/js/), imported by /static/app.js
+    with open(os.path.join(web, "js", "core.js"), "rb") as f:
+        core_js = f.read()
+    st, h, data = request("GET", base + "/static/js/core.js")
+    c.eq((st, h.get("content-type"), data == core_js), (200, "text/javascript; charset=utf-8", True),
+         "/static/js/core.js: web/js/core.js as JavaScript (a module script needs that type)")
+    for path in ("/static/js/no-such-module.js", "/static/js/.hidden", "/static/js/app.js",
+                 "/static/js/%2e%2e%2f%2e%2e%2fCMakeLists.txt", "/static/js/"):
+        st, h, data = raw_http(ss.port, ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n" % path).encode())
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            doc = None
+        c.ok(st == 404 and is_error(doc, "not_found"), "%s: 404 not_found, no file contents: %d %r" % (path, st, data[:120]))
     for path in ("/static/../../etc/passwd", "/static/..%2f..%2f..%2fetc%2fpasswd",
                  "/static/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd", "/static/%2e%2e/%2e%2e/etc/passwd",
                  "/static/%252e%252e%252f%252e%252e%252fetc%252fpasswd", "/static/..%5c..%5cetc%5cpasswd",

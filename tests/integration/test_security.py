@@ -332,7 +332,7 @@ def check_cookie_and_headers(c, ss, workdir, redis):
         if https.proc.alive():
             https.stop()
 
-    for path in ("/admin/tiktok-shop", "/static/app.js", "/static/index.html"):
+    for path in ("/admin/tiktok-shop", "/static/app.js", "/static/js/core.js", "/static/index.html"):
         st, h, _ = request("GET", ss.base + path)
         csp = h.get("content-security-policy", "")
         c.eq(st, 200, "GET %s" % path)

@@ -47,8 +47,11 @@ int ads_client_path(buf_t *out, const char *path, const char *const *params)
     return 0;
 }
 
-ads_client_rc ads_client_call(const ads_client_config_t *cfg, const char *method, const char *path, const char *body,
-                              size_t len, ads_client_result_t *res, char *msg, size_t msglen)
+/* One call: a JSON body (body, len) or a multipart/form-data one (parts,
+ * n_parts > 0); everything borrowed. */
+static ads_client_rc call(const ads_client_config_t *cfg, const char *method, const char *path, const char *body,
+                          size_t len, const http_part_t *parts, size_t n_parts, ads_client_result_t *res, char *msg,
+                          size_t msglen)
 {
     char url[URL_MAX], auth[TOKEN_HEADER_MAX], herr[256];
     http_response_t resp;
@@ -72,10 +75,12 @@ ads_client_rc ads_client_call(const ads_client_config_t *cfg, const char *method
         memset(auth, 0, sizeof(auth));
         return ADS_CLIENT_RETRY;
     }
+    /* libcurl writes a multipart body's Content-Type with its boundary. */
     const char *with_token[] = {auth, "Content-Type: application/json", "Accept: application/json", NULL};
-    const char *const *headers = cfg->access_token[0] ? with_token : with_token + 1;
+    const char *multipart[] = {auth, "Accept: application/json", NULL};
+    const char *const *headers = n_parts ? multipart : cfg->access_token[0] ? with_token : with_token + 1;
     http_request_t req = {.method = method, .url = url, .headers = headers, .body = body, .body_len = body ? len : 0,
-                          .timeout_ms = cfg->timeout_ms, .max_body = MAX_ANSWER};
+                          .parts = parts, .n_parts = n_parts, .timeout_ms = cfg->timeout_ms, .max_body = MAX_ANSWER};
     int hrc = http_client_request(http, &req, &resp, herr, sizeof(herr));
     memset(auth, 0, sizeof(auth));
     res->http_status = resp.status;
@@ -107,6 +112,18 @@ out:
     json_decref(doc);
     http_response_free(&resp);
     return rc;
+}
+
+ads_client_rc ads_client_call(const ads_client_config_t *cfg, const char *method, const char *path, const char *body,
+                              size_t len, ads_client_result_t *res, char *msg, size_t msglen)
+{
+    return call(cfg, method, path, body, len, NULL, 0, res, msg, msglen);
+}
+
+ads_client_rc ads_client_upload(const ads_client_config_t *cfg, const char *path, const http_part_t *parts,
+                                size_t n_parts, ads_client_result_t *res, char *msg, size_t msglen)
+{
+    return call(cfg, "POST", path, NULL, 0, parts, n_parts, res, msg, msglen);
 }
 
 void ads_client_result_free(ads_client_result_t *res)

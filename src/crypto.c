@@ -86,6 +86,16 @@ int crypto_sha256(const void *msg, size_t n, unsigned char out[CRYPTO_SHA256_LEN
     return len == CRYPTO_SHA256_LEN ? 0 : -1;
 }
 
+int crypto_md5_hex(const void *msg, size_t n, char out[CRYPTO_MD5_HEX])
+{
+    unsigned char d[16];
+    unsigned int len = 0;
+    if (!EVP_Digest(msg, n, d, &len, EVP_md5(), NULL) || len != sizeof(d))
+        return -1;
+    crypto_hex(d, sizeof(d), out);
+    return 0;
+}
+
 int crypto_random(void *out, size_t n)
 {
     return RAND_bytes(out, (int)n) == 1 ? 0 : -1;

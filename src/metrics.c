@@ -57,6 +57,7 @@ static const struct {
     {M_PUSHES_RETRIED, "shopsync_pushes_retried_total", ""},
     {M_PUSHES_SKIPPED, "shopsync_pushes_skipped_total", ""},
     {M_DRIFT_FOUND, "shopsync_drift_found_total", ""},
+    {M_ADS_ERASURES, "shopsync_ads_buyer_erasures_total", ""},
 };
 
 void metrics_add(metric_id_t id, unsigned long n)

@@ -67,6 +67,13 @@ static const route_t table[] = {
     {"PUT", "/api/admin/ads/account", ROUTE_ADMIN | ROUTE_JSON_BODY, route_ads_account_put},
     {"POST", "/api/admin/ads/spend/sync", ROUTE_ADMIN, route_ads_spend_sync_start},
     {"GET", "/api/admin/ads/spend/sync/{}", ROUTE_ADMIN, route_ads_spend_sync_job},
+    {"GET", "/api/admin/audiences", ROUTE_ADMIN, route_audiences_list},
+    {"POST", "/api/admin/audiences", ROUTE_ADMIN | ROUTE_JSON_BODY, route_audience_create},
+    {"GET", "/api/admin/audiences/{}", ROUTE_ADMIN, route_audience_get},
+    {"PUT", "/api/admin/audiences/{}", ROUTE_ADMIN | ROUTE_JSON_BODY, route_audience_put},
+    {"DELETE", "/api/admin/audiences/{}", ROUTE_ADMIN, route_audience_delete},
+    {"POST", "/api/admin/audiences/{}/sync", ROUTE_ADMIN, route_audience_sync},
+    {"DELETE", "/api/admin/customers", ROUTE_ADMIN, route_customer_erase},
     {"GET", "/api/admin/reports/daily", ROUTE_ADMIN, route_report_daily},
     {"GET", "/api/admin/reports/campaigns", ROUTE_ADMIN, route_report_campaigns},
     /* The store's backend: admin or storefront token, checked by the handler. */

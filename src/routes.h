@@ -88,6 +88,15 @@ int route_ads_account_get(req_t *rq);
 int route_ads_account_put(req_t *rq);
 int route_ads_spend_sync_start(req_t *rq);
 int route_ads_spend_sync_job(req_t *rq);
+
+/* routes_audiences.c */
+int route_audiences_list(req_t *rq);
+int route_audience_create(req_t *rq);
+int route_audience_get(req_t *rq);
+int route_audience_put(req_t *rq);
+int route_audience_delete(req_t *rq);
+int route_audience_sync(req_t *rq);
+int route_customer_erase(req_t *rq);
 int route_report_daily(req_t *rq);
 int route_report_campaigns(req_t *rq);
 

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "shopsync/ads_delivery.h"
+#include "shopsync/ads_audiences.h"
+#include "shopsync/ads_buyers.h"
 #include "shopsync/ads_spend.h"
 #include "shopsync/day.h"
 #include "shopsync/ads_events.h"
@@ -105,6 +107,11 @@ static event_rc finish_sale(app_t *app, redis_conn_t *r, const queue_entry_t *e,
     event_rc rc = checkout_finish(r, ce, err, errlen);
     if (rc == EVENT_DONE && ads_events_stripe_sale(app->cfg, r, e->body, e->len, ce) != 0) {
         snprintf(err, errlen, "the TikTok Ads purchase event could not be queued (Redis)");
+        rc = EVENT_RETRY;
+    }
+    /* The buyer for the custom audiences, recorded once per session. */
+    if (rc == EVENT_DONE && ads_buyers_stripe_sale(app->cfg, r, e->body, e->len, ce) != 0) {
+        snprintf(err, errlen, "the checkout's buyer could not be recorded (Redis)");
         rc = EVENT_RETRY;
     }
     /* The website's revenue, counted once per session like the stock. */
@@ -434,6 +441,32 @@ static void daily_spend_sync(app_t *app, redis_conn_t *r)
         ads_spend_abort(r, job, "the spend sync job could not start (no thread)");
 }
 
+struct bg_arg;
+static int run_bg(app_t *app, const char *job_id, void (*fn)(struct bg_arg *a, redis_conn_t *r));
+static void audience_job(struct bg_arg *a, redis_conn_t *r);
+
+/* The daily audience sync: once per UTC day from TIKTOK_SPEND_SYNC_HOUR,
+ * on one instance (the day's marker, then the sync's own lock), on a
+ * background thread so housekeeping goes on. */
+static void daily_audience_sync(app_t *app, redis_conn_t *r)
+{
+    char k[KEY_MAX], today[DAY_TEXT_MAX];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    if (tm.tm_hour < app->cfg->spend_sync_hour)
+        return;
+    day_format(day_today(), today);
+    if (redis_key(k, sizeof(k), KEY_ADS_AUDIENCE_DAILY_FMT, today))
+        return;
+    redisReply *rep = redis_cmd(r, "SET %s 1 NX EX %d", k, 2 * 86400);
+    int mine = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep)
+        freeReplyObject(rep);
+    if (mine && run_bg(app, "", audience_job) != 0)
+        log_msg(LOG_WARN, "ads_audience_daily_not_started", "the daily audience sync could not start (no thread)");
+}
+
 static void *housekeeping(void *arg)
 {
     worker_t *w = arg;
@@ -444,6 +477,7 @@ static void *housekeeping(void *arg)
     while (conn && !atomic_load(&app->stopping)) {
         housekeeping_once(app, r, conn, &next_reconcile);
         daily_spend_sync(app, r);
+        daily_audience_sync(app, r);
         for (int i = 0; i < HOUSEKEEPING_S * 10 && !atomic_load(&app->stopping); i++)
             util_sleep_ms(100);
     }
@@ -617,6 +651,11 @@ static void spend_job(bg_arg_t *a, redis_conn_t *r)
 int service_run_spend_job(app_t *app, const char *job_id)
 {
     return run_bg(app, job_id, spend_job);
+}
+
+static void audience_job(bg_arg_t *a, redis_conn_t *r)
+{
+    ads_audiences_sync_all(a->app->cfg, r);
 }
 
 /* One backfill attempt at a time in this process; across instances its

@@ -30,19 +30,20 @@ import {
 } from './js/activity.js';
 import { loadAds, wireAds } from './js/ads.js';
 import { loadAdsAccount, wireReport } from './js/report.js';
+import { loadAudiences, wireAudiences } from './js/audiences.js';
 
 const REFRESH_MS = 3000;          // activity / products / connection refresh
 
 // Every section's loader, run together on each refresh.
 const LOADERS = [
   loadConnection, loadProducts, loadActivity, loadOversells,
-  loadUnmatched, loadDlq, loadReconcile, loadAds, loadRules, loadAdsAccount,
+  loadUnmatched, loadDlq, loadReconcile, loadAds, loadRules, loadAdsAccount, loadAudiences,
 ];
 
 // Every section's event listeners, added once at boot.
 const WIRING = [
   wireSession, wireConnection, wireSync, wireProducts, wireStockEdit,
-  wireRules, wireActivity, wireAds, wireReport,
+  wireRules, wireActivity, wireAds, wireReport, wireAudiences,
 ];
 
 // -------------------------------------------------------------- refreshing

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "shopsync/buf.h"
+#include "shopsync/http_client.h"
 
 /* Bytes of a message buffer: TikTok's message with the code in front. */
 #define ADS_CLIENT_MSG_MAX 512
@@ -52,6 +53,12 @@ typedef struct ads_client_result {
  * TikTok's message on partial success. Returns an ads_client_rc. */
 ads_client_rc ads_client_call(const ads_client_config_t *cfg, const char *method, const char *path, const char *body,
                               size_t len, ads_client_result_t *res, char *msg, size_t msglen);
+
+/* POST path (borrowed) as multipart/form-data of n_parts parts (borrowed,
+ * n_parts > 0: TikTok's customer file upload) with the Access-Token header;
+ * outcome, res and msg as ads_client_call. */
+ads_client_rc ads_client_upload(const ads_client_config_t *cfg, const char *path, const http_part_t *parts,
+                                size_t n_parts, ads_client_result_t *res, char *msg, size_t msglen);
 
 /* path (borrowed, e.g. "/open_api/v1.3/report/integrated/get/") with the
  * query of params (borrowed: name, value, name, value, ..., NULL), each

@@ -46,6 +46,14 @@
  * | ads:spend:last              | string               | ads_spend    | the last spend sync job's id |
  * | ads:spend:lock              | string, TTL 5 min    | ads_spend    | one spend sync at a time |
  * | ads:spend:daily:{day}       | string, TTL 2 days   | service      | the daily spend sync of that UTC day was started |
+ * | ads:buyer:{hash}            | string               | ads_buyers   | one buyer: hashes, orders (≤ 50), consent (JSON) |
+ * | ads:buyers                  | set                  | ads_buyers   | the buyer keys ({hash}: email's, else phone's) |
+ * | ads:buyers:phone            | hash                 | ads_buyers   | phone hash -> buyer key |
+ * | ads:audience:{id}           | string               | ads_audiences| one custom audience: name, rule, sync state (JSON) |
+ * | ads:audience:{id}:synced    | set                  | ads_audiences| the hashes TikTok holds for the audience |
+ * | ads:audiences               | set                  | ads_audiences| audience ids |
+ * | ads:audience:lock           | string, TTL 10 min   | ads_audiences| one audience sync at a time |
+ * | ads:audience:daily:{day}    | string, TTL 2 days   | service      | the daily audience sync of that UTC day was started |
  * | revenue:day:{day}           | hash, TTL 400 days   | revenue      | per currency: web and TikTok Shop orders, amounts, cancelled |
  * | revenue:web:{session}       | string, TTL 400 days | revenue      | a Stripe checkout counted once |
  * | revenue:tts:{order id}      | hash, TTL 400 days   | revenue      | a TikTok Shop order counted once: day, currency, amount, state |
@@ -147,6 +155,16 @@
 #define KEY_ADS_SPEND_LAST "ads:spend:last"
 #define KEY_ADS_SPEND_LOCK "ads:spend:lock"
 #define KEY_ADS_SPEND_DAILY_FMT "ads:spend:daily:%s"
+
+/* ads_buyers, ads_audiences */
+#define KEY_ADS_BUYER_FMT "ads:buyer:%s"
+#define KEY_ADS_BUYERS "ads:buyers"
+#define KEY_ADS_BUYERS_PHONE "ads:buyers:phone"
+#define KEY_ADS_AUDIENCE_FMT "ads:audience:%s"
+#define KEY_ADS_AUDIENCE_SYNCED_FMT "ads:audience:%s:synced"
+#define KEY_ADS_AUDIENCES "ads:audiences"
+#define KEY_ADS_AUDIENCE_LOCK "ads:audience:lock"
+#define KEY_ADS_AUDIENCE_DAILY_FMT "ads:audience:daily:%s"
 
 /* revenue */
 #define KEY_REVENUE_DAY_FMT "revenue:day:%s"

@@ -23,6 +23,7 @@ typedef enum {
     M_PUSHES_RETRIED,
     M_PUSHES_SKIPPED,
     M_DRIFT_FOUND,
+    M_ADS_ERASURES,
     M_COUNT
 } metric_id_t;
 

@@ -8,7 +8,8 @@
  * stat_time_day, paged. POST /sandbox/ads/marketing {"revise":true} changes
  * the last 7 days' figures (as TikTok revises recent days), and
  * {"fail_next":N,"fail_code":C} makes the next N calls answer C (40100,
- * 40102, 40105, 40002 or 500).
+ * 40102, 40105, 40002 or 500) — the customer-file audiences (dmp.c)
+ * included.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +44,7 @@ static const advertiser_t advertisers[] = {
 };
 #define N_ADVERTISERS (sizeof(advertisers) / sizeof(advertisers[0]))
 
-/* An injected fault for this call, answered; 0 when none. */
-static int fault(sb_req_t *r)
+int sb_mapi_fault(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
     long code = 0;
@@ -58,9 +58,7 @@ static int fault(sb_req_t *r)
     return code ? sb_business_fault(r, code) : 0;
 }
 
-/* The ids of the advertisers the request's token reaches (a new array),
- * or NULL after answering 40104/40105 (*status set). */
-static json_t *token_advertisers(sb_req_t *r, int *status)
+json_t *sb_mapi_token_advertisers(sb_req_t *r, int *status)
 {
     const char *token = mg_get_header(r->conn, "Access-Token");
     *status = 0;
@@ -199,7 +197,7 @@ int sb_mapi_access_token(sb_req_t *r)
     const sb_config_t *cfg = r->app->cfg;
     sb_store_t *s = r->app->store;
     char err[256], token[49];
-    int st = fault(r);
+    int st = sb_mapi_fault(r);
     if (st)
         return st;
     json_t *body = jsonx_loadb(r->body.data ? r->body.data : "", r->body.len, err, sizeof(err));
@@ -242,12 +240,12 @@ int sb_mapi_access_token(sb_req_t *r)
 
 int sb_mapi_advertiser_get(sb_req_t *r)
 {
-    int st = fault(r);
+    int st = sb_mapi_fault(r);
     if (st)
         return st;
     if (!app_ok(r->app->cfg, sb_params_get(&r->query, "app_id"), sb_params_get(&r->query, "secret")))
         return sb_business_reply(r, 200, 40101, NULL, "app_id and secret do not match.");
-    json_t *ids = token_advertisers(r, &st);
+    json_t *ids = sb_mapi_token_advertisers(r, &st);
     if (!ids)
         return st;
     json_t *list = json_array();
@@ -264,10 +262,10 @@ int sb_mapi_advertiser_get(sb_req_t *r)
 
 int sb_mapi_advertiser_info(sb_req_t *r)
 {
-    int st = fault(r);
+    int st = sb_mapi_fault(r);
     if (st)
         return st;
-    json_t *ids = token_advertisers(r, &st);
+    json_t *ids = sb_mapi_token_advertisers(r, &st);
     if (!ids)
         return st;
     const char *want = sb_params_get(&r->query, "advertiser_ids");
@@ -299,7 +297,7 @@ int sb_mapi_revoke(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
     char err[128];
-    int st = fault(r);
+    int st = sb_mapi_fault(r);
     if (st)
         return st;
     json_t *body = jsonx_loadb(r->body.data ? r->body.data : "", r->body.len, err, sizeof(err));
@@ -371,10 +369,10 @@ static int json_list_has(const char *text, const char *want)
 int sb_mapi_report(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
-    int st = fault(r);
+    int st = sb_mapi_fault(r);
     if (st)
         return st;
-    json_t *ids = token_advertisers(r, &st);
+    json_t *ids = sb_mapi_token_advertisers(r, &st);
     if (!ids)
         return st;
     const char *adv = sb_params_get(&r->query, "advertiser_id");
@@ -446,13 +444,14 @@ int sb_mapi_control(sb_req_t *r)
     sb_store_t *s = r->app->store;
     char err[256];
     json_t *body = NULL;
-    long long next, code;
+    long long next, code, corrupt;
     if (sb_req_object(r, &body, err, sizeof(err)) != 0)
         return sb_sim_fail(r, 400, "%s", err);
     sb_store_lock(s);
     int rc = sb_json_int(body, "fail_next", s->mapi_fail_next, 0, 1000000, &next, err, sizeof(err)) ||
              sb_json_int(body, "fail_code", s->mapi_fail_code ? s->mapi_fail_code : 40100, 500, 50002, &code, err,
-                         sizeof(err));
+                         sizeof(err)) ||
+             sb_json_int(body, "dmp_corrupt_next", s->dmp_corrupt_next, 0, 1000000, &corrupt, err, sizeof(err));
     if (rc == 0 && code != 500 && code != 40100 && code != 40102 && code != 40105 && code != 40002) {
         snprintf(err, sizeof(err), "fail_code: must be 40100, 40102, 40105, 40002 or 500");
         rc = -1;
@@ -462,6 +461,7 @@ int sb_mapi_control(sb_req_t *r)
         s->mapi_fail_code = (long)code;
         if (sb_json_true(body, "revise"))
             s->mapi_revision++;
+        s->dmp_corrupt_next = (long)corrupt;
         if (sb_json_true(body, "revoke_tokens"))
             json_object_clear(s->mapi_tokens);
     }

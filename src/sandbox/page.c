@@ -246,7 +246,7 @@ int sb_page_home(sb_req_t *r)
                                sb_warehouses[w].is_default ? "yes" : "");
     rc = rc || buf_appends(&b, "</table>") || products_html(&b, s) ||
          website_sale_html(&b, s, r->app->cfg) || orders_html(&b, s) ||
-         faults_html(&b, &s->faults) || sb_ads_page_html(&b, s);
+         faults_html(&b, &s->faults) || sb_ads_page_html(&b, s) || sb_dmp_page_html(&b, s);
     sb_store_unlock(s);
     rc = rc || buf_appends(&b, "</body></html>");
     int st = 500;

@@ -324,6 +324,22 @@ int sb_mapi_report(sb_req_t *r);
 int sb_mapi_state(sb_req_t *r);
 int sb_mapi_control(sb_req_t *r);
 
+/* marketing.c for dmp.c: an injected Marketing API fault for this call,
+ * answered (its status), or 0 when none; the advertiser ids the request's
+ * token reaches (a new array), or NULL after answering 40104/40105
+ * (*status set). */
+int sb_mapi_fault(sb_req_t *r);
+json_t *sb_mapi_token_advertisers(sb_req_t *r, int *status);
+
+/* routes: dmp.c (TikTok's customer-file audiences) */
+int sb_dmp_upload(sb_req_t *r);
+int sb_dmp_create(sb_req_t *r);
+int sb_dmp_update(sb_req_t *r);
+int sb_dmp_state(sb_req_t *r);
+
+/* page.c helper of dmp.c: the audiences section (store locked). */
+int sb_dmp_page_html(buf_t *b, sb_store_t *s);
+
 /* The generated past orders of marketing.c's sibling history.c: append to
  * out (borrowed) those with update_time in [ge, lt) and, when status
  * (borrowed) is not NULL, that status, newest first. Returns how many. */

@@ -85,6 +85,11 @@ static const route_t routes[] = {
     {"GET", "/open_api/v1.3/advertiser/info/", R_ADS, sb_mapi_advertiser_info, 0},
     {"POST", "/open_api/v1.3/oauth2/revoke_token/", R_ADS, sb_mapi_revoke, 0},
     {"GET", "/open_api/v1.3/report/integrated/get/", R_ADS, sb_mapi_report, 0},
+    /* A customer file of 50,000 SHA-256 lines is 3.3 MB. */
+    {"POST", "/open_api/v1.3/dmp/custom_audience/file/upload/", R_ADS, sb_dmp_upload, 8 * 1024 * 1024},
+    {"POST", "/open_api/v1.3/dmp/custom_audience/create/", R_ADS, sb_dmp_create, 0},
+    {"POST", "/open_api/v1.3/dmp/custom_audience/update/", R_ADS, sb_dmp_update, 0},
+    {"GET", "/sandbox/ads/audiences", R_OPEN, sb_dmp_state, 0},
     {"GET", "/sandbox/ads/marketing", R_OPEN, sb_mapi_state, 0},
     {"POST", "/sandbox/ads/marketing", R_OPEN, sb_mapi_control, 0},
 };

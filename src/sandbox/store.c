@@ -40,8 +40,11 @@ int sb_store_new(const sb_config_t *cfg, sb_store_t **out)
     s->ads_calls = json_array();
     s->mapi_codes = json_object();
     s->mapi_tokens = json_object();
+    s->dmp_files = json_object();
+    s->dmp_audiences = json_object();
     if (!s->products || !s->orders || !s->order_hooks || !s->stripe_sessions ||
-        !s->inventory_log || !s->ads_events || !s->ads_calls || !s->mapi_codes || !s->mapi_tokens)
+        !s->inventory_log || !s->ads_events || !s->ads_calls || !s->mapi_codes || !s->mapi_tokens ||
+        !s->dmp_files || !s->dmp_audiences)
         goto out;
     char hex[33];
     sb_random_hex(12, hex);
@@ -84,6 +87,8 @@ void sb_store_free(sb_store_t *s)
     json_decref(s->ads_calls);
     json_decref(s->mapi_codes);
     json_decref(s->mapi_tokens);
+    json_decref(s->dmp_files);
+    json_decref(s->dmp_audiences);
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
@@ -112,6 +117,11 @@ void sb_store_reset(sb_store_t *s)
     json_array_clear(s->ads_calls);
     json_object_clear(s->mapi_codes);
     json_object_clear(s->mapi_tokens);
+    json_object_clear(s->dmp_files);
+    json_object_clear(s->dmp_audiences);
+    s->dmp_seq = 0;
+    s->dmp_uploads = 0;
+    s->dmp_corrupt_next = 0;
     s->mapi_revision = 0;
     s->mapi_fail_next = 0;
     s->mapi_report_calls = 0;

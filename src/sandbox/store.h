@@ -138,6 +138,11 @@ struct sb_store {
     unsigned long mapi_report_calls; /* report/integrated/get/ calls answered */
     json_t *ads_events;          /* events of accepted track calls, oldest first */
     json_t *ads_calls;           /* per track call: {at, code, events, event_source} */
+    json_t *dmp_files;           /* customer files: {file_path: {advertiser_id, calculate_type, hashes}} */
+    json_t *dmp_audiences;       /* {custom_audience_id: {name, advertiser_id, calculate_type, members {}}} */
+    unsigned long dmp_seq;       /* file paths and audience ids */
+    unsigned long dmp_uploads;   /* files accepted */
+    long dmp_corrupt_next;       /* the next N uploaded files arrive damaged */
 };
 
 #define SB_MAX_ADS_EVENTS 200000

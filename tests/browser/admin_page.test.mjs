@@ -782,6 +782,37 @@ async function run() {
       await shot(page, '07b-ad-spend-report.png');
     });
 
+    // 7c. custom audiences --------------------------------------------------------------
+    await step('audiences', async () => {
+      await page.locator('#audience-form').scrollIntoViewIfNeeded();
+      await page.fill('#audience-name', 'All buyers');
+      await page.fill('#audience-advertiser', '7200000000000000001');
+      await page.selectOption('#audience-kind', 'all_buyers');
+      check(await page.locator('#audience-param-field').isHidden(), 'all buyers asks for no parameter');
+      await page.click('#audience-save');
+      const row = page.locator('#audiences-table tbody tr').first();
+      await waitUntil(async () => (await page.locator('#audiences-table tbody tr').count()) === 1, { what: 'the audience listed' });
+      const status = (await row.locator('td').nth(3).innerText()).trim();
+      check(/^\d+ of 1,000 buyers$/.test(status), `a new audience waits for 1,000 buyers ("${status}")`);
+      await row.locator('button.aud-sync').click();
+      await waitUntil(async () => !/never/.test(await row.locator('td').nth(4).innerText()), { timeout: 15_000, what: 'last sync shown' });
+      check(/of 1,000 buyers/.test(await row.locator('td').nth(3).innerText()), 'sync now: still waiting, nothing created at TikTok');
+      await row.locator('button.aud-edit').click();
+      check((await page.inputValue('#audience-name')) === 'All buyers', 'edit fills the form');
+      await page.selectOption('#audience-kind', 'bought_within_days');
+      check(await page.locator('#audience-param-field').isVisible(), 'bought within N days asks for the days');
+      await page.fill('#audience-param', '30');
+      await page.click('#audience-save');
+      await waitUntil(async () => (await row.locator('td').nth(1).innerText()).trim() === 'Bought within 30 days', { what: 'rule changed' });
+      check(true, 'the edited rule is listed');
+      await dismissToasts(page);
+      await shot(page, '07c-audiences.png');
+      page.once('dialog', (d) => d.accept());
+      await row.locator('button.aud-delete').click();
+      await waitUntil(async () => (await page.locator('#audiences-table tbody tr').count()) === 0, { what: 'audience deleted' });
+      check(await page.locator('#audiences-empty').isVisible(), 'deleting it empties the list');
+    });
+
     // 8. phone-sized, signed in --------------------------------------------------------
     await step('phone layout', async () => {
       const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'en-US', isMobile: true, hasTouch: true });

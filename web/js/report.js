@@ -59,6 +59,10 @@ function renderAdsAccount(a) {
       h('label', { for: id, text: `${adv.name || adv.id} · ${adv.currency || '?'} · ${adv.timezone || 'time zone unknown'}` })));
   }
   show($('#ads-advertisers'), a.advertisers.length > 0);
+  // The audience form offers the account's advertisers.
+  const dl = $('#audience-advertisers');
+  clear(dl);
+  for (const adv of a.advertisers) dl.append(h('option', { value: adv.id, text: adv.name || adv.id }));
 }
 
 const loadReport = single(async () => {
@@ -74,7 +78,7 @@ const loadReport = single(async () => {
   renderReport(d, c);
 });
 
-function money(v, cur) {
+export function money(v, cur) {
   if (v === null || v === undefined) return '—';
   try { return new Intl.NumberFormat(undefined, { style: 'currency', currency: cur }).format(v); } catch (_) { return v + ' ' + cur; }
 }

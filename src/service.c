@@ -406,18 +406,27 @@ static void housekeeping_once(app_t *app, redis_conn_t *r, connection_t *conn, l
     json_decref(st);
 }
 
-/* The daily spend sync: once per UTC day from TIKTOK_SPEND_SYNC_HOUR, on
- * one instance (the day's marker, then the job's own lock). */
-static void daily_spend_sync(app_t *app, redis_conn_t *r)
+/* Whether a daily task is due (UTC hour TIKTOK_SPEND_SYNC_HOUR reached);
+ * then key (KEY_MAX bytes) is today's marker of the task, from fmt (a
+ * keys.h format taking the day). */
+static int daily_due(const app_t *app, const char *fmt, char *key)
 {
-    char k[KEY_MAX], today[DAY_TEXT_MAX], job[ADS_SPEND_JOB_ID_HEX + 1];
+    char today[DAY_TEXT_MAX];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     if (tm.tm_hour < app->cfg->spend_sync_hour)
-        return;
+        return 0;
     day_format(day_today(), today);
-    if (redis_key(k, sizeof(k), KEY_ADS_SPEND_DAILY_FMT, today))
+    return redis_key(key, KEY_MAX, fmt, today) == 0;
+}
+
+/* The daily spend sync: once per UTC day from TIKTOK_SPEND_SYNC_HOUR, on
+ * one instance (the day's marker, then the job's own lock). */
+static void daily_spend_sync(app_t *app, redis_conn_t *r)
+{
+    char k[KEY_MAX], job[ADS_SPEND_JOB_ID_HEX + 1];
+    if (!daily_due(app, KEY_ADS_SPEND_DAILY_FMT, k))
         return;
     redisReply *rep = redis_cmd(r, "EXISTS %s", k);
     int ran = !rep || rep->type != REDIS_REPLY_INTEGER || rep->integer == 1;
@@ -450,14 +459,8 @@ static void audience_job(struct bg_arg *a, redis_conn_t *r);
  * background thread so housekeeping goes on. */
 static void daily_audience_sync(app_t *app, redis_conn_t *r)
 {
-    char k[KEY_MAX], today[DAY_TEXT_MAX];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    if (tm.tm_hour < app->cfg->spend_sync_hour)
-        return;
-    day_format(day_today(), today);
-    if (redis_key(k, sizeof(k), KEY_ADS_AUDIENCE_DAILY_FMT, today))
+    char k[KEY_MAX];
+    if (!daily_due(app, KEY_ADS_AUDIENCE_DAILY_FMT, k))
         return;
     redisReply *rep = redis_cmd(r, "SET %s 1 NX EX %d", k, 2 * 86400);
     int mine = rep && rep->type == REDIS_REPLY_STATUS;

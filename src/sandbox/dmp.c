@@ -194,27 +194,42 @@ static int apply_files(sb_store_t *s, const json_t *paths, const char *adv, cons
     return 0;
 }
 
+/* The opening of create and update: the faults, the token's advertisers
+ * (*ids, new), the JSON body (*body, new) and its advertiser_id (*adv,
+ * borrowed from it), which the token must reach. Returns 0, or the status
+ * of the answer already sent (nothing left to free). */
+static int dmp_open(sb_req_t *r, json_t **ids, json_t **body, const char **adv)
+{
+    char err[256];
+    int st = sb_mapi_fault(r);
+    *body = NULL;
+    *ids = NULL;
+    if (st)
+        return st;
+    if (!(*ids = sb_mapi_token_advertisers(r, &st)))
+        return st;
+    if (sb_req_object(r, body, err, sizeof(err)) != 0)
+        st = sb_business_reply(r, 200, 40002, NULL, "%s", err);
+    else if (!reaches(*ids, *adv = json_string_value(json_object_get(*body, "advertiser_id"))))
+        st = sb_business_reply(r, 200, 40002, NULL, "advertiser_id: missing or not reached by this token.");
+    else
+        return 0;
+    json_decref(*body);
+    json_decref(*ids);
+    *body = *ids = NULL;
+    return st;
+}
+
 int sb_dmp_create(sb_req_t *r)
 {
     char err[256];
-    json_t *body = NULL, *members = NULL;
-    int st = sb_mapi_fault(r);
+    json_t *body = NULL, *members = NULL, *ids = NULL;
+    const char *adv = NULL;
+    int st = dmp_open(r, &ids, &body, &adv);
     if (st)
         return st;
-    json_t *ids = sb_mapi_token_advertisers(r, &st);
-    if (!ids)
-        return st;
-    if (sb_req_object(r, &body, err, sizeof(err)) != 0) {
-        st = sb_business_reply(r, 200, 40002, NULL, "%s", err);
-        goto out;
-    }
-    const char *adv = json_string_value(json_object_get(body, "advertiser_id"));
     const char *name = json_string_value(json_object_get(body, "custom_audience_name"));
     const char *type = json_string_value(json_object_get(body, "calculate_type"));
-    if (!reaches(ids, adv)) {
-        st = sb_business_reply(r, 200, 40002, NULL, "advertiser_id: missing or not reached by this token.");
-        goto out;
-    }
     if (!name || sb_utf8_len(name) < 1 || sb_utf8_len(name) > 128) {
         st = sb_business_reply(r, 200, 40002, NULL, "custom_audience_name: 1 to 128 characters.");
         goto out;
@@ -258,26 +273,15 @@ out:
 int sb_dmp_update(sb_req_t *r)
 {
     char err[256];
-    json_t *body = NULL, *members = NULL;
-    int st = sb_mapi_fault(r);
+    json_t *body = NULL, *members = NULL, *ids = NULL;
+    const char *adv = NULL;
+    int st = dmp_open(r, &ids, &body, &adv);
     if (st)
         return st;
-    json_t *ids = sb_mapi_token_advertisers(r, &st);
-    if (!ids)
-        return st;
-    if (sb_req_object(r, &body, err, sizeof(err)) != 0) {
-        st = sb_business_reply(r, 200, 40002, NULL, "%s", err);
-        goto out;
-    }
-    const char *adv = json_string_value(json_object_get(body, "advertiser_id"));
     const char *aid = json_string_value(json_object_get(body, "custom_audience_id"));
     const char *action = json_string_value(json_object_get(body, "action"));
     if (!action)
         action = "REPLACE";
-    if (!reaches(ids, adv)) {
-        st = sb_business_reply(r, 200, 40002, NULL, "advertiser_id: missing or not reached by this token.");
-        goto out;
-    }
     if (strcmp(action, "APPEND") != 0 && strcmp(action, "REMOVE") != 0 && strcmp(action, "REPLACE") != 0) {
         st = sb_business_reply(r, 200, 40002, NULL, "action: must be APPEND, REMOVE or REPLACE.");
         goto out;

@@ -407,3 +407,25 @@ def teardown(checks, ss, redis, tmp):
     if checks.failed and ss is not None:
         print("---- shopsync log (tail) ----\n" + ss.proc.output()[-4000:], file=sys.stderr)
     tmp.cleanup()
+
+
+def run_env_sections(checks, sections, make_env, funcs):
+    """Run the selected sections (each funcs[name](env)) against one
+    environment: a redis-server, then make_env(tmp, redis) with a sandbox
+    (.sb) and shopsync (.ss) started in that order and stopped at the end."""
+    want = selected_sections(sections, needs=prefix_needs(sections))
+    tmp = TempDir()
+    redis = Redis(tmp.path).start()
+    env = make_env(tmp, redis)
+    t0 = time.time()
+    try:
+        env.sb.start()
+        env.ss.start()
+        for name in sections:
+            if name in want:
+                checks.section(name, lambda _c, fn: fn(env), funcs[name])
+    finally:
+        env.sb.stop()
+        teardown(checks, env.ss, redis, tmp)
+    print("# total: %.1f s" % (time.time() - t0), flush=True)
+    checks.done()

@@ -296,22 +296,7 @@ SECTIONS = ["connect", "validation", "waiting", "create", "append_remove", "eras
 
 
 def main():
-    want = H.selected_sections(SECTIONS, needs=H.prefix_needs(SECTIONS))
-    tmp = H.TempDir()
-    redis = H.Redis(tmp.path).start()
-    env = Env(tmp, redis)
-    t0 = time.time()
-    try:
-        env.sb.start()
-        env.ss.start()
-        for name in SECTIONS:
-            if name in want:
-                checks.section(name, lambda _c, fn: fn(env), globals()[name])
-    finally:
-        env.sb.stop()
-        H.teardown(checks, env.ss, redis, tmp)
-    print("# total: %.1f s" % (time.time() - t0), flush=True)
-    checks.done()
+    H.run_env_sections(checks, SECTIONS, Env, globals())
 
 
 if __name__ == "__main__":

@@ -279,6 +279,10 @@ int config_load(config_t *cfg, char *err, size_t errlen)
         cfg->tiktok_settle_ms = (int)n;
     else
         bad = 1;
+    if (get_int("SHOPSYNC_TIKTOK_SETTLE_READ", 1, 0, 1, &n, err, errlen) == 0)
+        cfg->tiktok_settle_read = (int)n;
+    else
+        bad = 1;
     if (get_int("SHOPSYNC_SYNC_CONCURRENCY", 16, 1, 64, &n, err, errlen) == 0)
         cfg->sync_concurrency = (int)n;
     else

@@ -56,6 +56,9 @@ static const struct {
     {M_PUSHES_FAILED, "shopsync_pushes_failed_total", ""},
     {M_PUSHES_RETRIED, "shopsync_pushes_retried_total", ""},
     {M_PUSHES_SKIPPED, "shopsync_pushes_skipped_total", ""},
+    {M_SETTLES_ENDED_EARLY, "shopsync_settle_reads_total", "result=\"ended\""},
+    {M_SETTLES_WAITING, "shopsync_settle_reads_total", "result=\"waiting\""},
+    {M_SETTLE_READS_FAILED, "shopsync_settle_reads_total", "result=\"failed\""},
     {M_DRIFT_FOUND, "shopsync_drift_found_total", ""},
     {M_ADS_ERASURES, "shopsync_ads_buyer_erasures_total", ""},
 };

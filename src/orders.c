@@ -351,3 +351,44 @@ out:
     json_decref(doc);
     return rc;
 }
+
+int orders_pull(redis_conn_t *r, connection_t *conn, long long since_s, size_t *applied, char *err,
+                size_t errlen)
+{
+    char token[TIKTOK_PAGE_TOKEN_MAX] = "";
+    tiktok_order_query_t q = {.update_time_ge = since_s, .update_time_lt = 0, .page_size = 100, .page_token = token};
+
+    *applied = 0;
+    err[0] = '\0';
+    if (!connection_is_connected(conn)) {
+        snprintf(err, errlen, "TikTok Shop is not connected");
+        return -1;
+    }
+    for (int page = 0; page < ORDERS_PULL_MAX_PAGES; page++) {
+        tiktok_orders_t os;
+        tiktok_result_t res;
+        if (tiktok_search_orders(connection_client(conn), &q, &os, &res) != 0) {
+            snprintf(err, errlen, "Search Orders failed: %s", res.message);
+            tiktok_orders_free(&os);
+            tiktok_result_free(&res);
+            return -1;
+        }
+        tiktok_result_free(&res);
+        for (size_t i = 0; i < os.n; i++) {
+            order_outcome_t outcome = ORDER_NOOP;
+            tiktok_order_t *o = &os.items[i];
+            event_rc rc = predates_connection(conn, o) ? EVENT_DONE : orders_apply(r, o, &outcome, err, errlen);
+            if (count_revenue(r, o, rc, err, errlen) != EVENT_DONE) {
+                tiktok_orders_free(&os);
+                return -1;
+            }
+            (*applied)++;
+        }
+        snprintf(token, sizeof(token), "%s", os.next_page_token);
+        tiktok_orders_free(&os);
+        if (!token[0])
+            return 0;
+    }
+    snprintf(err, errlen, "more than %d pages of orders", ORDERS_PULL_MAX_PAGES);
+    return -1;
+}

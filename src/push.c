@@ -14,6 +14,7 @@
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
+#include "shopsync/orders.h"
 #include "shopsync/skumap.h"
 #include "shopsync/stock.h"
 #include "shopsync/util.h"
@@ -26,10 +27,17 @@
 #define MAX_WAREHOUSES 16
 #define PUSH_GROUP_MAX 32
 #define PUSH_GROUPS_PER_PASS 2
+/* Ending a settle early waits at most this long for events received
+ * before its read to be applied. */
+#define SETTLE_TRIES 30
+#define SETTLE_TRY_MS 50
 
 /* KEYS and ARGV: see src/lua/push_plan.lua and push_commit.lua. */
 static const redis_script_t plan_script = {"push_plan", LUA_STOCK_PRELUDE LUA_SRC_PUSH_PLAN};
 static const redis_script_t commit_script = {"push_commit", LUA_STOCK_PRELUDE LUA_SRC_PUSH_COMMIT};
+
+/* KEYS and ARGV: src/lua/push_settle.lua. */
+static const redis_script_t settle_script = {"push_settle", LUA_STOCK_PRELUDE LUA_SRC_PUSH_SETTLE};
 
 /* KEYS and ARGV: src/lua/push_clear.lua. */
 static const redis_script_t clear_script = {"push_clear", LUA_SRC_PUSH_CLEAR};
@@ -237,6 +245,59 @@ static void unlock_item(redis_conn_t *r, item_t *it)
          * goes out once more with whatever is current. */
         push_mark(r, it->sku);
     it->locked = 0;
+}
+
+/* TikTok shows it 0 now (a takeback just recorded, sent at sent_at ms).
+ * Rather than hold back its units for the whole settle while the webhooks
+ * of TikTok's sales made before the 0 come in, read those orders (Search
+ * Orders), apply them, and end the settle at once (push_settle.lua).
+ * The read covers every order a webhook could still be on its way for: the
+ * settle lasts as long as the longest webhook lag, so it starts that long
+ * (plus a second, for whole-second times) before the read. On any failure
+ * the settle ends by time, as without the read. */
+static void settle_early(const config_t *cfg, redis_conn_t *r, connection_t *conn, const item_t *it,
+                         long long sent_at)
+{
+    plan_keys_t k;
+    char err[512], until_s[32], start_s[32];
+    size_t applied = 0;
+    const char *result = "failed";
+
+    if (!cfg->tiktok_settle_read || plan_keys(&k, it->sku))
+        return;
+    redisReply *rep = redis_cmd(r, "HGET %s settle", k.chan);
+    long long until = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
+    ignore(rep);
+    if (until <= sent_at)
+        return;
+    long long start = util_now_ms();
+    err[0] = '\0';
+    if (orders_pull(r, conn, (start - (until - sent_at)) / 1000 - 1, &applied, err, sizeof(err)) == 0) {
+        snprintf(until_s, sizeof(until_s), "%lld", until);
+        snprintf(start_s, sizeof(start_s), "%lld", start);
+        const char *args[] = {it->sku, until_s, start_s};
+        /* Events received just before the read may still be in their
+         * workers (a Get Order Detail takes a round trip): give them a
+         * moment rather than fall back to the whole settle. */
+        for (int attempt = 0; attempt < SETTLE_TRIES; attempt++) {
+            if (attempt)
+                util_sleep_ms(SETTLE_TRY_MS);
+            rep = redis_eval(r, &settle_script, PLAN_KEYS, k.keys, 3, args, NULL);
+            int ok = rep && rep->type == REDIS_REPLY_INTEGER;
+            if (!ok)
+                snprintf(err, sizeof(err), "%s",
+                         rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "Redis is not answering");
+            result = ok && rep->integer == 1 ? "ended" : ok ? "waiting" : "failed";
+            ignore(rep);
+            if (!ok || strcmp(result, "ended") == 0)
+                break;
+        }
+    }
+    metrics_add(strcmp(result, "ended") == 0 ? M_SETTLES_ENDED_EARLY
+                : strcmp(result, "waiting") == 0 ? M_SETTLES_WAITING : M_SETTLE_READS_FAILED, 1);
+    log_event(strcmp(result, "failed") == 0 ? LOG_WARN : LOG_INFO, "settle_read",
+              json_pack("{s:s,s:s,s:I,s:s}", "sku", it->sku, "result", result, "orders", (json_int_t)applied, "error",
+                        err));
 }
 
 /* Take sku's lock and read its state. Returns 1 when it should be pushed
@@ -515,6 +576,8 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
                                                         (json_int_t)it->pend));
             skumap_record_push(r, it->sku, 1, it->quantity, NULL);
             clear_dirty(r, dirty, it->sku, it->version);
+            if (strcmp(it->kind, "takeback") == 0)
+                settle_early(cfg, r, conn, it, now);
             metrics_add(M_PUSHES_SENT, 1);
             (*sent)++;
             if (rc == PUSH_NOTHING)

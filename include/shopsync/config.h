@@ -35,6 +35,7 @@ typedef struct config {
     int stripe_read_rate_limit;    /* STRIPE_READ_RATE_LIMIT requests/s, 0 = from the key's mode */
     int low_stock_seconds;         /* SHOPSYNC_LOW_STOCK_SECONDS, 0 = never allocate */
     int tiktok_settle_ms;          /* SHOPSYNC_TIKTOK_SETTLE_MS */
+    int tiktok_settle_read;        /* SHOPSYNC_TIKTOK_SETTLE_READ: 1 reads TikTok's orders to end a settle */
     int sync_concurrency;          /* SHOPSYNC_SYNC_CONCURRENCY products synced at once */
 
     char package_weight[32];       /* SHOPSYNC_PACKAGE_WEIGHT */

@@ -75,4 +75,15 @@ size_t orders_batch_ids(const char *const *bodies, const size_t *lens, size_t n,
 int orders_prefetch(connection_t *conn, char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID_MAX], size_t m,
                     tiktok_orders_t *out);
 
+/* Apply every order TikTok Shop updated at or after since_s (seconds), read
+ * with Search Orders (pages of 100, at most ORDERS_PULL_MAX_PAGES), to the
+ * ledger, stock and revenue exactly as its webhook would: once, so the
+ * webhook that comes later changes nothing. It learns TikTok's sales
+ * without waiting for their webhooks. *applied counts the orders read.
+ * Returns 0 when every page was read and applied, -1 (the reason in err)
+ * otherwise; what was applied before a failure stays applied. */
+#define ORDERS_PULL_MAX_PAGES 10
+int orders_pull(redis_conn_t *r, connection_t *conn, long long since_s, size_t *applied, char *err,
+                size_t errlen);
+
 #endif

@@ -76,15 +76,8 @@ if ARGV[3] ~= '1' then
 end
 if c.settle > 0 and ts >= c.settle then
   -- TikTok's earlier sales have all arrived, unless an event received
-  -- before TikTok went to 0 is still waiting to be applied (its worker
-  -- died, Redis stalled): acknowledged events leave the stream, so its
-  -- first entry is the oldest not yet applied.
-  local first = redis.call('XRANGE', KEYS[10], '-', '+', 'COUNT', 1)[1]
-  local since = c.settle - st.settle
-  if not first or tonumber(string.match(first[1], '^(%d+)')) >= since then
-    -- What was set aside for them and not sold is the store's again.
-    c.res, c.settle = 0, 0
-  end
+  -- before TikTok went to 0 is still waiting to be applied.
+  settle_end(c, KEYS[10], c.settle - st.settle)
 end
 local settling = c.settle > 0
 if settling then

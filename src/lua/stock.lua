@@ -159,6 +159,19 @@ local function chan_leave(sk, ck, ask, sku, c, target)
   redis.call('SREM', ask, sku)
 end
 
+-- settle_end(c, ek, since): end the settle unless an event received (in
+-- the inbound stream ek) before since ms is still waiting to be applied
+-- (its worker died, Redis stalled): acknowledged events leave the stream,
+-- so its first entry is the oldest not yet applied. What was set aside for
+-- TikTok's sales and not sold is the store's again. Returns true when it
+-- ended.
+local function settle_end(c, ek, since)
+  local first = redis.call('XRANGE', ek, '-', '+', 'COUNT', 1)[1]
+  if first and tonumber(string.match(first[1], '^(%d+)')) < since then return false end
+  c.res, c.settle = 0, 0
+  return true
+end
+
 -- on_hand(sk, ck): the store's units of a SKU, or nil when unknown.
 local function on_hand(sk, ck)
   local cur = redis.call('GET', sk)

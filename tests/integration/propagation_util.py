@@ -201,6 +201,13 @@ class Stack:
     def counters(self):
         return self.sb_state()["counters"]
 
+    def sb_updates(self, sku):
+        """The Update Inventory calls the sandbox applied for sku, oldest
+        first: [{"quantity": n, "at_us": t, ...}]."""
+        st, doc = H.jrequest("GET", self.sb.base + "/sandbox/inventory-log?sku=" + sku)
+        assert st == 200, "inventory-log: %d %r" % (st, doc)
+        return doc["updates"]
+
     def metrics(self):
         st, h, data = H.request("GET", self.base + "/metrics")
         out = {}

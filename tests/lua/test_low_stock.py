@@ -5,7 +5,9 @@ proportion to the sales rates follows the settle, TikTok's sales come out of
 its share and a website sale beyond its own share has the share taken back;
 a grant in flight is TikTok's already (the website does not sell it, and
 TikTok's sales made from it before the push is recorded come out of it);
-the settle lasts at least as long as TikTok's webhooks have lately been late.
+the settle lasts at least as long as TikTok's webhooks have lately been late,
+and ends early once TikTok's orders have been read and applied
+(push_settle.lua).
 
 Rates: each unit sold adds 1000 / RATE_TAU_MS = 0.1 per second to its
 channel's rate; with low_seconds 10 a SKU is low when on hand <= 10 * (rate
@@ -20,6 +22,7 @@ CHANGE = script("stock_change", prelude=True)
 PLAN = script("push_plan", prelude=True)
 COMMIT = script("push_commit", prelude=True)
 HOOK_LAG = script("stock_hook_lag")
+SETTLE = script("push_settle", prelude=True)
 
 SKU = "LOW"
 KEYS = ["stock:" + SKU, "chan:" + SKU] + SHARED
@@ -135,9 +138,44 @@ def late_webhooks(c, r):
     c.eq(chan(r, "settle"), (str(TS + 2 * window + 2000),), "a lag under settle_ms leaves the settle at settle_ms")
 
 
+def settle_read(c, r):
+    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
+    r.call("SET", KEYS[0], 15)
+    sale(r, 5, "tiktok_order", TS)
+    sale(r, 3, "stripe_checkout", TS)
+    plan(r, TS)
+    commit(r, "takeback", 0, TS)
+    until = TS + SETTLE_MS
+    c.eq(chan(r, "res", "settle"), ("7", str(until)), "TikTok at 0: 7 units set aside until the settle ends")
+
+    def end(settle, read_at):
+        return r.eval(SETTLE, PLAN_KEYS, [SKU, settle, read_at])
+
+    c.eq(end(until + 1, TS + 100), 0, "a read for another settle ends nothing")
+    c.eq(chan(r, "res", "settle"), ("7", str(until)), "the settle goes on")
+    # An event received before the read and not yet applied may be a
+    # TikTok order the read did not cover.
+    r.call("XADD", "stream:events", "%d-0" % (TS + 50), "provider", "tiktok")
+    c.eq(end(until, TS + 100), 0, "an event received before the read is still waiting: the settle goes on")
+    c.eq(r.get(KEYS[0]), "0", "the website still sells nothing")
+    r.call("DEL", "stream:events")
+    r.call("XADD", "stream:events", "%d-0" % (TS + 150), "provider", "stripe")
+    r.call("HDEL", "push:dirty", SKU)
+    # The read applied a TikTok order of 2 (as its webhook would have).
+    sale(r, 2, "tiktok_order", TS + 120)
+    c.eq(chan(r, "res"), ("5",), "the order read came out of what was set aside")
+    c.eq(end(until, TS + 100), 1, "every event before the read applied: the settle ends")
+    c.eq(chan(r, "res", "settle", "onhand"), ("0", "0", "5"), "nothing set aside any more")
+    c.eq(r.get(KEYS[0]), "5", "the website may sell what is left at once")
+    c.eq(r.hget("push:dirty", SKU), "1", "marked for the push that gives TikTok its share")
+    # Rates 0.7 (TikTok) and 0.3: floor(5 * 0.7 / 1.0) = 3.
+    c.eq(plan(r, TS + 200), ["set", 3, "grant"], "the next push grants TikTok its share, before the settle's time")
+    c.eq(end(until, TS + 100), 0, "a second read of the same settle changes nothing")
+
+
 def main():
     run("test_low_stock", [("allocation", allocation), ("grant_in_flight", grant_in_flight),
-                           ("late_webhooks", late_webhooks)])
+                           ("late_webhooks", late_webhooks), ("settle_read", settle_read)])
 
 
 if __name__ == "__main__":

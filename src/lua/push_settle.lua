@@ -1,0 +1,25 @@
+-- push_settle: end a settle early (prepended with stock.lua). TikTok was set
+-- to 0 (a takeback), and then every order TikTok updated since before any
+-- of its sales not yet heard of could have been made was read with Search
+-- Orders and applied: its sales before the 0 are all known, so what was
+-- set aside for them and not sold is the store's again without waiting for
+-- their webhooks.
+-- KEYS: as push_plan. ARGV: 1 sku, 2 the settle's end (ms) this takeback
+-- set (another settle is left alone), 3 ms when the read began: an event
+-- received before it and still waiting to be applied may be an order the
+-- read did not cover, so the settle then ends by time.
+-- Returns 1 when the settle ended, else 0.
+local sk, ck = KEYS[1], KEYS[2]
+local S = shared_keys(3)
+local cur = redis.call('GET', sk)
+if not cur then return 0 end
+local c = chan_load(ck)
+if not c.alloc or c.settle == 0 or c.settle ~= tonumber(ARGV[2]) then return 0 end
+c.onhand = onhand_of(c, cur)
+if not settle_end(c, KEYS[10], tonumber(ARGV[3])) then return 0 end
+chan_save(ck, c)
+local w = web_share(c)
+if tostring(w) ~= cur then redis.call('SET', sk, w) end
+-- The next push gives TikTok its share.
+redis.call('HINCRBY', S.dk, ARGV[1], 1)
+return 1

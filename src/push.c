@@ -102,6 +102,7 @@ typedef struct item {
     long long cap;       /* the most TikTok may show */
     long long unseen;    /* read: TikTok sales its quantity shows that the store has not heard of; -1 */
     int send;            /* 1 when quantity goes out */
+    int took_back;       /* 1 once TikTok applied a takeback (set to 0) */
     long long quantity;
     tiktok_stock_t inv[MAX_WAREHOUSES];
     size_t n_inv;
@@ -254,7 +255,10 @@ static void unlock_item(redis_conn_t *r, item_t *it)
  * The read covers every order a webhook could still be on its way for: the
  * settle lasts as long as the longest webhook lag, so it starts that long
  * (plus a second, for whole-second times) before the read. On any failure
- * the settle ends by time, as without the read. */
+ * the settle ends by time, as without the read. Logged as settle_read with
+ * result ended, waiting (an event received before the read was still not
+ * applied after SETTLE_TRIES), over (the settle ended or was replaced
+ * meanwhile) or failed. */
 static void settle_early(const config_t *cfg, redis_conn_t *r, connection_t *conn, const item_t *it,
                          long long sent_at)
 {
@@ -279,22 +283,28 @@ static void settle_early(const config_t *cfg, redis_conn_t *r, connection_t *con
         /* Events received just before the read may still be in their
          * workers (a Get Order Detail takes a round trip): give them a
          * moment rather than fall back to the whole settle. */
-        for (int attempt = 0; attempt < SETTLE_TRIES; attempt++) {
+        long long v = 0;
+        for (int attempt = 0; attempt < SETTLE_TRIES && v == 0; attempt++) {
             if (attempt)
                 util_sleep_ms(SETTLE_TRY_MS);
             rep = redis_eval(r, &settle_script, PLAN_KEYS, k.keys, 3, args, NULL);
-            int ok = rep && rep->type == REDIS_REPLY_INTEGER;
-            if (!ok)
+            if (rep && rep->type == REDIS_REPLY_INTEGER) {
+                v = rep->integer;
+            } else {
                 snprintf(err, sizeof(err), "%s",
                          rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "Redis is not answering");
-            result = ok && rep->integer == 1 ? "ended" : ok ? "waiting" : "failed";
+                v = -2;
+            }
             ignore(rep);
-            if (!ok || strcmp(result, "ended") == 0)
-                break;
         }
+        result = v == 1 ? "ended" : v == 0 ? "waiting" : v == -1 ? "over" : "failed";
     }
-    metrics_add(strcmp(result, "ended") == 0 ? M_SETTLES_ENDED_EARLY
-                : strcmp(result, "waiting") == 0 ? M_SETTLES_WAITING : M_SETTLE_READS_FAILED, 1);
+    if (strcmp(result, "ended") == 0)
+        metrics_add(M_SETTLES_ENDED_EARLY, 1);
+    else if (strcmp(result, "waiting") == 0)
+        metrics_add(M_SETTLES_WAITING, 1);
+    else if (strcmp(result, "failed") == 0)
+        metrics_add(M_SETTLE_READS_FAILED, 1);
     log_event(strcmp(result, "failed") == 0 ? LOG_WARN : LOG_INFO, "settle_read",
               json_pack("{s:s,s:s,s:I,s:s}", "sku", it->sku, "result", result, "orders", (json_int_t)applied, "error",
                         err));
@@ -576,8 +586,7 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
                                                         (json_int_t)it->pend));
             skumap_record_push(r, it->sku, 1, it->quantity, NULL);
             clear_dirty(r, dirty, it->sku, it->version);
-            if (strcmp(it->kind, "takeback") == 0)
-                settle_early(cfg, r, conn, it, now);
+            it->took_back = strcmp(it->kind, "takeback") == 0;
             metrics_add(M_PUSHES_SENT, 1);
             (*sent)++;
             if (rc == PUSH_NOTHING)
@@ -601,6 +610,10 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
     }
     tiktok_sku_errors_free(&errs);
     tiktok_result_free(&res);
+    /* After every SKU of the call is recorded: the read takes a round trip. */
+    for (i = 0; i < n; i++)
+        if (items[i].took_back)
+            settle_early(cfg, r, conn, &items[i], now);
 out:
     for (i = 0; i < n; i++) {
         unlock_item(r, &items[i]);

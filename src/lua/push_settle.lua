@@ -8,13 +8,14 @@
 -- set (another settle is left alone), 3 ms when the read began: an event
 -- received before it and still waiting to be applied may be an order the
 -- read did not cover, so the settle then ends by time.
--- Returns 1 when the settle ended, else 0.
+-- Returns 1 when the settle ended, 0 when an event is still waiting, -1
+-- when that settle is over already (ended, or replaced by another).
 local sk, ck = KEYS[1], KEYS[2]
 local S = shared_keys(3)
 local cur = redis.call('GET', sk)
 if not cur then return 0 end
 local c = chan_load(ck)
-if not c.alloc or c.settle == 0 or c.settle ~= tonumber(ARGV[2]) then return 0 end
+if not c.alloc or c.settle == 0 or c.settle ~= tonumber(ARGV[2]) then return -1 end
 c.onhand = onhand_of(c, cur)
 if not settle_end(c, KEYS[10], tonumber(ARGV[3])) then return 0 end
 chan_save(ck, c)

@@ -151,7 +151,7 @@ def settle_read(c, r):
     def end(settle, read_at):
         return r.eval(SETTLE, PLAN_KEYS, [SKU, settle, read_at])
 
-    c.eq(end(until + 1, TS + 100), 0, "a read for another settle ends nothing")
+    c.eq(end(until + 1, TS + 100), -1, "a read for another settle ends nothing")
     c.eq(chan(r, "res", "settle"), ("7", str(until)), "the settle goes on")
     # An event received before the read and not yet applied may be a
     # TikTok order the read did not cover.
@@ -170,7 +170,7 @@ def settle_read(c, r):
     c.eq(r.hget("push:dirty", SKU), "1", "marked for the push that gives TikTok its share")
     # Rates 0.7 (TikTok) and 0.3: floor(5 * 0.7 / 1.0) = 3.
     c.eq(plan(r, TS + 200), ["set", 3, "grant"], "the next push grants TikTok its share, before the settle's time")
-    c.eq(end(until, TS + 100), 0, "a second read of the same settle changes nothing")
+    c.eq(end(until, TS + 100), -1, "a second read of the same settle changes nothing")
 
 
 def main():

@@ -17,7 +17,15 @@ if kind == 'read' or kind == 'absolute' then
     c.tk = math.max(0, c.tk - (tonumber(ARGV[7]) or 0))
     c.lp = tonumber(ARGV[8]) or -1
     local u = tonumber(ARGV[6]) or -1
-    if u >= 0 then c.unseen = u end
+    if u >= 0 then
+      -- TikTok's own quantity showed sales the store has not heard of:
+      -- they count in TikTok's rate now, not when their webhooks come
+      -- (seconds later, perhaps after the last units are gone), so a SKU
+      -- both channels are emptying turns low in time.
+      rates_at(c, ts)
+      c.rt = c.rt + math.max(0, u - c.unseen) * 1000 / RATE_TAU_MS
+      c.unseen = u
+    end
     -- Sent outright: TikTok shows the store's projection, nothing unseen.
     if kind == 'absolute' then c.unseen, c.rs = 0, 0 end
   end

@@ -19,7 +19,9 @@
 --   pp        normal mode: the pend of a push sent, or about to be, not yet
 --             recorded
 --   pend      normal mode: net change from outside TikTok not yet pushed
---   rt, rw    recent sales per second on TikTok and the website (decaying)
+--   rt, rw    recent sales per second on TikTok and the website (decaying);
+--             a TikTok sale counts when a push's read of TikTok's quantity
+--             shows it (unseen) or else when its order is applied
 --   rts       ms of the last rate update
 --   held      units held for storefront checkouts (hold_create.lua): still
 --             on hand, sold by neither channel until the hold is consumed
@@ -224,7 +226,9 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S, from_held)
   local push = applied ~= 0 or reason == 'admin'
   rates_at(c, ts)
   if mode ~= 'set' and n < 0 then
-    if reason == 'tiktok_order' then c.rt = c.rt - n * 1000 / RATE_TAU_MS
+    -- A TikTok sale a push's read already showed (unseen) was counted in
+    -- the rate then (push_commit.lua): counted once.
+    if reason == 'tiktok_order' then c.rt = c.rt + (-n - math.min(-n, c.alloc and 0 or c.unseen)) * 1000 / RATE_TAU_MS
     elseif reason == 'stripe_checkout' then c.rw = c.rw - n * 1000 / RATE_TAU_MS end
   end
   if c.alloc then

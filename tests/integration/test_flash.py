@@ -2,8 +2,8 @@
 that gives TikTok back a sale it made, and the low-stock allocation between
 TikTok and the website (hand-over both ways, a website oversell taken back
 from TikTok's share, kill -9 in the middle), a settle that lasts as long
-as TikTok's webhooks are late, and one that ends once TikTok's orders are
-read.
+as TikTok's webhooks are late, one that ends once TikTok's orders are
+read, and a SKU that turns low on TikTok sales only its quantity shows.
 
 TikTok's webhooks go nowhere here (a closed port): each test delivers them
 itself, so it decides when shopsync hears of a TikTok sale.
@@ -286,8 +286,36 @@ def settle_read(s):
     checks.eq(over, [], "read: nothing oversold")
 
 
+def read_rate(s):
+    """TikTok sells a low-stock SKU and none of its webhooks has come: the
+    push's read of TikTok's quantity shows the sales, so the SKU turns low
+    (allocated) on the website's next sale, before any TikTok webhook."""
+    sku = "RATE-1"
+    start = s.stock(sku)
+    held = [tiktok_sale(s, sku, 3)[1]]
+    checks.ok(None not in held, "rate: a TikTok order of 3, its webhook held back")
+    if None in held:
+        return
+    checks.eq(web_sale(s, sku)[0], 200, "rate: a website sale")
+    s.wait_drained()
+    checks.eq(view(s, sku)["mode"], "normal", "rate: still normal (the store has heard of no TikTok sale)")
+    checks.eq(s.tiktok_qty()[sku], start - 4, "rate: the push took the website's sale off TikTok's own quantity")
+    checks.eq(web_sale(s, sku)[0], 200, "rate: a second website sale")
+    H.wait_until(lambda: view(s, sku)["mode"] == "allocated", timeout=20,
+                     what="allocated without any TikTok webhook")
+    checks.ok(True, "rate: allocated, from the TikTok sales the read showed")
+    s.wait_drained()
+    for b in held:
+        checks.eq(s.post_tiktok(b)[0], 200, "rate: the held webhook comes")
+    s.wait_drained()
+    checks.eq(view(s, sku)["on_hand"], start - 5, "rate: every sale counted once")
+    over = [o for o in s.admin("GET", "/api/admin/oversells")[1]["oversells"] if o.get("sku") == sku]
+    checks.eq(over, [], "rate: nothing oversold")
+
+
 SECTIONS = {"metadata_items": metadata_items, "held_webhook": held_webhook, "allocation": allocation,
-            "kill_mid_sale": kill_mid_sale, "late_webhook": late_webhook, "settle_read": settle_read}
+            "kill_mid_sale": kill_mid_sale, "late_webhook": late_webhook, "settle_read": settle_read,
+            "read_rate": read_rate}
 
 
 def main():
@@ -301,7 +329,7 @@ def main():
     try:
         s = U.Stack(tmp.path, tiktok_hooks=U.closed_port_url("/api/tiktok/webhook"), stripe_hooks=False,
                     ss_env={"SHOPSYNC_LOW_STOCK_SECONDS": "60", "SHOPSYNC_TIKTOK_SETTLE_MS": str(SETTLE_MS)}).start()
-        skus = {"META-1": 50, "HELD-1": 30, "ALLOC-1": 20, "KILLF-1": 30, "READ-1": 10}
+        skus = {"META-1": 50, "HELD-1": 30, "ALLOC-1": 20, "KILLF-1": 30, "READ-1": 10, "RATE-1": 20}
         checks.eq(s.import_catalog(skus)[0], 200, "catalog imported")
         checks.eq(s.connect(), (302, "/admin/tiktok-shop?connected=1"), "connected")
         checks.eq(s.sync()[1].get("state"), "done", "synced")

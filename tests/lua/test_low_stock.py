@@ -7,7 +7,8 @@ a grant in flight is TikTok's already (the website does not sell it, and
 TikTok's sales made from it before the push is recorded come out of it);
 the settle lasts at least as long as TikTok's webhooks have lately been late,
 and ends early once TikTok's orders have been read and applied
-(push_settle.lua).
+(push_settle.lua); TikTok sales a push's read shows count in TikTok's rate
+before their webhooks come.
 
 Rates: each unit sold adds 1000 / RATE_TAU_MS = 0.1 per second to its
 channel's rate; with low_seconds 10 a SKU is low when on hand <= 10 * (rate
@@ -173,9 +174,42 @@ def settle_read(c, r):
     c.eq(end(until, TS + 100), -1, "a second read of the same settle changes nothing")
 
 
+def read_rate(c, r):
+    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
+    r.call("SET", KEYS[0], 1000)
+
+    def rate(field):
+        return round(float(r.hget("chan:" + SKU, field)), 3)
+
+    def read_commit(unseen, ts):
+        return r.eval(COMMIT, PLAN_KEYS, [SKU, "read", 0, 0, ts, unseen, 0, 0])
+
+    sale(r, 1, "stripe_checkout", TS)
+    c.eq(read_commit(5, TS), 1, "a push whose read of TikTok showed 5 sales not heard of")
+    c.eq((rate("rt"), chan(r, "unseen")), (0.5, ("5",)), "TikTok's rate counts them at once")
+    sale(r, 3, "tiktok_order", TS)
+    c.eq((rate("rt"), chan(r, "unseen")), (0.5, ("2",)), "their orders, when they come, are not counted again")
+    sale(r, 4, "tiktok_order", TS)
+    c.eq(rate("rt"), 0.7, "an order beyond what the read showed counts")
+    c.eq(read_commit(3, TS), 1, "a later read showing 3 not heard of (of which none counted yet)")
+    c.eq(rate("rt"), 1.0, "those 3 count")
+
+    # No TikTok webhook at all yet, and the SKU still turns low: the
+    # reads show TikTok selling it.
+    r.call("DEL", "chan:" + SKU)
+    r.call("SET", KEYS[0], 12)
+    sale(r, 1, "stripe_checkout", TS)
+    c.eq(chan(r, "mode"), ("normal",), "the website alone selling: normal")
+    read_commit(5, TS)
+    sale(r, 1, "stripe_checkout", TS)
+    c.eq(chan(r, "mode", "onhand", "res", "tb"), ("alloc", "10", "10", "1"),
+         "5 TikTok sales seen only in TikTok's quantity: 10 on hand is low at rates 0.5 + 0.2")
+
+
 def main():
     run("test_low_stock", [("allocation", allocation), ("grant_in_flight", grant_in_flight),
-                           ("late_webhooks", late_webhooks), ("settle_read", settle_read)])
+                           ("late_webhooks", late_webhooks), ("settle_read", settle_read),
+                           ("read_rate", read_rate)])
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@
 
 #define LEDGER_TTL_S (90 * 86400)
 #define MAX_ORDER_SKUS 100
+#define PULL_PAGE_SIZE 100 /* Search Orders' largest page */
 
 /* KEYS and ARGV: src/lua/orders_apply.lua. */
 static const redis_script_t apply_script = {"order_apply", LUA_STOCK_PRELUDE LUA_SRC_ORDERS_APPLY};
@@ -356,7 +357,8 @@ int orders_pull(redis_conn_t *r, connection_t *conn, long long since_s, size_t *
                 size_t errlen)
 {
     char token[TIKTOK_PAGE_TOKEN_MAX] = "";
-    tiktok_order_query_t q = {.update_time_ge = since_s, .update_time_lt = 0, .page_size = 100, .page_token = token};
+    tiktok_order_query_t q = {.update_time_ge = since_s, .update_time_lt = 0, .page_size = PULL_PAGE_SIZE,
+                              .page_token = token};
 
     *applied = 0;
     err[0] = '\0';

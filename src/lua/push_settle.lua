@@ -9,11 +9,12 @@
 -- received before it and still waiting to be applied may be an order the
 -- read did not cover, so the settle then ends by time.
 -- Returns 1 when the settle ended, 0 when an event is still waiting, -1
--- when that settle is over already (ended, or replaced by another).
+-- when that settle is over already (ended, or replaced by another, or the
+-- SKU left the catalog).
 local sk, ck = KEYS[1], KEYS[2]
 local S = shared_keys(3)
 local cur = redis.call('GET', sk)
-if not cur then return 0 end
+if not cur then return -1 end
 local c = chan_load(ck)
 if not c.alloc or c.settle == 0 or c.settle ~= tonumber(ARGV[2]) then return -1 end
 c.onhand = onhand_of(c, cur)

@@ -228,8 +228,12 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S, from_held)
   if mode ~= 'set' and n < 0 then
     -- A TikTok sale a push's read already showed (unseen) was counted in
     -- the rate then (push_commit.lua): counted once.
-    if reason == 'tiktok_order' then c.rt = c.rt + (-n - math.min(-n, c.alloc and 0 or c.unseen)) * 1000 / RATE_TAU_MS
-    elseif reason == 'stripe_checkout' then c.rw = c.rw - n * 1000 / RATE_TAU_MS end
+    if reason == 'tiktok_order' then
+      local counted = c.alloc and 0 or math.min(-n, c.unseen)
+      c.rt = c.rt + (-n - counted) * 1000 / RATE_TAU_MS
+    elseif reason == 'stripe_checkout' then
+      c.rw = c.rw - n * 1000 / RATE_TAU_MS
+    end
   end
   if c.alloc then
     push = reason == 'admin' or reason == 'import'

@@ -48,6 +48,17 @@ def chan(r, *fields):
     return tuple(r.hget("chan:" + SKU, f) for f in fields)
 
 
+def taken_back(r):
+    """15 units; TikTok sells 5 and the website 3: allocated, and TikTok's
+    share taken back at TS (7 units set aside until TS + SETTLE_MS)."""
+    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
+    r.call("SET", KEYS[0], 15)
+    sale(r, 5, "tiktok_order", TS)
+    sale(r, 3, "stripe_checkout", TS)
+    plan(r, TS)
+    commit(r, "takeback", 0, TS)
+
+
 def allocation(c, r):
     r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
     r.call("SET", KEYS[0], 15)
@@ -88,12 +99,7 @@ def allocation(c, r):
 
 
 def grant_in_flight(c, r):
-    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
-    r.call("SET", KEYS[0], 15)
-    sale(r, 5, "tiktok_order", TS)
-    sale(r, 3, "stripe_checkout", TS)
-    plan(r, TS)
-    commit(r, "takeback", 0, TS)
+    taken_back(r)
     c.eq(plan(r, TS + SETTLE_MS), ["set", 4, "grant"], "after the settle a grant of 4 is planned")
     c.eq(r.get(KEYS[0]), "3", "while the grant is in flight the website sells only the 3 beyond it")
 
@@ -140,12 +146,7 @@ def late_webhooks(c, r):
 
 
 def settle_read(c, r):
-    r.call("HSET", "settings", "low_seconds", 10, "settle_ms", SETTLE_MS, "buffer", 0)
-    r.call("SET", KEYS[0], 15)
-    sale(r, 5, "tiktok_order", TS)
-    sale(r, 3, "stripe_checkout", TS)
-    plan(r, TS)
-    commit(r, "takeback", 0, TS)
+    taken_back(r)
     until = TS + SETTLE_MS
     c.eq(chan(r, "res", "settle"), ("7", str(until)), "TikTok at 0: 7 units set aside until the settle ends")
 

@@ -200,14 +200,18 @@ static int dispatch(struct mg_connection *conn, void *cbdata)
                               : http_reply_error(&rq, 404, "not_found", "no such route: %s", path);
         goto out;
     }
-    if ((hit->flags & ROUTE_ADMIN) && http_storefront_authorized(&rq)) {
+    /* The storefront token, checked once: allowed on storefront routes,
+     * refused on admin ones. */
+    int storefront = (hit->flags & (ROUTE_ADMIN | ROUTE_STOREFRONT)) && http_storefront_authorized(&rq);
+    if ((hit->flags & ROUTE_ADMIN) && storefront) {
         /* Known, but not the admin: the storefront's backend may read
-         * stock and manage holds, nothing else. */
+         * stock, manage holds and send store events (/api/events checks
+         * it itself), not use the admin API. */
         status = http_reply_error(&rq, 403, "forbidden",
                                   "the storefront token may only read stock and manage holds, not the admin API");
         goto out;
     }
-    if ((hit->flags & (ROUTE_ADMIN | ROUTE_STOREFRONT)) && !http_storefront_authorized(&rq)) {
+    if ((hit->flags & (ROUTE_ADMIN | ROUTE_STOREFRONT)) && !storefront) {
         const char *why = NULL;
         if (!http_admin_authorized(&rq, &why)) {
             status = strcmp(why, "redis") == 0 ? http_reply_redis_down(&rq)

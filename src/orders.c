@@ -256,11 +256,14 @@ int orders_prefetch(connection_t *conn, char ids[TIKTOK_MAX_ORDER_IDS][TIKTOK_ID
     return 0;
 }
 
-/* After the stock (rc): the order's revenue, once (an order placed before
- * the shop was connected still sold). A failed count is retried with the
- * event; the stock ledger makes the second pass change nothing there. */
-static event_rc count_revenue(redis_conn_t *r, const tiktok_order_t *o, event_rc rc, char *err, size_t errlen)
+/* Apply o (borrowed) to the ledger and stock, unless it predates the
+ * connection, then count its revenue, once (an order placed before the shop
+ * was connected still sold). A failed count is retried with the event; the
+ * stock ledger makes the second pass change nothing there. */
+static event_rc apply_counted(redis_conn_t *r, connection_t *conn, const tiktok_order_t *o,
+                              order_outcome_t *outcome, char *err, size_t errlen)
 {
+    event_rc rc = predates_connection(conn, o) ? EVENT_DONE : orders_apply(r, o, outcome, err, errlen);
     if (rc != EVENT_DONE || revenue_record_order(r, o) == 0)
         return rc;
     snprintf(err, errlen, "the revenue of order %s could not be counted (Redis)", o->id);
@@ -298,10 +301,7 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
         for (size_t i = 0; prefetched && i < prefetched->n; i++) {
             if (strcmp(prefetched->items[i].id, order_id) == 0) {
                 order_outcome_t outcome;
-                rc = predates_connection(conn, &prefetched->items[i])
-                         ? EVENT_DONE
-                         : orders_apply(r, &prefetched->items[i], &outcome, err, errlen);
-                rc = count_revenue(r, &prefetched->items[i], rc, err, errlen);
+                rc = apply_counted(r, conn, &prefetched->items[i], &outcome, err, errlen);
                 goto out;
             }
         }
@@ -328,10 +328,7 @@ event_rc orders_handle_webhook(const config_t *cfg, redis_conn_t *r, connection_
             goto out;
         }
         order_outcome_t outcome = ORDER_NOOP;
-        rc = predates_connection(conn, &orders.items[0])
-                 ? EVENT_DONE
-                 : orders_apply(r, &orders.items[0], &outcome, err, errlen);
-        rc = count_revenue(r, &orders.items[0], rc, err, errlen);
+        rc = apply_counted(r, conn, &orders.items[0], &outcome, err, errlen);
         if (rc == EVENT_DONE)
             log_event(LOG_INFO, "tiktok_order", json_pack("{s:s,s:s,s:s}", "order_id", order_id, "status",
                                                           orders.items[0].status, "outcome",
@@ -379,8 +376,7 @@ int orders_pull(redis_conn_t *r, connection_t *conn, long long since_s, size_t *
         for (size_t i = 0; i < os.n; i++) {
             order_outcome_t outcome = ORDER_NOOP;
             tiktok_order_t *o = &os.items[i];
-            event_rc rc = predates_connection(conn, o) ? EVENT_DONE : orders_apply(r, o, &outcome, err, errlen);
-            if (count_revenue(r, o, rc, err, errlen) != EVENT_DONE) {
+            if (apply_counted(r, conn, o, &outcome, err, errlen) != EVENT_DONE) {
                 tiktok_orders_free(&os);
                 return -1;
             }

@@ -103,6 +103,7 @@ typedef struct item {
     long long unseen;    /* read: TikTok sales its quantity shows that the store has not heard of; -1 */
     int send;            /* 1 when quantity goes out */
     int took_back;       /* 1 once TikTok applied a takeback (set to 0) */
+    long long settle_until; /* took_back: the settle's end (ms) it set */
     long long quantity;
     tiktok_stock_t inv[MAX_WAREHOUSES];
     size_t n_inv;
@@ -248,66 +249,87 @@ static void unlock_item(redis_conn_t *r, item_t *it)
     it->locked = 0;
 }
 
-/* TikTok shows it 0 now (a takeback just recorded, sent at sent_at ms).
- * Rather than hold back its units for the whole settle while the webhooks
- * of TikTok's sales made before the 0 come in, read those orders (Search
- * Orders), apply them, and end the settle at once (push_settle.lua).
- * The read covers every order a webhook could still be on its way for: the
- * settle lasts as long as the longest webhook lag, so it starts that long
- * (plus a second, for whole-second times) before the read. On any failure
- * the settle ends by time, as without the read. Logged as settle_read with
- * result ended, waiting (an event received before the read was still not
- * applied after SETTLE_TRIES), over (the settle ended or was replaced
- * meanwhile) or failed. */
-static void settle_early(const config_t *cfg, redis_conn_t *r, connection_t *conn, const item_t *it,
-                         long long sent_at)
+/* End the settle of it (a takeback whose read of TikTok's orders, begun at
+ * start ms, succeeded): push_settle.lua, retried while an event received
+ * before the read is still being applied. Returns "ended", "waiting" (still
+ * not applied after SETTLE_TRIES), "over" (the settle ended or was replaced
+ * meanwhile) or "failed" (the reason in err); static strings. */
+static const char *settle_end(redis_conn_t *r, const item_t *it, long long start, char *err, size_t errlen)
 {
     plan_keys_t k;
-    char err[512], until_s[32], start_s[32];
-    size_t applied = 0;
-    const char *result = "failed";
+    char until_s[32], start_s[32];
+    long long v = 0;
 
-    if (!cfg->tiktok_settle_read || plan_keys(&k, it->sku))
+    if (plan_keys(&k, it->sku))
+        return "failed";
+    snprintf(until_s, sizeof(until_s), "%lld", it->settle_until);
+    snprintf(start_s, sizeof(start_s), "%lld", start);
+    const char *args[] = {it->sku, until_s, start_s};
+    /* Events received just before the read may still be in their workers
+     * (a Get Order Detail takes a round trip): give them a moment rather
+     * than fall back to the whole settle. */
+    for (int attempt = 0; attempt < SETTLE_TRIES && v == 0; attempt++) {
+        if (attempt)
+            util_sleep_ms(SETTLE_TRY_MS);
+        redisReply *rep = redis_eval(r, &settle_script, PLAN_KEYS, k.keys, 3, args, NULL);
+        if (rep && rep->type == REDIS_REPLY_INTEGER) {
+            v = rep->integer;
+        } else {
+            snprintf(err, errlen, "%s", rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "Redis is not answering");
+            v = -2;
+        }
+        ignore(rep);
+    }
+    return v == 1 ? "ended" : v == 0 ? "waiting" : v == -1 ? "over" : "failed";
+}
+
+/* TikTok shows 0 now for the items taken back by the call sent at sent_at
+ * ms. Rather than hold back their units for the whole settle while the
+ * webhooks of TikTok's sales made before the 0 come in, read those orders
+ * (Search Orders, once for the call: its SKUs are one product's), apply
+ * them, and end each settle at once. The read covers every order a webhook
+ * could still be on its way for: a settle lasts as long as the longest
+ * webhook lag, so the read starts that long (plus a second, for
+ * whole-second times) before it. On any failure a settle ends by time, as
+ * without the read. Logged per SKU as settle_read with its result. */
+static void settle_early(const config_t *cfg, redis_conn_t *r, connection_t *conn, item_t *items, size_t n,
+                         long long sent_at)
+{
+    char err[512] = "";
+    size_t applied = 0;
+    long long span = 0;
+
+    if (!cfg->tiktok_settle_read)
         return;
-    redisReply *rep = redis_cmd(r, "HGET %s settle", k.chan);
-    long long until = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
-    ignore(rep);
-    if (until <= sent_at)
+    for (size_t i = 0; i < n; i++) {
+        plan_keys_t k;
+        if (!items[i].took_back || plan_keys(&k, items[i].sku))
+            continue;
+        redisReply *rep = redis_cmd(r, "HGET %s settle", k.chan);
+        items[i].settle_until = rep && rep->type == REDIS_REPLY_STRING ? strtoll(rep->str, NULL, 10) : 0;
+        ignore(rep);
+        if (items[i].settle_until - sent_at > span)
+            span = items[i].settle_until - sent_at;
+    }
+    if (span <= 0)
         return;
     long long start = util_now_ms();
-    err[0] = '\0';
-    if (orders_pull(r, conn, (start - (until - sent_at)) / 1000 - 1, &applied, err, sizeof(err)) == 0) {
-        snprintf(until_s, sizeof(until_s), "%lld", until);
-        snprintf(start_s, sizeof(start_s), "%lld", start);
-        const char *args[] = {it->sku, until_s, start_s};
-        /* Events received just before the read may still be in their
-         * workers (a Get Order Detail takes a round trip): give them a
-         * moment rather than fall back to the whole settle. */
-        long long v = 0;
-        for (int attempt = 0; attempt < SETTLE_TRIES && v == 0; attempt++) {
-            if (attempt)
-                util_sleep_ms(SETTLE_TRY_MS);
-            rep = redis_eval(r, &settle_script, PLAN_KEYS, k.keys, 3, args, NULL);
-            if (rep && rep->type == REDIS_REPLY_INTEGER) {
-                v = rep->integer;
-            } else {
-                snprintf(err, sizeof(err), "%s",
-                         rep && rep->type == REDIS_REPLY_ERROR ? rep->str : "Redis is not answering");
-                v = -2;
-            }
-            ignore(rep);
-        }
-        result = v == 1 ? "ended" : v == 0 ? "waiting" : v == -1 ? "over" : "failed";
+    int read = orders_pull(r, conn, (start - span) / 1000 - 1, &applied, err, sizeof(err)) == 0;
+    for (size_t i = 0; i < n; i++) {
+        item_t *it = &items[i];
+        if (!it->took_back || it->settle_until <= sent_at)
+            continue;
+        const char *result = read ? settle_end(r, it, start, err, sizeof(err)) : "failed";
+        if (strcmp(result, "ended") == 0)
+            metrics_add(M_SETTLES_ENDED_EARLY, 1);
+        else if (strcmp(result, "waiting") == 0)
+            metrics_add(M_SETTLES_WAITING, 1);
+        else if (strcmp(result, "failed") == 0)
+            metrics_add(M_SETTLE_READS_FAILED, 1);
+        log_event(strcmp(result, "failed") == 0 ? LOG_WARN : LOG_INFO, "settle_read",
+                  json_pack("{s:s,s:s,s:I,s:s}", "sku", it->sku, "result", result, "orders", (json_int_t)applied,
+                            "error", err));
     }
-    if (strcmp(result, "ended") == 0)
-        metrics_add(M_SETTLES_ENDED_EARLY, 1);
-    else if (strcmp(result, "waiting") == 0)
-        metrics_add(M_SETTLES_WAITING, 1);
-    else if (strcmp(result, "failed") == 0)
-        metrics_add(M_SETTLE_READS_FAILED, 1);
-    log_event(strcmp(result, "failed") == 0 ? LOG_WARN : LOG_INFO, "settle_read",
-              json_pack("{s:s,s:s,s:I,s:s}", "sku", it->sku, "result", result, "orders", (json_int_t)applied, "error",
-                        err));
 }
 
 /* Take sku's lock and read its state. Returns 1 when it should be pushed
@@ -508,7 +530,7 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
             /* A SKU TikTok did not report gets its projection. Never more
              * than the projection: TikTok above it has units the store
              * does not have (a restock of an oversold unit, a
-             * cancellation TikTok knew of first, which pend adds once the
+             * cancellation TikTok knew of first, which add counts once the
              * store applies it, drift). */
             it->quantity = q < 0 ? it->cap : q + it->add;
             /* TikTok's own quantity already took off the sales whose
@@ -611,9 +633,7 @@ static push_rc push_group(const config_t *cfg, redis_conn_t *r, connection_t *co
     tiktok_sku_errors_free(&errs);
     tiktok_result_free(&res);
     /* After every SKU of the call is recorded: the read takes a round trip. */
-    for (i = 0; i < n; i++)
-        if (items[i].took_back)
-            settle_early(cfg, r, conn, &items[i], now);
+    settle_early(cfg, r, conn, items, n, now);
 out:
     for (i = 0; i < n; i++) {
         unlock_item(r, &items[i]);

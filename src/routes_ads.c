@@ -13,7 +13,6 @@
 #include "shopsync/ads_delivery.h"
 #include "shopsync/ads_events.h"
 #include "shopsync/ads_offline.h"
-#include "shopsync/crypto.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/log.h"
 
@@ -106,10 +105,7 @@ static json_t *take(req_t *rq, ads_origin origin, ads_build_rc b, const json_t *
 static int store_authorized(req_t *rq)
 {
     const char *why = NULL;
-    const char *auth = mg_get_header(rq->conn, "Authorization");
-    const char *sf = rq->app->cfg->storefront_token;
-    if (sf[0] && auth && strncasecmp(auth, "Bearer ", 7) == 0 && strlen(auth + 7) == strlen(sf) &&
-        crypto_ct_equal(auth + 7, sf, strlen(sf)))
+    if (http_storefront_authorized(rq))
         return 0;
     if (http_admin_authorized(rq, &why))
         return 0;

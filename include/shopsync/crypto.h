@@ -30,12 +30,12 @@ void crypto_hmac_free(crypto_hmac_t *h);
 /* out = SHA-256(msg). Returns 0 or -1. */
 int crypto_sha256(const void *msg, size_t n, unsigned char out[CRYPTO_SHA256_LEN]);
 
-/* Fill out with n cryptographically strong random bytes. Returns 0 or -1. */
 /* Lowercase hex MD5 of msg (borrowed) into out: only where a peer asks for
  * it as a file checksum (TikTok's customer files), never for secrets. */
 #define CRYPTO_MD5_HEX 33
 int crypto_md5_hex(const void *msg, size_t n, char out[CRYPTO_MD5_HEX]);
 
+/* Fill out with n cryptographically strong random bytes. Returns 0 or -1. */
 int crypto_random(void *out, size_t n);
 
 /* 1 when the n bytes of a and b are equal, else 0, in time independent of

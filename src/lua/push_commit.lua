@@ -42,7 +42,5 @@ elseif c.alloc and kind == 'grant' then
   end
 end
 c.onhand = onhand_of(c, cur)
-chan_save(ck, c)
-local w = web_share(c)
-if tostring(w) ~= cur then redis.call('SET', sk, w) end
+chan_store(sk, ck, c, cur)
 return 1

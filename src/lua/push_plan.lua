@@ -34,9 +34,7 @@ local function cap_of(onhand)
 end
 
 local function finish(action, value, kind, add)
-  chan_save(ck, c)
-  local w = web_share(c)
-  if tostring(w) ~= cur then redis.call('SET', sk, w) end
+  chan_store(sk, ck, c, cur)
   return {action, value, c.pend, cap_of(c.onhand), kind, add or 0, c.tk}
 end
 
@@ -44,7 +42,7 @@ if not rule.sync then
   -- The seller keeps TikTok's quantity themselves: nothing is sent, no
   -- share is held, and when sync comes back on the first push sends the
   -- projection outright.
-  if c.alloc then chan_leave(sk, ck, S.ask, sku, c, 0) end
+  if c.alloc then chan_leave(S.ask, sku, c, 0) end
   c.ns, c.rs, c.pend, c.pp, c.tk = 1, 1, 0, 0, 0
   return finish('none', 0, '')
 end
@@ -71,7 +69,7 @@ if c.pg > 0 then
 end
 if ARGV[3] ~= '1' then
   -- Not on TikTok Shop: there is no share to hold.
-  chan_leave(sk, ck, S.ask, sku, c, cap_of(c.onhand))
+  chan_leave(S.ask, sku, c, cap_of(c.onhand))
   return finish('read', 0, '', c.pend)
 end
 if c.settle > 0 and ts >= c.settle then
@@ -89,7 +87,7 @@ if c.tb == 1 then return finish('set', 0, 'takeback') end
 local low = st.low > 0 and (c.rt >= RATE_MIN / 2 or c.rw >= RATE_MIN / 2) and
             c.onhand - c.held <= 2 * st.low * (c.rt + c.rw)
 if not low then
-  chan_leave(sk, ck, S.ask, sku, c, cap_of(c.onhand))
+  chan_leave(S.ask, sku, c, cap_of(c.onhand))
   return finish('read', 0, '', c.pend)
 end
 if c.tt == 0 then

@@ -19,9 +19,7 @@ local c = chan_load(ck)
 if not c.alloc or c.settle == 0 or c.settle ~= tonumber(ARGV[2]) then return -1 end
 c.onhand = onhand_of(c, cur)
 if not settle_end(c, KEYS[10], tonumber(ARGV[3])) then return 0 end
-chan_save(ck, c)
-local w = web_share(c)
-if tostring(w) ~= cur then redis.call('SET', sk, w) end
+chan_store(sk, ck, c, cur)
 -- The next push gives TikTok its share.
 redis.call('HINCRBY', S.dk, ARGV[1], 1)
 return 1

@@ -36,11 +36,14 @@
 --             such a SKU is never allocated
 -- What TikTok may show follows the SKU's channel rule (rule_of,
 -- tiktok_quantity) applied to available = on hand - held.
--- In normal mode the store and TikTok sell from one pool and a push applies
--- pend to TikTok's own current quantity. When stock runs low relative to
--- the sales rate of both channels, the SKU is allocated: TikTok holds tt,
--- which only TikTok can sell (its counter enforces it), the website sells
--- onhand - tt - res, and TikTok's share grows only when it is known to be
+-- In normal mode the store and TikTok sell from one pool and a push adds
+-- to TikTok's own current quantity what changed outside TikTok (push_plan:
+-- the projection now less the one TikTok was last set to, plus TikTok's
+-- own sales since). When stock runs low relative to the sales rate of both
+-- channels, the SKU is allocated: TikTok holds tt, which only TikTok can
+-- sell (its counter enforces it), the website sells what web_share gives
+-- (on hand less tt, res, a grant in flight and held units), and TikTok's
+-- share grows only when it is known to be
 -- 0 and shrinks only by setting TikTok to 0 and letting its sales settle.
 --
 -- Functions take the keys they touch as arguments; callers pass them from
@@ -143,6 +146,14 @@ local function web_share(c)
   return w
 end
 
+-- chan_store(sk, ck, c, cur): save the channel state c and, when it
+-- changed, what the website may sell (cur: the stock key as read before).
+local function chan_store(sk, ck, c, cur)
+  chan_save(ck, c)
+  local w = web_share(c)
+  if tostring(w) ~= cur then redis.call('SET', sk, w) end
+end
+
 -- Both channels selling, and the stock would last less than low seconds
 -- (never for a SKU whose stock is not pushed: TikTok's share could not be
 -- taken back).
@@ -152,12 +163,12 @@ end
 
 -- Leave allocation: the website sells all it may again, and the next push
 -- raises TikTok by what the projection (target) gives it beyond its share.
-local function chan_leave(sk, ck, ask, sku, c, target)
+-- The caller stores c (chan_store).
+local function chan_leave(ask, sku, c, target)
   c.pend = target - c.tt - c.res
   -- What TikTok was given, for the next push to add the rest to.
   c.lp = c.tt + c.res
   c.alloc, c.tt, c.res, c.settle, c.tb, c.pg, c.unseen, c.tk = false, 0, 0, 0, 0, 0, 0, 0
-  redis.call('SET', sk, web_share(c))
   redis.call('SREM', ask, sku)
 end
 
@@ -284,9 +295,7 @@ local function stock_change(sk, ck, sku, mode, n, reason, ref, ts, S, from_held)
     redis.call('SADD', S.ask, sku)
     push = true
   end
-  local stock = web_share(c)
-  if tostring(stock) ~= cur then redis.call('SET', sk, stock) end
-  chan_save(ck, c)
+  chan_store(sk, ck, c, cur)
   redis.call('LPUSH', S.ak, cjson.encode({ts = ts, sku = sku, delta = applied, stock = new, reason = reason, ref = ref}))
   redis.call('LTRIM', S.ak, 0, ACTIVITY_MAX - 1)
   if shortfall > 0 then
@@ -319,9 +328,7 @@ local function hold_return(sk, ck, sku, n, S)
   local h = math.min(n, c.held)
   c.held = c.held - h
   if not c.alloc then c.pend = c.pend + h end
-  local w = web_share(c)
-  if tostring(w) ~= cur then redis.call('SET', sk, w) end
-  chan_save(ck, c)
+  chan_store(sk, ck, c, cur)
   redis.call('HINCRBY', S.dk, sku, 1)
 end
 

@@ -224,16 +224,22 @@ out:
 static catalog_rc store_rules(redis_conn_t *r, const json_t *products, char *err, size_t errlen)
 {
     size_t i, j;
-    json_t *p, *s;
+    json_t *p, *s, *sets = json_array();
+    long long marked = 0;
+    int ok = sets != NULL;
     json_array_foreach(products, i, p) {
         json_array_foreach(json_object_get(p, "skus"), j, s) {
-            const json_t *rule = json_object_get(s, "tiktok");
-            long long marked = 0;
-            if (rule && rules_set_sku(r, json_string_value(json_object_get(s, "sku")), rule, &marked) != RULES_OK) {
-                snprintf(err, errlen, "the products were stored, but not their tiktok rules (Redis): import again");
-                return CATALOG_UNAVAILABLE;
-            }
+            json_t *rule = json_object_get(s, "tiktok");
+            if (ok && rule)
+                ok = json_array_append_new(sets, json_pack("{s:O,s:O}", "sku", json_object_get(s, "sku"), "rule",
+                                                           rule)) == 0;
         }
+    }
+    ok = ok && (json_array_size(sets) == 0 || rules_set_skus(r, sets, &marked) == RULES_OK);
+    json_decref(sets);
+    if (!ok) {
+        snprintf(err, errlen, "the products were stored, but not their tiktok rules (Redis): import again");
+        return CATALOG_UNAVAILABLE;
     }
     return CATALOG_OK;
 }

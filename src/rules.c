@@ -231,6 +231,7 @@ out:
 /* The most SKUs one store call names (a default change names the whole
  * catalog). */
 #define RULES_MAX_SKUS (CATALOG_MAX_PRODUCTS * CATALOG_MAX_SKUS)
+#define RULES_BATCH 500
 
 /* Run rules_store.lua for req (borrowed: {"default"?, "skus":[{"sku","op",
  * "rule"?}]}). */
@@ -342,13 +343,46 @@ out:
     return rc;
 }
 
-rules_rc rules_set_sku(redis_conn_t *r, const char *sku, const json_t *rule, long long *marked)
+rules_rc rules_set_skus(redis_conn_t *r, const json_t *sets, long long *marked)
 {
     char err[300] = "";
-    json_t *req = json_pack("{s:[{s:s,s:s}]}", "skus", "sku", sku, "op", rule ? "set" : "del");
+    size_t n = json_array_size(sets);
+    rules_rc rc = RULES_OK;
+
+    *marked = 0;
+    /* In calls of RULES_BATCH SKUs: one script per SKU would be a round
+     * trip each, one for a whole catalog would hold Redis for long. */
+    for (size_t at = 0; at < n && rc == RULES_OK; at += RULES_BATCH) {
+        json_t *ops = json_array();
+        int built = ops != NULL;
+        for (size_t i = at; built && i < n && i < at + RULES_BATCH; i++) {
+            const json_t *set = json_array_get(sets, i);
+            const json_t *rule = json_object_get(set, "rule");
+            json_t *o = json_pack("{s:O,s:s}", "sku", json_object_get(set, "sku"), "op", rule ? "set" : "del");
+            if (o && rule && json_object_set(o, "rule", (json_t *)rule) != 0) {
+                json_decref(o);
+                o = NULL;
+            }
+            built = o && json_array_append_new(ops, o) == 0;
+        }
+        json_t *req = built ? json_pack("{s:O}", "skus", ops) : NULL;
+        long long m = 0;
+        rc = req ? store(r, req, &m, err, sizeof(err)) : RULES_UNAVAILABLE;
+        *marked += m;
+        json_decref(req);
+        json_decref(ops);
+    }
+    return rc;
+}
+
+rules_rc rules_set_sku(redis_conn_t *r, const char *sku, const json_t *rule, long long *marked)
+{
+    json_t *sets = json_pack("[{s:s}]", "sku", sku);
+    if (!sets)
+        return RULES_UNAVAILABLE;
     if (rule)
-        json_object_set(json_array_get(json_object_get(req, "skus"), 0), "rule", (json_t *)rule);
-    rules_rc rc = store(r, req, marked, err, sizeof(err));
-    json_decref(req);
+        json_object_set(json_array_get(sets, 0), "rule", (json_t *)rule);
+    rules_rc rc = rules_set_skus(r, sets, marked);
+    json_decref(sets);
     return rc;
 }

@@ -60,6 +60,13 @@ SHOPSYNC_MUST_USE rules_rc rules_replace(redis_conn_t *r, const json_t *doc, lon
  * *marked as for rules_replace. */
 SHOPSYNC_MUST_USE rules_rc rules_set_sku(redis_conn_t *r, const char *sku, const json_t *rule, long long *marked);
 
+/* Set the own rule of each SKU of sets (borrowed: an array of
+ * {"sku": ..., "rule": {validated}}; an entry without "rule" returns its SKU
+ * to the default), a batch of SKUs per call. RULES_NOT_FOUND for a SKU not
+ * in the catalog (its batch changes nothing). *marked as for
+ * rules_replace. */
+SHOPSYNC_MUST_USE rules_rc rules_set_skus(redis_conn_t *r, const json_t *sets, long long *marked);
+
 /* The store default's own fields (a new object, {} when none set) into
  * *out. */
 SHOPSYNC_MUST_USE rules_rc rules_get_default(redis_conn_t *r, json_t **out);

@@ -26,7 +26,7 @@ local cur = redis.call('GET', sk)
 if not cur then return {'absent', 0, 0, 0, '', 0, 0} end
 local c = chan_load(ck)
 local st = settings(S.setk)
-local rule = rule_of(KEYS[11], KEYS[12], st)
+local rule = rule_of(rule_default(KEYS[11]), KEYS[12], st)
 c.onhand = onhand_of(c, cur)
 -- What TikTok may show of on hand less units held for checkouts.
 local function cap_of(onhand)

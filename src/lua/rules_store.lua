@@ -38,7 +38,8 @@ for i, s in ipairs(skus) do
   end
 end
 local before = {}
-for i, _ in ipairs(skus) do before[i] = rule_of(KEYS[1], KEYS[9 + 3 * i], st) end
+local d = rule_default(KEYS[1])
+for i, _ in ipairs(skus) do before[i] = rule_of(d, KEYS[9 + 3 * i], st) end
 if req.default ~= nil then write(KEYS[1], req.default) end
 for i, s in ipairs(skus) do
   local rk = KEYS[9 + 3 * i]
@@ -51,8 +52,9 @@ for i, s in ipairs(skus) do
   end
 end
 local marked = 0
+d = rule_default(KEYS[1])
 for i, s in ipairs(skus) do
-  if redis.call('EXISTS', KEYS[7 + 3 * i]) == 1 and not same(before[i], rule_of(KEYS[1], KEYS[9 + 3 * i], st)) then
+  if redis.call('EXISTS', KEYS[7 + 3 * i]) == 1 and not same(before[i], rule_of(d, KEYS[9 + 3 * i], st)) then
     redis.call('HINCRBY', S.dk, s.sku, 1)
     marked = marked + 1
   end

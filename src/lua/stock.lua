@@ -88,13 +88,18 @@ local function settings(setk)
   return {low = tonumber(v[1]) or DEFAULT_LOW_SECONDS, settle = settle, buffer = tonumber(v[3]) or 0}
 end
 
--- rule_of(rdk, rsk, st): a SKU's channel rule, each field from its own
--- rule (rules:sku:{sku}, rsk) or else the store's default (rules:default,
--- rdk), else the built-in default (buffer SHOPSYNC_STOCK_BUFFER, percent
--- 100, zero_at 0, no max, sync on). max 'none' is "no cap" set explicitly.
+-- rule_default(rdk): the store's default rule (rules:default) as stored,
+-- read once for rule_of however many SKUs a script looks at.
 local RULE_FIELDS = {'buffer', 'percent', 'zero_at', 'max', 'sync'}
-local function rule_of(rdk, rsk, st)
-  local d = redis.call('HMGET', rdk, unpack(RULE_FIELDS))
+local function rule_default(rdk)
+  return redis.call('HMGET', rdk, unpack(RULE_FIELDS))
+end
+
+-- rule_of(d, rsk, st): a SKU's channel rule, each field from its own rule
+-- (rules:sku:{sku}, rsk) or else the store's default d (rule_default), else
+-- the built-in default (buffer SHOPSYNC_STOCK_BUFFER, percent 100, zero_at
+-- 0, no max, sync on). max 'none' is "no cap" set explicitly.
+local function rule_of(d, rsk, st)
   local s = redis.call('HMGET', rsk, unpack(RULE_FIELDS))
   local function pick(i)
     if s[i] then return s[i] end

@@ -8,6 +8,7 @@
 -- of its rule (tiktok_quantity); sync is 0 when the rule says sync:false.
 local out = {}
 local st = settings(KEYS[2])
+local d = rule_default(KEYS[1])
 for i = 3, #KEYS, 3 do
   local w = redis.call('GET', KEYS[i])
   if not w then
@@ -15,7 +16,7 @@ for i = 3, #KEYS, 3 do
   else
     local c = chan_load(KEYS[i + 1])
     local onhand = onhand_of(c, w)
-    local rule = rule_of(KEYS[1], KEYS[i + 2], st)
+    local rule = rule_of(d, KEYS[i + 2], st)
     out[#out + 1] = tonumber(w)
     out[#out + 1] = onhand
     out[#out + 1] = c.alloc and 1 or 0

@@ -23,15 +23,6 @@
 #define PATH_MAX_BYTES 4096
 #define MAX_ADVERTISERS 200
 
-/* 1 for a reply that says a write was done. */
-static int done(redisReply *rep)
-{
-    int ok = rep && (rep->type == REDIS_REPLY_INTEGER || rep->type == REDIS_REPLY_STATUS);
-    if (rep)
-        freeReplyObject(rep);
-    return ok;
-}
-
 ads_account_rc ads_account_begin(const config_t *cfg, redis_conn_t *r, buf_t *url)
 {
     char state[65], k[KEY_MAX];
@@ -39,7 +30,7 @@ ads_account_rc ads_account_begin(const config_t *cfg, redis_conn_t *r, buf_t *ur
         return ADS_ACCOUNT_NOT_CONFIGURED;
     if (crypto_random_hex(32, state) != 0 || redis_key(k, sizeof(k), KEY_ADS_OAUTH_STATE_FMT, state))
         return ADS_ACCOUNT_UNAVAILABLE;
-    if (!done(redis_cmd(r, "SET %s 1 EX %d", k, STATE_TTL_S)))
+    if (!redis_done(redis_cmd(r, "SET %s 1 EX %d", k, STATE_TTL_S)))
         return ADS_ACCOUNT_UNAVAILABLE;
     const char *base = cfg->ads_authorize_url;
     buf_reset(url);
@@ -264,7 +255,7 @@ ads_account_rc ads_account_callback(const config_t *cfg, redis_conn_t *r, const 
         goto out;
     const char *argv[] = {"HSET", k, "token", sealed, "advertisers", adv_text, "selected", sel_text,
                           "connected_at", now, "error", "", "reconnect", "0"};
-    if (!done(redis_cmd_argv(r, 14, argv, NULL)))
+    if (!redis_done(redis_cmd_argv(r, 14, argv, NULL)))
         goto out;
     log_event(LOG_INFO, "ads_account_connected", json_pack("{s:I,s:I}", "advertisers",
                                                            (json_int_t)json_array_size(advertisers), "selected",
@@ -378,7 +369,7 @@ ads_account_rc ads_account_select(redis_conn_t *r, const json_t *body, char *err
     }
     text = json_dumps(sel, JSON_COMPACT);
     rc = ADS_ACCOUNT_UNAVAILABLE;
-    if (text && redis_key(k, sizeof(k), KEY_ADS_ACCOUNT) == 0 && done(redis_cmd(r, "HSET %s selected %s", k, text)))
+    if (text && redis_key(k, sizeof(k), KEY_ADS_ACCOUNT) == 0 && redis_done(redis_cmd(r, "HSET %s selected %s", k, text)))
         rc = ADS_ACCOUNT_OK;
 out:
     freeReplyObject(rep);
@@ -456,7 +447,7 @@ int ads_account_refused(redis_conn_t *r, const char *message)
     snprintf(text, sizeof(text), "TikTok refused the TikTok Ads account's token (%s): reconnect the account", message);
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
     log_event(LOG_WARN, "ads_account_token_refused", json_pack("{s:s}", "message", message));
-    return done(redis_cmd(r, "HSET %s error %s error_at %s reconnect 1", k, text, now)) ? 0 : -1;
+    return redis_done(redis_cmd(r, "HSET %s error %s error_at %s reconnect 1", k, text, now)) ? 0 : -1;
 }
 
 ads_account_rc ads_account_disconnect(const config_t *cfg, redis_conn_t *r)
@@ -489,7 +480,7 @@ ads_account_rc ads_account_disconnect(const config_t *cfg, redis_conn_t *r)
     }
     memset(token, 0, sizeof(token));
     if (redis_key(k, sizeof(k), KEY_ADS_ACCOUNT) ||
-        !done(redis_cmd(r, "HDEL %s token connected_at error error_at reconnect", k)))
+        !redis_done(redis_cmd(r, "HDEL %s token connected_at error error_at reconnect", k)))
         return ADS_ACCOUNT_UNAVAILABLE;
     log_msg(LOG_INFO, "ads_account_disconnected", "the TikTok Ads account was disconnected");
     return ADS_ACCOUNT_OK;

@@ -64,17 +64,6 @@ static char *id_list(const json_t *ids)
     return json_dumps(ids, JSON_COMPACT);
 }
 
-/* An advertiser's advertiser_id (a of the reply, borrowed), a string or an
- * integer: borrowed from a, or written into buf; NULL when neither. */
-static const char *advertiser_id(const json_t *a, char buf[32])
-{
-    const json_t *id = json_object_get(a, "advertiser_id");
-    if (!json_is_integer(id))
-        return json_string_value(id);
-    snprintf(buf, 32, "%lld", (long long)json_integer_value(id));
-    return buf;
-}
-
 /* Read the advertisers of token: names from oauth2/advertiser/get/,
  * currency and time zone from advertiser/info/ (a failure there leaves them
  * empty rather than failing the connect). *out is a new array of
@@ -102,10 +91,10 @@ static ads_client_rc read_advertisers(const config_t *cfg, const char *token, js
     size_t i;
     const json_t *a;
     json_array_foreach(json_object_get(res.data, "list"), i, a) {
-        char idbuf[32];
-        const char *ids_s = advertiser_id(a, idbuf);
-        if (!ids_s || !*ids_s || strlen(ids_s) > 64 || strspn(ids_s, "0123456789") != strlen(ids_s) ||
-            json_array_size(*out) >= MAX_ADVERTISERS)
+        /* 64 digits at most: a longer or empty id does not fit and is skipped. */
+        char ids_s[65], ierr[64];
+        if (jsonx_get_id(a, "advertiser_id", ids_s, sizeof(ids_s), ierr, sizeof(ierr)) != 0 ||
+            strspn(ids_s, "0123456789") != strlen(ids_s) || json_array_size(*out) >= MAX_ADVERTISERS)
             continue;
         const char *name = json_string_value(json_object_get(a, "advertiser_name"));
         json_array_append_new(*out, json_pack("{s:s,s:s,s:s,s:s}", "id", ids_s, "name", name ? name : "", "currency", "",
@@ -124,12 +113,13 @@ static ads_client_rc read_advertisers(const config_t *cfg, const char *token, js
         goto out;
     }
     json_array_foreach(json_object_get(res.data, "list"), i, a) {
-        char idbuf[32];
-        const char *want = advertiser_id(a, idbuf);
+        /* Only ids kept above (1 to 64 digits) can match. */
+        char want[65], ierr[64];
+        int have = jsonx_get_id(a, "advertiser_id", want, sizeof(want), ierr, sizeof(ierr)) == 0;
         size_t j;
         json_t *mine;
         json_array_foreach(*out, j, mine) {
-            if (!want || strcmp(json_string_value(json_object_get(mine, "id")), want) != 0)
+            if (!have || strcmp(json_string_value(json_object_get(mine, "id")), want) != 0)
                 continue;
             const char *cur = json_string_value(json_object_get(a, "currency"));
             const char *tz = json_string_value(json_object_get(a, "timezone"));

@@ -23,15 +23,6 @@
 #define PATH_MAX_BYTES 4096
 #define MAX_ADVERTISERS 200
 
-/* 1 for a reply that says a write was done. */
-static int done(redisReply *rep)
-{
-    int ok = rep && (rep->type == REDIS_REPLY_INTEGER || rep->type == REDIS_REPLY_STATUS);
-    if (rep)
-        freeReplyObject(rep);
-    return ok;
-}
-
 ads_account_rc ads_account_begin(const config_t *cfg, redis_conn_t *r, buf_t *url)
 {
     char state[65], k[KEY_MAX];
@@ -39,7 +30,7 @@ ads_account_rc ads_account_begin(const config_t *cfg, redis_conn_t *r, buf_t *ur
         return ADS_ACCOUNT_NOT_CONFIGURED;
     if (crypto_random_hex(32, state) != 0 || redis_key(k, sizeof(k), KEY_ADS_OAUTH_STATE_FMT, state))
         return ADS_ACCOUNT_UNAVAILABLE;
-    if (!done(redis_cmd(r, "SET %s 1 EX %d", k, STATE_TTL_S)))
+    if (!redis_done(redis_cmd(r, "SET %s 1 EX %d", k, STATE_TTL_S)))
         return ADS_ACCOUNT_UNAVAILABLE;
     const char *base = cfg->ads_authorize_url;
     buf_reset(url);
@@ -73,17 +64,6 @@ static char *id_list(const json_t *ids)
     return json_dumps(ids, JSON_COMPACT);
 }
 
-/* An advertiser's advertiser_id (a of the reply, borrowed), a string or an
- * integer: borrowed from a, or written into buf; NULL when neither. */
-static const char *advertiser_id(const json_t *a, char buf[32])
-{
-    const json_t *id = json_object_get(a, "advertiser_id");
-    if (!json_is_integer(id))
-        return json_string_value(id);
-    snprintf(buf, 32, "%lld", (long long)json_integer_value(id));
-    return buf;
-}
-
 /* Read the advertisers of token: names from oauth2/advertiser/get/,
  * currency and time zone from advertiser/info/ (a failure there leaves them
  * empty rather than failing the connect). *out is a new array of
@@ -111,10 +91,10 @@ static ads_client_rc read_advertisers(const config_t *cfg, const char *token, js
     size_t i;
     const json_t *a;
     json_array_foreach(json_object_get(res.data, "list"), i, a) {
-        char idbuf[32];
-        const char *ids_s = advertiser_id(a, idbuf);
-        if (!ids_s || !*ids_s || strlen(ids_s) > 64 || strspn(ids_s, "0123456789") != strlen(ids_s) ||
-            json_array_size(*out) >= MAX_ADVERTISERS)
+        /* 64 digits at most: a longer or empty id does not fit and is skipped. */
+        char ids_s[65], ierr[64];
+        if (jsonx_get_id(a, "advertiser_id", ids_s, sizeof(ids_s), ierr, sizeof(ierr)) != 0 ||
+            strspn(ids_s, "0123456789") != strlen(ids_s) || json_array_size(*out) >= MAX_ADVERTISERS)
             continue;
         const char *name = json_string_value(json_object_get(a, "advertiser_name"));
         json_array_append_new(*out, json_pack("{s:s,s:s,s:s,s:s}", "id", ids_s, "name", name ? name : "", "currency", "",
@@ -133,12 +113,13 @@ static ads_client_rc read_advertisers(const config_t *cfg, const char *token, js
         goto out;
     }
     json_array_foreach(json_object_get(res.data, "list"), i, a) {
-        char idbuf[32];
-        const char *want = advertiser_id(a, idbuf);
+        /* Only ids kept above (1 to 64 digits) can match. */
+        char want[65], ierr[64];
+        int have = jsonx_get_id(a, "advertiser_id", want, sizeof(want), ierr, sizeof(ierr)) == 0;
         size_t j;
         json_t *mine;
         json_array_foreach(*out, j, mine) {
-            if (!want || strcmp(json_string_value(json_object_get(mine, "id")), want) != 0)
+            if (!have || strcmp(json_string_value(json_object_get(mine, "id")), want) != 0)
                 continue;
             const char *cur = json_string_value(json_object_get(a, "currency"));
             const char *tz = json_string_value(json_object_get(a, "timezone"));
@@ -264,7 +245,7 @@ ads_account_rc ads_account_callback(const config_t *cfg, redis_conn_t *r, const 
         goto out;
     const char *argv[] = {"HSET", k, "token", sealed, "advertisers", adv_text, "selected", sel_text,
                           "connected_at", now, "error", "", "reconnect", "0"};
-    if (!done(redis_cmd_argv(r, 14, argv, NULL)))
+    if (!redis_done(redis_cmd_argv(r, 14, argv, NULL)))
         goto out;
     log_event(LOG_INFO, "ads_account_connected", json_pack("{s:I,s:I}", "advertisers",
                                                            (json_int_t)json_array_size(advertisers), "selected",
@@ -378,7 +359,7 @@ ads_account_rc ads_account_select(redis_conn_t *r, const json_t *body, char *err
     }
     text = json_dumps(sel, JSON_COMPACT);
     rc = ADS_ACCOUNT_UNAVAILABLE;
-    if (text && redis_key(k, sizeof(k), KEY_ADS_ACCOUNT) == 0 && done(redis_cmd(r, "HSET %s selected %s", k, text)))
+    if (text && redis_key(k, sizeof(k), KEY_ADS_ACCOUNT) == 0 && redis_done(redis_cmd(r, "HSET %s selected %s", k, text)))
         rc = ADS_ACCOUNT_OK;
 out:
     freeReplyObject(rep);
@@ -456,7 +437,7 @@ int ads_account_refused(redis_conn_t *r, const char *message)
     snprintf(text, sizeof(text), "TikTok refused the TikTok Ads account's token (%s): reconnect the account", message);
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
     log_event(LOG_WARN, "ads_account_token_refused", json_pack("{s:s}", "message", message));
-    return done(redis_cmd(r, "HSET %s error %s error_at %s reconnect 1", k, text, now)) ? 0 : -1;
+    return redis_done(redis_cmd(r, "HSET %s error %s error_at %s reconnect 1", k, text, now)) ? 0 : -1;
 }
 
 ads_account_rc ads_account_disconnect(const config_t *cfg, redis_conn_t *r)
@@ -489,7 +470,7 @@ ads_account_rc ads_account_disconnect(const config_t *cfg, redis_conn_t *r)
     }
     memset(token, 0, sizeof(token));
     if (redis_key(k, sizeof(k), KEY_ADS_ACCOUNT) ||
-        !done(redis_cmd(r, "HDEL %s token connected_at error error_at reconnect", k)))
+        !redis_done(redis_cmd(r, "HDEL %s token connected_at error error_at reconnect", k)))
         return ADS_ACCOUNT_UNAVAILABLE;
     log_msg(LOG_INFO, "ads_account_disconnected", "the TikTok Ads account was disconnected");
     return ADS_ACCOUNT_OK;

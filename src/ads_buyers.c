@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "lua_scripts.h"
-#include "shopsync/ads_events.h"
 #include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
@@ -72,8 +71,7 @@ int ads_rule_parse(const json_t *rule, ads_rule_t *out, char *err, size_t errlen
         out->kind = ADS_RULE_MIN_VALUE;
         const char *cur = json_string_value(json_object_get(rule, "currency"));
         const char *val = json_string_value(json_object_get(rule, "value"));
-        int cur_ok = cur && strlen(cur) == 3 && money_currency_code(cur, out->currency) == 0 &&
-                     strcmp(cur, out->currency) == 0;
+        int cur_ok = money_currency_code(cur, out->currency) == 0 && strcmp(cur, out->currency) == 0;
         if (!cur_ok)
             jsonx_problem(&p, "rule.currency: required, a three-letter upper-case code such as USD");
         /* Without a currency the amount is still checked, as cents; more
@@ -174,18 +172,15 @@ static int phone_key(redis_conn_t *r, const char *phone, char key[ADS_HASH_HEX])
     return redis_get_str(r, key, ADS_HASH_HEX, "HGET %s %s", idx, phone) < 0 ? -1 : 0;
 }
 
-int ads_buyers_stripe_sale(const config_t *cfg, redis_conn_t *r, const char *body, size_t len,
-                           const checkout_event_t *ce)
+int ads_buyers_stripe_sale(const config_t *cfg, redis_conn_t *r, const json_t *obj, const checkout_event_t *ce)
 {
-    char jerr[128], email[ADS_HASH_HEX], phone[ADS_HASH_HEX], customer[ADS_HASH_HEX], key[ADS_HASH_HEX], cur[4] = "";
+    char email[ADS_HASH_HEX], phone[ADS_HASH_HEX], customer[ADS_HASH_HEX], key[ADS_HASH_HEX], cur[4] = "";
     char bkey[KEY_MAX], set[KEY_MAX], idx[KEY_MAX], keep[16], max[16];
-    json_t *doc = NULL, *order = NULL;
+    json_t *order = NULL;
     char *order_text = NULL;
     redisReply *rep = NULL;
     int rc = 0;
 
-    doc = jsonx_loadb(body, len, jerr, sizeof(jerr));
-    const json_t *obj = json_object_get(json_object_get(doc, "data"), "object");
     if (!json_is_object(obj) || !ce->ev.session_id[0])
         goto out;
     const char *consent = json_string_value(json_object_get(json_object_get(obj, "metadata"), "tiktok_consent"));
@@ -213,7 +208,7 @@ int ads_buyers_stripe_sale(const config_t *cfg, redis_conn_t *r, const char *bod
     for (size_t i = 0; i < ce->n_lines && i < ORDER_MAX_SKUS; i++)
         if (ce->lines[i].sku[0])
             json_array_append_new(skus, json_string(ce->lines[i].sku));
-    ads_events_currency_code(json_string_value(json_object_get(obj, "currency")), cur);
+    money_currency_code(json_string_value(json_object_get(obj, "currency")), cur);
     order = json_pack("{s:s,s:I,s:o,s:I,s:s}", "session", ce->ev.session_id, "at", (json_int_t)at, "skus", skus,
                       "value", (json_int_t)(json_is_integer(amount) ? json_integer_value(amount) : 0), "currency",
                       cur);
@@ -240,7 +235,6 @@ out:
         freeReplyObject(rep);
     free(order_text);
     json_decref(order);
-    json_decref(doc);
     return rc;
 }
 

@@ -5,7 +5,6 @@
 #include "shopsync/ads_events.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
+#include "shopsync/money.h"
 #include "shopsync/queue.h"
 
 /* Longest plain (unhashed) match key or property we pass on. */
@@ -65,24 +65,11 @@ int ads_events_currency_decimals(const char *currency)
     return 2;
 }
 
-int ads_events_currency_code(const char *currency, char out[4])
-{
-    if (!currency || strlen(currency) != 3)
-        return -1;
-    for (int i = 0; i < 3; i++) {
-        if (!isalpha((unsigned char)currency[i]))
-            return -1;
-        out[i] = (char)toupper((unsigned char)currency[i]);
-    }
-    out[3] = '\0';
-    return 0;
-}
-
 int ads_events_money(long long minor, const char *currency, char cur_out[4], json_t **value, char *err,
                      size_t errlen)
 {
     *value = NULL;
-    if (ads_events_currency_code(currency, cur_out) != 0) {
+    if (money_currency_code(currency, cur_out) != 0) {
         snprintf(err, errlen, "currency: must be a three-letter ISO 4217 code");
         return -1;
     }
@@ -187,20 +174,19 @@ static const json_t *stripe_object(const json_t *doc)
 
 /* ---- Stripe ------------------------------------------------------------- */
 
-ads_build_rc ads_events_from_stripe(const ads_settings_t *s, const char *body, size_t len, const stripe_line_t *lines,
-                                    size_t n_lines, json_t **entry, char *why, size_t whylen)
+ads_build_rc ads_events_from_stripe_event(const ads_settings_t *s, const json_t *event, const stripe_line_t *lines,
+                                          size_t n_lines, json_t **entry, char *why, size_t whylen)
 {
-    char jerr[256], cur[4];
+    char cur[4];
     jsonx_problems_t p = {why, whylen, 0};
-    json_t *doc = NULL, *ev = NULL, *user = NULL, *props = NULL, *contents = NULL, *value = NULL;
+    json_t *ev = NULL, *user = NULL, *props = NULL, *contents = NULL, *value = NULL;
     ads_build_rc rc = ADS_BUILD_BAD;
 
     why[0] = '\0';
     *entry = NULL;
-    doc = jsonx_loadb(body, len, jerr, sizeof(jerr));
-    const json_t *obj = stripe_object(doc);
+    const json_t *obj = stripe_object(event);
     const char *session = json_string_value(json_object_get(obj, "id"));
-    const json_t *created = json_object_get(doc, "created");
+    const json_t *created = json_object_get(event, "created");
     if (!json_is_object(obj) || !session) {
         jsonx_problem(&p, "not a Stripe checkout event");
         goto out;
@@ -285,12 +271,22 @@ ads_build_rc ads_events_from_stripe(const ads_settings_t *s, const char *body, s
     if (!*entry)
         snprintf(why, whylen, "out of memory");
 out:
-    json_decref(doc);
     json_decref(ev);
     json_decref(user);
     json_decref(props);
     json_decref(contents);
     json_decref(value);
+    return rc;
+}
+
+ads_build_rc ads_events_from_stripe(const ads_settings_t *s, const char *body, size_t len, const stripe_line_t *lines,
+                                    size_t n_lines, json_t **entry, char *why, size_t whylen)
+{
+    char jerr[256];
+    /* An unreadable body is NULL here: "not a Stripe checkout event". */
+    json_t *doc = jsonx_loadb(body, len, jerr, sizeof(jerr));
+    ads_build_rc rc = ads_events_from_stripe_event(s, doc, lines, n_lines, entry, why, whylen);
+    json_decref(doc);
     return rc;
 }
 
@@ -447,7 +443,7 @@ ads_build_rc ads_events_from_store(const ads_settings_t *s, const json_t *in, js
         const json_t *value = opt_amount(pr, "value", "properties.", &p);
         const char *currency = opt_text(pr, "currency", "properties.", &p);
         char cur[4];
-        if (currency && ads_events_currency_code(currency, cur) != 0)
+        if (currency && money_currency_code(currency, cur) != 0)
             jsonx_problem(&p, "properties.currency: must be a three-letter ISO 4217 code");
         else if (currency)
             json_object_set_new(props, "currency", json_string(cur));
@@ -568,8 +564,7 @@ ads_intake_rc ads_events_enqueue(redis_conn_t *r, ads_origin origin, const json_
     }
 }
 
-int ads_events_stripe_sale(const config_t *cfg, redis_conn_t *r, const char *body, size_t len,
-                           const checkout_event_t *ce)
+int ads_events_stripe_sale(const config_t *cfg, redis_conn_t *r, const json_t *event, const checkout_event_t *ce)
 {
     ads_connection_t c;
     char why[ADS_ERR_MAX];
@@ -584,7 +579,7 @@ int ads_events_stripe_sale(const config_t *cfg, redis_conn_t *r, const char *bod
         goto out;
     }
     ads_settings_t s = ads_events_settings(cfg);
-    ads_build_rc b = ads_events_from_stripe(&s, body, len, ce->lines, ce->n_lines, &entry, why, sizeof(why));
+    ads_build_rc b = ads_events_from_stripe_event(&s, event, ce->lines, ce->n_lines, &entry, why, sizeof(why));
     if (b != ADS_BUILD_OK) {
         ads_events_count(ADS_ORIGIN_STRIPE, b == ADS_BUILD_SKIP ? ADS_IN_SKIPPED : ADS_IN_REJECTED);
         log_event(LOG_INFO, "ads_purchase_not_sent", json_pack("{s:s,s:s}", "session_id", ce->ev.session_id, "reason", why));

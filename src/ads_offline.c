@@ -14,6 +14,7 @@
 #include "shopsync/ads_hash.h"
 #include "shopsync/buf.h"
 #include "shopsync/jsonx.h"
+#include "shopsync/money.h"
 
 #define FIELD_MAX 1000
 
@@ -434,15 +435,11 @@ ads_build_rc ads_offline_build(const ads_settings_t *s, const json_t *row, json_
             jsonx_problem(&p, "currency: required with a value");
     }
     if (currency[0]) {
-        int ok = strlen(currency) == 3;
-        for (int i = 0; ok && i < 3; i++) {
-            ok = isalpha((unsigned char)currency[i]);
-            currency[i] = (char)toupper((unsigned char)currency[i]);
-        }
-        if (!ok)
+        char code[4];
+        if (money_currency_code(currency, code) != 0)
             jsonx_problem(&p, "currency: must be a three-letter ISO 4217 code");
         else
-            json_object_set_new(props, "currency", json_string(currency));
+            json_object_set_new(props, "currency", json_string(code));
     }
     if (ctype[0] && strcmp(ctype, "product") != 0 && strcmp(ctype, "product_group") != 0)
         jsonx_problem(&p, "content_type: must be product or product_group");

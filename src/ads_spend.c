@@ -85,12 +85,9 @@ int ads_spend_parse_row(const json_t *row, int decimals, ads_spend_row_t *out, c
         snprintf(err, errlen, "a row without dimensions or metrics");
         return -1;
     }
-    const json_t *cid = json_object_get(dims, "campaign_id");
-    if (json_is_integer(cid))
-        snprintf(out->campaign_id, sizeof(out->campaign_id), "%lld", (long long)json_integer_value(cid));
-    else if (json_is_string(cid) && json_string_length(cid) > 0 && json_string_length(cid) < sizeof(out->campaign_id))
-        memcpy(out->campaign_id, json_string_value(cid), json_string_length(cid) + 1);
-    else {
+    /* jsonx's own message is not used: the row's error names the path. */
+    char ierr[64];
+    if (jsonx_get_id(dims, "campaign_id", out->campaign_id, sizeof(out->campaign_id), ierr, sizeof(ierr)) != 0) {
         snprintf(err, errlen, "dimensions.campaign_id: missing or too long");
         return -1;
     }

@@ -3,6 +3,7 @@
  */
 #include "shopsync/money.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +20,15 @@ int money_decimals(const char *currency)
 
 int money_currency_code(const char *currency, char out[4])
 {
-    return ads_events_currency_code(currency, out);
+    if (!currency || strlen(currency) != 3)
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        if (!isalpha((unsigned char)currency[i]))
+            return -1;
+        out[i] = (char)toupper((unsigned char)currency[i]);
+    }
+    out[3] = '\0';
+    return 0;
 }
 
 int money_parse(const char *s, int decimals, long long *minor)

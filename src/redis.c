@@ -240,6 +240,14 @@ redisReply *redis_cmd(redis_conn_t *c, const char *fmt, ...)
     return r;
 }
 
+int redis_done(redisReply *rep)
+{
+    int ok = rep && (rep->type == REDIS_REPLY_INTEGER || rep->type == REDIS_REPLY_STATUS);
+    if (rep)
+        freeReplyObject(rep);
+    return ok;
+}
+
 const char *redis_reply_field(const redisReply *rep, const char *field)
 {
     for (size_t i = 0; rep && rep->type == REDIS_REPLY_ARRAY && i + 1 < rep->elements; i += 2)

@@ -13,7 +13,6 @@
 #include "shopsync/connection.h"
 #include "shopsync/day.h"
 #include "shopsync/instance.h"
-#include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/money.h"
@@ -29,12 +28,9 @@
 static const redis_script_t web_script = {"revenue_web", LUA_SRC_REVENUE_WEB};
 static const redis_script_t order_script = {"revenue_order", LUA_SRC_REVENUE_ORDER};
 
-int revenue_stripe_sale(redis_conn_t *r, const char *body, size_t len, const char *session_id,
-                        long long created_fallback)
+int revenue_stripe_sale(redis_conn_t *r, const json_t *obj, const char *session_id, long long created_fallback)
 {
-    char jerr[128], cur[4], mk[KEY_MAX], dk[KEY_MAX], d[DAY_TEXT_MAX], amt[32], ttl[32];
-    json_t *doc = jsonx_loadb(body, len, jerr, sizeof(jerr));
-    const json_t *obj = json_object_get(json_object_get(doc, "data"), "object");
+    char cur[4], mk[KEY_MAX], dk[KEY_MAX], d[DAY_TEXT_MAX], amt[32], ttl[32];
     const json_t *total = json_object_get(obj, "amount_total");
     const json_t *created = json_object_get(obj, "created");
     int rc = 0;
@@ -60,7 +56,6 @@ int revenue_stripe_sale(redis_conn_t *r, const char *body, size_t len, const cha
     if (rep)
         freeReplyObject(rep);
 out:
-    json_decref(doc);
     return rc;
 }
 

@@ -24,6 +24,7 @@
 #include "shopsync/holds.h"
 #include "shopsync/http_client.h"
 #include "shopsync/instance.h"
+#include "shopsync/jsonx.h"
 #include "shopsync/keys.h"
 #include "shopsync/log.h"
 #include "shopsync/metrics.h"
@@ -104,21 +105,27 @@ static void settle(app_t *app, redis_conn_t *r, queue_entry_t *e, event_rc rc, c
 static event_rc finish_sale(app_t *app, redis_conn_t *r, const queue_entry_t *e, const checkout_event_t *ce,
                             char *err, size_t errlen)
 {
+    char jerr[256];
     event_rc rc = checkout_finish(r, ce, err, errlen);
-    if (rc == EVENT_DONE && ads_events_stripe_sale(app->cfg, r, e->body, e->len, ce) != 0) {
+    /* Parsed once for the three hooks below; NULL (unreadable) makes each
+     * of them skip, as a body without the fields would. */
+    json_t *event = rc == EVENT_DONE ? jsonx_loadb(e->body, e->len, jerr, sizeof(jerr)) : NULL;
+    const json_t *obj = json_object_get(json_object_get(event, "data"), "object");
+    if (rc == EVENT_DONE && ads_events_stripe_sale(app->cfg, r, event, ce) != 0) {
         snprintf(err, errlen, "the TikTok Ads purchase event could not be queued (Redis)");
         rc = EVENT_RETRY;
     }
     /* The buyer for the custom audiences, recorded once per session. */
-    if (rc == EVENT_DONE && ads_buyers_stripe_sale(app->cfg, r, e->body, e->len, ce) != 0) {
+    if (rc == EVENT_DONE && ads_buyers_stripe_sale(app->cfg, r, obj, ce) != 0) {
         snprintf(err, errlen, "the checkout's buyer could not be recorded (Redis)");
         rc = EVENT_RETRY;
     }
     /* The website's revenue, counted once per session like the stock. */
-    if (rc == EVENT_DONE && revenue_stripe_sale(r, e->body, e->len, ce->ev.session_id, ce->ev.created) != 0) {
+    if (rc == EVENT_DONE && revenue_stripe_sale(r, obj, ce->ev.session_id, ce->ev.created) != 0) {
         snprintf(err, errlen, "the checkout's revenue could not be counted (Redis)");
         rc = EVENT_RETRY;
     }
+    json_decref(event);
     return rc;
 }
 

@@ -66,13 +66,13 @@ json_t *ads_rule_json(const ads_rule_t *rule);
  * seconds): never for a denied buyer. */
 int ads_rule_match(const ads_rule_t *rule, const json_t *buyer, long long now);
 
-/* Record the buyer of a paid checkout: body (borrowed) is the Stripe event
- * as queued (email and phone already hashed at intake), ce (borrowed) its
+/* Record the buyer of a paid checkout: obj (borrowed, may be NULL) is the
+ * data.object of the Stripe event as queued (email and phone already hashed
+ * at intake), ce (borrowed) its
  * session and lines. Returns 0 (recorded, already recorded, or nothing to
  * record) or -1 when Redis is unavailable (retry the event: recording twice
  * adds nothing). */
-int ads_buyers_stripe_sale(const config_t *cfg, redis_conn_t *r, const char *body, size_t len,
-                           const checkout_event_t *ce);
+int ads_buyers_stripe_sale(const config_t *cfg, redis_conn_t *r, const json_t *obj, const checkout_event_t *ce);
 
 /* The record of an identifier of kind (ADS_ID_EMAIL or ADS_ID_PHONE) in
  * plaintext or already hashed (borrowed), hashed as at intake. Returns 0

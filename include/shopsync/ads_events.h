@@ -59,10 +59,6 @@ const char *ads_events_origin_name(ads_origin o);
  * for BHD, JOD, KWD, OMR, TND, else 2. */
 int ads_events_currency_decimals(const char *currency);
 
-/* currency (borrowed, may be NULL) upper-cased into out when it is three
- * letters ("usd" -> "USD"). Returns 0, or -1 for anything else. */
-int ads_events_currency_code(const char *currency, char out[4]);
-
 /* Stripe's amount (minor units) in currency (borrowed, any case) as the
  * Events API's value: *value is a new JSON number in major units (an
  * integer for zero-decimal currencies), cur_out the upper-case code.
@@ -82,6 +78,11 @@ int ads_events_name_ok(const char *name, int offline);
  * (required) or denied. */
 ads_build_rc ads_events_from_stripe(const ads_settings_t *s, const char *body, size_t len, const stripe_line_t *lines,
                                     size_t n_lines, json_t **entry, char *why, size_t whylen);
+
+/* ads_events_from_stripe on the Stripe event already parsed (borrowed, may
+ * be NULL: "not a Stripe checkout event"). */
+ads_build_rc ads_events_from_stripe_event(const ads_settings_t *s, const json_t *event, const stripe_line_t *lines,
+                                          size_t n_lines, json_t **entry, char *why, size_t whylen);
 
 /* One event of the store events API (in borrowed; see README): *entry is
  * new on ADS_BUILD_OK; on ADS_BUILD_BAD why names every bad field. */
@@ -114,12 +115,12 @@ typedef enum {
 ads_intake_rc ads_events_enqueue(redis_conn_t *r, ads_origin origin, const json_t *entry);
 
 /* The Stripe hook: after a paid checkout is applied (ce borrowed, with its
- * lines; body borrowed, the queued Stripe event), queue its Purchase once
+ * lines; event borrowed, the queued Stripe event parsed, may be NULL when it
+ * did not parse), queue its Purchase once
  * when a pixel is connected and the buyer's consent allows it. Returns 0
  * (queued, duplicate, skipped) or -1 when Redis is unavailable (retry the
  * Stripe event: the checkout and the marker make the retry harmless). */
-int ads_events_stripe_sale(const config_t *cfg, redis_conn_t *r, const char *body, size_t len,
-                           const checkout_event_t *ce);
+int ads_events_stripe_sale(const config_t *cfg, redis_conn_t *r, const json_t *event, const checkout_event_t *ce);
 
 /* Settings from cfg at this moment. */
 ads_settings_t ads_events_settings(const config_t *cfg);

@@ -59,6 +59,11 @@ int redis_get_str(redis_conn_t *c, char *out, size_t cap, const char *fmt, ...);
  * array. */
 const char *redis_reply_field(const redisReply *rep, const char *field);
 
+/* 1 when rep (stolen: freed here; may be NULL) says a write was done: an
+ * integer or status reply. 0 for NULL (no Redis), an error or any other
+ * reply. */
+int redis_done(redisReply *rep);
+
 /* Run script s with keys and args (borrowed; arg_lens may be NULL). Uses
  * EVALSHA and falls back to EVAL on NOSCRIPT. Returns a new reply or NULL as
  * redis_cmd. */

@@ -25,13 +25,13 @@
 
 #define REVENUE_BACKFILL_DAYS 90
 
-/* Count a paid checkout once: the Stripe event body (borrowed, as queued)
- * gives data.object.amount_total, currency and created (else the event's
- * created_fallback, else now). A body without them counts nothing. Returns
+/* Count a paid checkout once: obj (borrowed, may be NULL), the data.object
+ * of the Stripe event as queued, gives amount_total, currency and created
+ * (else the event's created_fallback, else now). An object without them
+ * counts nothing. Returns
  * 0, or -1 when Redis did not answer (the caller retries; the count stays
  * once). */
-int revenue_stripe_sale(redis_conn_t *r, const char *body, size_t len, const char *session_id,
-                        long long created_fallback);
+int revenue_stripe_sale(redis_conn_t *r, const json_t *obj, const char *session_id, long long created_fallback);
 
 /* Count TikTok Shop order o (borrowed) once in the UTC day of its
  * create_time: UNPAID orders wait for a later webhook; CANCELLED counts as

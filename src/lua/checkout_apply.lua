@@ -34,10 +34,8 @@ if hid ~= '' then
           record_unmatched(S, {source='stripe', ref=ARGV[1], sku=it[1], quantity=it[2]}, ts)
         end
       end
-      redis.call('HSET', hk, 'state', 'consumed', 'ended_at', ts, 'session', ARGV[1])
-      redis.call('EXPIRE', hk, hold_ttl)
-      redis.call('ZREM', ek, hid)
-      redis.call('HINCRBY', S.stk, 'holds_consumed', 1)
+      hold_close(hk, ek, hid, 'consumed', ts, hold_ttl, S)
+      redis.call('HSET', hk, 'session', ARGV[1])
       redis.call('SET', KEYS[1], ts, 'EX', ARGV[4])
       return 2
     end

@@ -337,13 +337,20 @@ local function hold_return(sk, ck, sku, n, S)
   redis.call('HINCRBY', S.dk, sku, 1)
 end
 
+-- hold_close(hk, ek, id, state, ts, ttl, S): the bookkeeping of any end of
+-- a hold (sold, released or expired): its state for ttl seconds, out of
+-- the expiry index, counted.
+local function hold_close(hk, ek, id, state, ts, ttl, S)
+  redis.call('HSET', hk, 'state', state, 'ended_at', ts)
+  redis.call('EXPIRE', hk, ttl)
+  redis.call('ZREM', ek, id)
+  redis.call('HINCRBY', S.stk, 'holds_' .. state, 1)
+end
+
 -- hold_end(hk, ek, id, items, state, ts, ttl, S): end an active hold whose
 -- items ({{sku, n, stock key, channel key}}) were not sold: its units go
 -- back, it keeps state for ttl seconds, and it leaves the expiry index.
 local function hold_end(hk, ek, id, items, state, ts, ttl, S)
   for _, it in ipairs(items) do hold_return(it[3], it[4], it[1], it[2], S) end
-  redis.call('HSET', hk, 'state', state, 'ended_at', ts)
-  redis.call('EXPIRE', hk, ttl)
-  redis.call('ZREM', ek, id)
-  redis.call('HINCRBY', S.stk, 'holds_' .. state, 1)
+  hold_close(hk, ek, id, state, ts, ttl, S)
 end

@@ -116,19 +116,27 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
             tiktok_result_free(&res);
             continue;
         }
+        /* The store's side of the whole batch in one read. */
+        const char *sku_ptrs[BATCH];
+        stock_view_t views[BATCH];
+        for (size_t k = 0; k < m; k++)
+            sku_ptrs[k] = sku_of[k];
+        if (stock_view_many(r, sku_ptrs, m, views) != STOCK_OK) {
+            tiktok_inventories_free(&inv);
+            tiktok_result_free(&res);
+            continue;
+        }
         for (size_t k = 0; k < m; k++) {
             long long tiktok_q = -1;
             for (size_t j = 0; j < inv.n; j++)
                 if (strcmp(inv.items[j].sku_id, ids[k]) == 0)
                     tiktok_q = inv.items[j].total_available_quantity;
             long long stock = 0;
-            stock_view_t v;
-            stock_rc s = stock_view(r, sku_of[k], &v);
-            /* A mapped SKU gone from the catalog should show 0, as push sends. */
-            if (s == STOCK_NOT_FOUND)
+            const stock_view_t v = views[k];
+            /* A mapped SKU gone from the catalog should show 0, as push
+             * sends (its view is all 0). */
+            if (!v.found)
                 stock = 0;
-            else if (s != STOCK_OK)
-                continue;
             else if (!v.sync) {
                 /* The seller keeps this SKU's quantity on TikTok. */
                 unsynced++;
@@ -142,7 +150,7 @@ int reconcile_run(const config_t *cfg, redis_conn_t *r, connection_t *conn, int 
                 stock = v.on_hand;
             /* The projection of the SKU's channel rule (on hand less held
              * units); a SKU gone from the catalog shows 0. */
-            long long proj = s == STOCK_NOT_FOUND ? 0 : v.tiktok;
+            long long proj = v.tiktok;
             checked++;
             if (tiktok_q == proj)
                 continue;

@@ -158,7 +158,8 @@ product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *
         return SYNC_BUSY;
     }
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-    redisReply *rep = redis_cmd(r, "HSET %s state running total 0 done 0 created 0 updated 0 failed 0 started_at %s", jk, now);
+    redisReply *rep =
+        redis_cmd(r, "HSET %s state running total 0 done 0 created 0 updated 0 failed 0 started_at %s", jk, now);
     int ok = rep && rep->type == REDIS_REPLY_INTEGER;
     cmd_ignore(rep);
     cmd_ignore(redis_cmd(r, "EXPIRE %s %d", jk, JOB_TTL_S));

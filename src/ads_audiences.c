@@ -707,17 +707,9 @@ static ads_audience_rc begin(const config_t *cfg, redis_conn_t *r, sync_t *s, ch
     if (arc != ADS_ACCOUNT_OK || redis_key(s->lock, sizeof(s->lock), KEY_ADS_AUDIENCE_LOCK))
         return AUD_UNAVAILABLE;
     instance_owner_named(s->owner, name);
-    redisReply *rep = redis_cmd(r, "SET %s %s NX EX %d", s->lock, s->owner, LOCK_TTL_S);
-    if (!rep)
-        return AUD_UNAVAILABLE;
-    int got = rep->type == REDIS_REPLY_STATUS;
-    freeReplyObject(rep);
-    if (!got) {
-        /* The instance holding it may have died: then it is ours. */
-        int t = instance_take_over(r, s->lock, s->owner, (long long)LOCK_TTL_S * 1000);
-        if (t <= 0)
-            return t < 0 ? AUD_UNAVAILABLE : AUD_BUSY;
-    }
+    int got = instance_lock(r, s->lock, s->owner, (long long)LOCK_TTL_S * 1000);
+    if (got <= 0)
+        return got < 0 ? AUD_UNAVAILABLE : AUD_BUSY;
     buf_init(&s->csv, CSV_MAX);
     return AUD_OK;
 }

@@ -122,7 +122,16 @@ typedef struct job {
     char key[KEY_MAX], lock[KEY_MAX];
     json_t *doc; /* owned: the record as stored */
     const atomic_int *stop;
+    int lost_lock; /* fetch_page found the lock taken over: the job stops */
 } job_t;
+
+/* A new job record for id (borrowed): running since now, no advertisers
+ * yet. NULL when out of memory. */
+static json_t *job_doc(const char *id)
+{
+    return json_pack("{s:s,s:s,s:I,s:n,s:[],s:n}", "job_id", id, "state", "running", "started_at",
+                     (json_int_t)time(NULL), "finished_at", "advertisers", "error");
+}
 
 static int save(job_t *j)
 {
@@ -144,7 +153,8 @@ static int job_keys(const char *job_id, char *key, char *lock)
 
 ads_spend_rc ads_spend_create(const config_t *cfg, redis_conn_t *r, char *job_id)
 {
-    char token[ADS_ACCOUNT_TOKEN_MAX], key[KEY_MAX], lock[KEY_MAX], last[KEY_MAX], owner[INSTANCE_OWNER_MAX];
+    char token[ADS_ACCOUNT_TOKEN_MAX], last[KEY_MAX];
+    job_t j;
     json_t *selected = NULL;
     ads_account_rc arc = ads_account_load(cfg, r, token, &selected);
     memset(token, 0, sizeof(token));
@@ -156,45 +166,32 @@ ads_spend_rc ads_spend_create(const config_t *cfg, redis_conn_t *r, char *job_id
         return SPEND_UNAVAILABLE;
     if (n_sel == 0)
         return SPEND_NO_ADVERTISER;
-    if (crypto_random_hex(ADS_SPEND_JOB_ID_HEX / 2, job_id) != 0 || job_keys(job_id, key, lock) ||
+    memset(&j, 0, sizeof(j));
+    j.cfg = cfg;
+    j.r = r;
+    if (crypto_random_hex(ADS_SPEND_JOB_ID_HEX / 2, job_id) != 0 || job_keys(job_id, j.key, j.lock) ||
         redis_key(last, sizeof(last), KEY_ADS_SPEND_LAST))
         return SPEND_UNAVAILABLE;
-    instance_owner_named(owner, job_id);
-    redisReply *rep = redis_cmd(r, "SET %s %s NX EX %d", lock, owner, LOCK_TTL_S);
-    if (!rep)
+    snprintf(j.id, sizeof(j.id), "%s", job_id);
+    instance_owner_named(j.owner, job_id);
+    int got = instance_lock(r, j.lock, j.owner, (long long)LOCK_TTL_S * 1000);
+    if (got < 0)
         return SPEND_UNAVAILABLE;
-    int got = rep->type == REDIS_REPLY_STATUS;
-    freeReplyObject(rep);
     if (!got) {
-        /* The running job's instance may have died: then its lock is ours. */
-        int t = instance_take_over(r, lock, owner, (long long)LOCK_TTL_S * 1000);
-        if (t < 0)
-            return SPEND_UNAVAILABLE;
-        if (t == 0) {
-            char holder[INSTANCE_OWNER_MAX];
-            if (redis_get_str(r, holder, sizeof(holder), "GET %s", lock) == 0)
-                snprintf(job_id, ADS_SPEND_JOB_ID_HEX + 1, "%s", instance_owner_name(holder));
-            return SPEND_BUSY;
-        }
+        char holder[INSTANCE_OWNER_MAX];
+        if (redis_get_str(r, holder, sizeof(holder), "GET %s", j.lock) == 0)
+            snprintf(job_id, ADS_SPEND_JOB_ID_HEX + 1, "%s", instance_owner_name(holder));
+        return SPEND_BUSY;
     }
-    json_t *doc = json_pack("{s:s,s:s,s:I,s:n,s:[],s:n}", "job_id", job_id, "state", "running", "started_at",
-                            (json_int_t)time(NULL), "finished_at", "advertisers", "error");
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    int ok = 0;
-    if (text) {
-        rep = redis_cmd(r, "SET %s %s EX %d", key, text, JOB_TTL_S);
-        ok = rep && rep->type == REDIS_REPLY_STATUS;
-        if (rep)
-            freeReplyObject(rep);
-        rep = ok ? redis_cmd(r, "SET %s %s", last, job_id) : NULL;
-        ok = rep && rep->type == REDIS_REPLY_STATUS;
-        if (rep)
-            freeReplyObject(rep);
-    }
-    free(text);
+    j.doc = job_doc(job_id);
+    int ok = j.doc && save(&j) == 0;
+    json_decref(j.doc);
+    redisReply *rep = ok ? redis_cmd(r, "SET %s %s", last, job_id) : NULL;
+    ok = rep && rep->type == REDIS_REPLY_STATUS;
+    if (rep)
+        freeReplyObject(rep);
     if (!ok) {
-        redis_unlock(r, lock, owner);
+        redis_unlock(r, j.lock, j.owner);
         return SPEND_UNAVAILABLE;
     }
     return SPEND_STARTED;
@@ -221,8 +218,7 @@ void ads_spend_abort(redis_conn_t *r, const char *job_id, const char *why)
     if (job_keys(job_id, j.key, j.lock))
         return;
     instance_owner_named(j.owner, job_id);
-    j.doc = json_pack("{s:s,s:s,s:I,s:n,s:[],s:n}", "job_id", job_id, "state", "failed", "started_at",
-                      (json_int_t)time(NULL), "finished_at", "advertisers", "error");
+    j.doc = job_doc(job_id);
     if (j.doc)
         finish(&j, "failed", why);
     json_decref(j.doc);
@@ -328,6 +324,7 @@ static ads_client_rc fetch_page(job_t *j, const char *token, const char *adv, lo
         }
         if (redis_lock_extend(j->r, j->lock, j->owner, (long long)LOCK_TTL_S * 1000) != 1) {
             snprintf(msg, msglen, "the spend sync lost its lock (another instance took it over)");
+            j->lost_lock = 1;
             rc = ADS_CLIENT_DEAD;
             break;
         }
@@ -401,7 +398,7 @@ static int sync_advertiser(job_t *j, const char *token, const json_t *a, json_t 
                     ads_account_refused(j->r, msg);
                     return -2;
                 }
-                return strstr(msg, "lost its lock") ? -2 : -1;
+                return j->lost_lock ? -2 : -1;
             }
             pages++;
             const json_t *pi = json_object_get(res.data, "page_info");
@@ -465,8 +462,7 @@ int ads_spend_run(const config_t *cfg, redis_conn_t *r, const char *job_id, cons
     instance_owner_named(j.owner, job_id);
     if (job_keys(job_id, j.key, j.lock))
         return -1;
-    j.doc = json_pack("{s:s,s:s,s:I,s:n,s:[],s:n}", "job_id", job_id, "state", "running", "started_at",
-                      (json_int_t)time(NULL), "finished_at", "advertisers", "error");
+    j.doc = job_doc(job_id);
     if (!j.doc)
         return -1;
     ads_account_rc arc = ads_account_load(cfg, r, token, &selected);
@@ -526,19 +522,12 @@ int ads_spend_get(redis_conn_t *r, const char *job_id, json_t **out)
         return 1;
     if (strcmp(json_string_value(json_object_get(doc, "state")) ? json_string_value(json_object_get(doc, "state")) : "",
                "running") == 0) {
-        redisReply *l = redis_cmd(r, "GET %s", lock);
-        if (!l) {
+        int interrupted = instance_job_interrupted(r, lock, job_id);
+        if (interrupted < 0) {
             json_decref(doc);
             return -1;
         }
-        int ours = l->type == REDIS_REPLY_STRING && strcmp(instance_owner_name(l->str), job_id) == 0;
-        int alive = ours ? instance_owner_alive(r, l->str) : 0;
-        freeReplyObject(l);
-        if (alive < 0) {
-            json_decref(doc);
-            return -1;
-        }
-        if (!ours || !alive) {
+        if (interrupted) {
             json_object_set_new(doc, "state", json_string("failed"));
             json_object_set_new(doc, "error", json_string(INTERRUPTED));
         }

@@ -166,3 +166,27 @@ int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, 
     freeReplyObject(rep);
     return rc;
 }
+
+int instance_lock(redis_conn_t *r, const char *key, const char *owner, long long ttl_ms)
+{
+    redisReply *rep = redis_cmd(r, "SET %s %s NX PX %lld", key, owner, ttl_ms);
+    if (!rep)
+        return -1;
+    int got = rep->type == REDIS_REPLY_STATUS;
+    freeReplyObject(rep);
+    /* Held: its holder's instance may have died, and then it is ours. */
+    return got ? 1 : instance_take_over(r, key, owner, ttl_ms);
+}
+
+int instance_job_interrupted(redis_conn_t *r, const char *lock, const char *job_id)
+{
+    redisReply *rep = redis_cmd(r, "GET %s", lock);
+    if (!rep)
+        return -1;
+    int ours = rep->type == REDIS_REPLY_STRING && strcmp(instance_owner_name(rep->str), job_id) == 0;
+    int alive = ours ? instance_owner_alive(r, rep->str) : 0;
+    freeReplyObject(rep);
+    if (alive < 0)
+        return -1;
+    return !ours || !alive;
+}

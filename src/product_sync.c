@@ -147,26 +147,19 @@ product_sync_rc product_sync_create(const config_t *cfg, redis_conn_t *r, char *
         job_key(jk, sizeof(jk), job_id, "") || redis_key(last, sizeof(last), KEY_SYNC_LAST))
         return SYNC_UNAVAILABLE;
     instance_owner_named(owner, job_id);
-    redisReply *rep = redis_cmd(r, "SET %s %s NX EX %d", lock, owner, LOCK_TTL_S);
-    if (!rep)
+    int got = instance_lock(r, lock, owner, (long long)LOCK_TTL_S * 1000);
+    if (got < 0)
         return SYNC_UNAVAILABLE;
-    int got = rep->type == REDIS_REPLY_STATUS;
-    freeReplyObject(rep);
     if (!got) {
-        /* The running job's instance may have died: then its lock is ours. */
-        got = instance_take_over(r, lock, owner, (long long)LOCK_TTL_S * 1000);
-        if (got < 0)
-            return SYNC_UNAVAILABLE;
-    }
-    if (!got) {
-        rep = redis_cmd(r, "GET %s", lock);
-        if (rep && rep->type == REDIS_REPLY_STRING)
-            snprintf(job_id, PRODUCT_SYNC_JOB_ID_HEX + 1, "%s", instance_owner_name(rep->str));
-        cmd_ignore(rep);
+        redisReply *holder = redis_cmd(r, "GET %s", lock);
+        if (holder && holder->type == REDIS_REPLY_STRING)
+            snprintf(job_id, PRODUCT_SYNC_JOB_ID_HEX + 1, "%s", instance_owner_name(holder->str));
+        cmd_ignore(holder);
         return SYNC_BUSY;
     }
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
-    rep = redis_cmd(r, "HSET %s state running total 0 done 0 created 0 updated 0 failed 0 started_at %s", jk, now);
+    redisReply *rep =
+        redis_cmd(r, "HSET %s state running total 0 done 0 created 0 updated 0 failed 0 started_at %s", jk, now);
     int ok = rep && rep->type == REDIS_REPLY_INTEGER;
     cmd_ignore(rep);
     cmd_ignore(redis_cmd(r, "EXPIRE %s %d", jk, JOB_TTL_S));
@@ -452,6 +445,9 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     const json_t *skus = json_object_get(p, "skus");
     const json_t *images = json_object_get(p, "images");
     size_t n_skus = json_array_size(skus), n_img = json_array_size(images), i;
+    /* The SKUs whose push locks this sync holds: every SKU, as the catalog
+     * lists at most CATALOG_MAX_SKUS per product. */
+    size_t n_held = n_skus < CATALOG_MAX_SKUS ? n_skus : CATALOG_MAX_SKUS;
     const char *result = NULL;
     char existing[64] = "", dirty[KEY_MAX], owner[INSTANCE_OWNER_MAX] = "";
     const char *sku_names[CATALOG_MAX_SKUS];
@@ -501,16 +497,16 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     /* No push of these SKUs may run between the read below and the record
      * of what the edit set: a push landing after the edit would count a
      * sale the edit already carried (TikTok one short per sale). */
-    for (i = 0; i < n_skus && i < CATALOG_MAX_SKUS; i++)
+    for (i = 0; i < n_held; i++)
         sku_names[i] = json_string_value(json_object_get(json_array_get(skus, i), "sku"));
-    locked = push_hold_skus(s->r, sku_names, i, SKU_LOCK_WAIT_MS, owner) == 0;
+    locked = push_hold_skus(s->r, sku_names, n_held, SKU_LOCK_WAIT_MS, owner) == 0;
     if (!locked)
         log_event(LOG_WARN, "sync_push_busy", json_pack("{s:s,s:s}", "sku", sku_names[0] ? sku_names[0] : "",
                                                         "reason", "a push kept the SKU's lock; the edit goes ahead "
                                                                   "and the SKU is marked for another push"));
     for (i = 0; i < n_skus; i++) {
         const json_t *x = json_array_get(skus, i);
-        const char *sku = json_string_value(json_object_get(x, "sku"));
+        const char *sku = sku_names[i];
         stock_view_t v;
         /* Read now, with what TikTok has not been sent yet, so the push
          * that follows adds only later changes. An allocated SKU keeps
@@ -643,7 +639,7 @@ static const char *sync_one(sync_ctx_t *s, const json_t *p, char *err, size_t er
     json_decref(wh);
 out:
     if (locked)
-        push_release_skus(s->r, sku_names, n_skus < CATALOG_MAX_SKUS ? n_skus : CATALOG_MAX_SKUS, owner);
+        push_release_skus(s->r, sku_names, n_held, owner);
     tiktok_product_ref_free(&ref);
     tiktok_result_free(&res);
     free(w);
@@ -899,19 +895,11 @@ int product_sync_get(redis_conn_t *r, const char *job_id, json_t **out)
     redisReply **e = rep->element;
     int interrupted = 0;
     if (strcmp(e[0]->str, "running") == 0) {
-        redisReply *l = redis_cmd(r, "GET %s", lock);
-        if (!l) {
+        interrupted = instance_job_interrupted(r, lock, job_id);
+        if (interrupted < 0) {
             freeReplyObject(rep);
             return -1;
         }
-        int ours = l->type == REDIS_REPLY_STRING && strcmp(instance_owner_name(l->str), job_id) == 0;
-        int alive = ours ? instance_owner_alive(r, l->str) : 0;
-        freeReplyObject(l);
-        if (alive < 0) {
-            freeReplyObject(rep);
-            return -1;
-        }
-        interrupted = !ours || !alive;
     }
 #define NUM(i) (e[i]->type == REDIS_REPLY_STRING ? json_integer(strtoll(e[i]->str, NULL, 10)) : json_integer(0))
     json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "job_id", job_id, "state",

@@ -714,12 +714,7 @@ static int hold_one(redis_conn_t *r, const char *sku, const char *owner)
     char lock[KEY_MAX];
     if (redis_key(lock, sizeof(lock), KEY_PUSH_LOCK_FMT, sku))
         return -1;
-    redisReply *rep = redis_cmd(r, "SET %s %s NX PX %d", lock, owner, LOCK_MS);
-    if (!rep)
-        return -1;
-    int got = rep->type == REDIS_REPLY_STATUS;
-    freeReplyObject(rep);
-    return got ? 1 : instance_take_over(r, lock, owner, LOCK_MS);
+    return instance_lock(r, lock, owner, LOCK_MS);
 }
 
 void push_release_skus(redis_conn_t *r, const char *const *skus, size_t n, const char *owner)

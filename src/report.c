@@ -168,6 +168,7 @@ int report_load(redis_conn_t *r, long long from, long long to, report_t *rep, ch
             if (h->element[j]->type == REDIS_REPLY_STRING && h->element[j + 1]->type == REDIS_REPLY_STRING &&
                 report_put_revenue(rep, i, h->element[j]->str, strtoll(h->element[j + 1]->str, NULL, 10)) != 0) {
                 snprintf(err, errlen, "more than %d currencies in the range", REPORT_MAX_CURRENCIES);
+                rc = -2;
                 goto out;
             }
     }
@@ -201,6 +202,7 @@ int report_load(redis_conn_t *r, long long from, long long to, report_t *rep, ch
             if (prc != 0) {
                 freeReplyObject(sp);
                 snprintf(err, errlen, "more than %d currencies in the range", REPORT_MAX_CURRENCIES);
+                rc = -2;
                 goto out;
             }
         }

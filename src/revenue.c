@@ -136,12 +136,8 @@ int revenue_backfill_run(const config_t *cfg, redis_conn_t *r, const atomic_int 
         rc = need < 0 ? -1 : 0;
         goto out;
     }
-    redisReply *rep = redis_cmd(r, "SET %s %s NX EX %d", lock, owner, LOCK_TTL_S);
-    locked = rep && rep->type == REDIS_REPLY_STATUS;
-    if (rep)
-        freeReplyObject(rep);
-    if (!locked && instance_take_over(r, lock, owner, (long long)LOCK_TTL_S * 1000) == 1)
-        locked = 1;
+    /* Not taken, whether held elsewhere or Redis is away: 1, as running. */
+    locked = instance_lock(r, lock, owner, (long long)LOCK_TTL_S * 1000) == 1;
     if (!locked)
         goto out;
     snprintf(now, sizeof(now), "%lld", (long long)time(NULL));

@@ -200,10 +200,10 @@ static int wants_csv(req_t *rq)
 static int load(req_t *rq, long long from, long long to, report_t *rep)
 {
     char err[256];
-    if (report_load(rq->redis, from, to, rep, err, sizeof(err)) != 0)
-        return strstr(err, "currencies") ? http_reply_error(rq, 422, "too_many_currencies", "%s", err)
-                                         : http_reply_redis_down(rq);
-    return 0;
+    int rc = report_load(rq->redis, from, to, rep, err, sizeof(err));
+    if (rc == -2)
+        return http_reply_error(rq, 422, "too_many_currencies", "%s", err);
+    return rc != 0 ? http_reply_redis_down(rq) : 0;
 }
 
 int route_report_daily(req_t *rq)

@@ -54,4 +54,16 @@ int instance_owner_alive(redis_conn_t *r, const char *owner);
  * without an id), -1 when Redis did not answer. */
 int instance_take_over(redis_conn_t *r, const char *key, const char *new_owner, long long ttl_ms);
 
+/* Take the lock key for owner (borrowed) for ttl_ms: SET NX, and when
+ * another holds it, instance_take_over. Returns 1 when taken, 0 when held
+ * by a live holder (or one without an id), -1 when Redis did not answer
+ * the SET or the take-over. */
+int instance_lock(redis_conn_t *r, const char *key, const char *owner, long long ttl_ms);
+
+/* Whether the job job_id (borrowed), still marked running, was
+ * interrupted: its lock key (borrowed) is gone, held by another job, or
+ * held by an instance whose heartbeat has lapsed. Returns 1 interrupted,
+ * 0 still running, -1 when Redis did not answer. */
+int instance_job_interrupted(redis_conn_t *r, const char *lock, const char *job_id);
+
 #endif

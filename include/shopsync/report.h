@@ -52,7 +52,8 @@ int report_put_spend(report_t *rep, size_t d, const char *adv, const json_t *rec
 
 /* Read [from, to] from Redis: revenue of every day and the spend of the
  * selected advertisers (ads_account_selected). err says what failed.
- * Returns 0 or -1. */
+ * Returns 0, -2 when the range holds more than REPORT_MAX_CURRENCIES
+ * currencies, or -1 (Redis, memory, a range out of bounds). */
 int report_load(redis_conn_t *r, long long from, long long to, report_t *rep, char *err, size_t errlen);
 
 /* Sort the currencies (rows come out in that order). */

@@ -43,6 +43,15 @@ int sb_api_order_detail(sb_req_t *r)
     return sb_api_ok(r, json_pack("{s:o}", "orders", orders));
 }
 
+/* 1 when order o (borrowed) has update_time in [ge, lt) and, when status
+ * (borrowed) is not NULL, that status. */
+static int matches(const json_t *o, long long ge, long long lt, const char *status)
+{
+    long long ut = json_integer_value(json_object_get(o, "update_time"));
+    return ut >= ge && ut < lt &&
+           (!status || strcmp(status, json_string_value(json_object_get(o, "status"))) == 0);
+}
+
 int sb_api_order_search(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
@@ -65,14 +74,12 @@ int sb_api_order_search(sb_req_t *r)
     json_t *items = json_array();
     /* The generated past orders come after the live ones (all older). */
     json_t *past = json_array();
-    sb_history_orders(r->app->cfg, ge, lt, status, past);
+    sb_history_orders(r->app->cfg, past);
     sb_store_lock(s);
     /* Newest first, as the real API sorts by create_time descending. */
     for (size_t i = json_array_size(s->orders); i-- > 0;) {
         json_t *o = json_array_get(s->orders, i);
-        long long ut = json_integer_value(json_object_get(o, "update_time"));
-        if (ut < ge || ut >= lt ||
-            (status && strcmp(status, json_string_value(json_object_get(o, "status"))) != 0))
+        if (!matches(o, ge, lt, status))
             continue;
         if (total >= offset && total < offset + size)
             json_array_append_new(items, json_deep_copy(o));
@@ -82,6 +89,8 @@ int sb_api_order_search(sb_req_t *r)
     size_t i;
     json_t *o;
     json_array_foreach(past, i, o) {
+        if (!matches(o, ge, lt, status))
+            continue;
         if (total >= offset && total < offset + size)
             json_array_append(items, o);
         total++;

@@ -143,25 +143,13 @@ int sb_api_product_get(sb_req_t *r)
     return sb_api_ok(r, copy);
 }
 
-/* 1 when the string array list contains s. */
-static int listed(const json_t *list, const char *s)
-{
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v) {
-        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* 1 when product has a SKU whose seller_sku is in the array wanted. */
 static int has_seller_sku(const json_t *product, const json_t *wanted)
 {
     size_t i;
     json_t *sku;
     json_array_foreach(json_object_get(product, "skus"), i, sku) {
-        if (listed(wanted, json_string_value(json_object_get(sku, "seller_sku"))))
+        if (sb_json_list_has(wanted, json_string_value(json_object_get(sku, "seller_sku"))))
             return 1;
     }
     return 0;
@@ -392,11 +380,11 @@ int sb_api_inventory_search(sb_req_t *r)
     json_t *out = json_array();
     sb_store_lock(s);
     json_array_foreach(s->products, i, p) {
-        int whole = product_ids && listed(product_ids, json_string_value(json_object_get(p, "id")));
+        int whole = product_ids && sb_json_list_has(product_ids, json_string_value(json_object_get(p, "id")));
         json_t *skus = json_array();
         json_array_foreach(json_object_get(p, "skus"), j, sku) {
             const char *sid = json_string_value(json_object_get(sku, "id"));
-            if (whole || (sku_ids && listed(sku_ids, sid)))
+            if (whole || (sku_ids && sb_json_list_has(sku_ids, sid)))
                 json_array_append_new(skus, inventory_sku(sku));
         }
         if (json_array_size(skus) > 0)

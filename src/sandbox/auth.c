@@ -15,30 +15,13 @@ static const char *const scopes[] = {"seller.authorization.info", "seller.shop.i
                                      "seller.inventory.write", "seller.order.info",
                                      "seller.logistics", NULL};
 
-static int error_page(sb_req_t *r, int status, const char *msg)
-{
-    buf_t b;
-    buf_init(&b, PAGE_MAX);
-    int rc = buf_appends(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><title>"
-                             "Authorization error</title></head><body><h1>Authorization error"
-                             "</h1><p id=\"error\">") ||
-             sb_html_escape(&b, msg) || buf_appends(&b, "</p></body></html>");
-    int st = rc == 0 ? sb_reply_html(r, status, &b)
-                     : (httpx_send_error(r->conn, 500, "internal", "page too large"), 500);
-    buf_free(&b);
-    return st;
-}
-
 /* A hidden-field form with one button; all strings borrowed. */
 static int decision_form(buf_t *b, const char *service_id, const char *state,
                          const char *decision, const char *label)
 {
-    return buf_appends(b, "<form method=\"post\" action=\"/open/authorize\">"
-                          "<input type=\"hidden\" name=\"service_id\" value=\"") ||
-           sb_html_escape(b, service_id) ||
-           buf_appends(b, "\"><input type=\"hidden\" name=\"state\" value=\"") ||
-           sb_html_escape(b, state) ||
-           buf_appendf(b, "\"><input type=\"hidden\" name=\"decision\" value=\"%s\">"
+    return buf_appends(b, "<form method=\"post\" action=\"/open/authorize\">") ||
+           sb_html_hidden(b, "service_id", service_id) || sb_html_hidden(b, "state", state) ||
+           buf_appendf(b, "<input type=\"hidden\" name=\"decision\" value=\"%s\">"
                           "<button type=\"submit\" id=\"%s\" name=\"%s\">%s</button></form>",
                        decision, decision, decision, label);
 }
@@ -51,8 +34,8 @@ int sb_auth_page(sb_req_t *r)
     buf_t b;
 
     if (!service_id || strcmp(service_id, cfg->service_id) != 0)
-        return error_page(r, 400, service_id ? "Unknown service_id: this app is not registered."
-                                              : "service_id is required.");
+        return sb_error_page(r, 400, service_id ? "Unknown service_id: this app is not registered."
+                                                 : "service_id is required.");
     if (!state)
         state = "";
     buf_init(&b, PAGE_MAX);
@@ -73,7 +56,7 @@ int sb_auth_page(sb_req_t *r)
     rc = rc || buf_appends(&b, "</ul>") ||
          decision_form(&b, service_id, state, "approve", "Approve") ||
          decision_form(&b, service_id, state, "deny", "Deny") || buf_appends(&b, "</body></html>");
-    int st = rc == 0 ? sb_reply_html(r, 200, &b) : error_page(r, 400, "state is too long.");
+    int st = rc == 0 ? sb_reply_html(r, 200, &b) : sb_error_page(r, 400, "state is too long.");
     buf_free(&b);
     return st;
 }
@@ -88,19 +71,19 @@ int sb_auth_decide(sb_req_t *r)
 
     buf_init(&loc, 8192);
     if (sb_req_object(r, &form, err, sizeof(err)) != 0) {
-        st = error_page(r, 400, err);
+        st = sb_error_page(r, 400, err);
         goto out;
     }
     const char *service_id = json_string_value(json_object_get(form, "service_id"));
     const char *state = json_string_value(json_object_get(form, "state"));
     const char *decision = json_string_value(json_object_get(form, "decision"));
     if (!service_id || strcmp(service_id, cfg->service_id) != 0) {
-        st = error_page(r, 400, "Unknown or missing service_id.");
+        st = sb_error_page(r, 400, "Unknown or missing service_id.");
         goto out;
     }
     int approve = decision && strcmp(decision, "approve") == 0;
     if (!approve && !(decision && strcmp(decision, "deny") == 0)) {
-        st = error_page(r, 400, "decision must be approve or deny.");
+        st = sb_error_page(r, 400, "decision must be approve or deny.");
         goto out;
     }
     int rc = buf_appendf(&loc, "%s%c", cfg->redirect_uri,
@@ -117,7 +100,7 @@ int sb_auth_decide(sb_req_t *r)
     }
     rc = rc || buf_appends(&loc, "&state=") || httpx_urlencode(&loc, state ? state : "");
     if (rc != 0) {
-        st = error_page(r, 400, "state is too long.");
+        st = sb_error_page(r, 400, "state is too long.");
         goto out;
     }
     httpx_redirect(r->conn, loc.data);

@@ -79,22 +79,11 @@ static int text_part(sb_req_t *r, const char *ct, const char *name, char *out, s
     return 0;
 }
 
-/* 1 when the token's advertisers (borrowed array) include adv. */
-static int reaches(const json_t *ids, const char *adv)
-{
-    size_t i;
-    const json_t *id;
-    json_array_foreach(ids, i, id) if (adv && strcmp(json_string_value(id), adv) == 0) return 1;
-    return 0;
-}
-
 int sb_dmp_upload(sb_req_t *r)
 {
     char adv[64], sig[64], type[32], md5[CRYPTO_MD5_HEX];
-    int st = sb_mapi_fault(r);
-    if (st)
-        return st;
-    json_t *ids = sb_mapi_token_advertisers(r, &st);
+    int st;
+    json_t *ids = sb_mapi_open(r, &st);
     if (!ids)
         return st;
     const char *ct = mg_get_header(r->conn, "Content-Type");
@@ -104,7 +93,7 @@ int sb_dmp_upload(sb_req_t *r)
         st = sb_business_reply(r, 200, 40002, NULL, "file/upload/ takes multipart/form-data.");
         goto out;
     }
-    if (text_part(r, ct, "advertiser_id", adv, sizeof(adv)) || !reaches(ids, adv)) {
+    if (text_part(r, ct, "advertiser_id", adv, sizeof(adv)) || !sb_json_list_has(ids, adv)) {
         st = sb_business_reply(r, 200, 40002, NULL, "advertiser_id: missing or not reached by this token.");
         goto out;
     }
@@ -201,16 +190,13 @@ static int apply_files(sb_store_t *s, const json_t *paths, const char *adv, cons
 static int dmp_open(sb_req_t *r, json_t **ids, json_t **body, const char **adv)
 {
     char err[256];
-    int st = sb_mapi_fault(r);
+    int st;
     *body = NULL;
-    *ids = NULL;
-    if (st)
-        return st;
-    if (!(*ids = sb_mapi_token_advertisers(r, &st)))
+    if (!(*ids = sb_mapi_open(r, &st)))
         return st;
     if (sb_req_object(r, body, err, sizeof(err)) != 0)
         st = sb_business_reply(r, 200, 40002, NULL, "%s", err);
-    else if (!reaches(*ids, *adv = json_string_value(json_object_get(*body, "advertiser_id"))))
+    else if (!sb_json_list_has(*ids, *adv = json_string_value(json_object_get(*body, "advertiser_id"))))
         st = sb_business_reply(r, 200, 40002, NULL, "advertiser_id: missing or not reached by this token.");
     else
         return 0;

@@ -44,7 +44,8 @@ static const advertiser_t advertisers[] = {
 };
 #define N_ADVERTISERS (sizeof(advertisers) / sizeof(advertisers[0]))
 
-int sb_mapi_fault(sb_req_t *r)
+/* An injected fault for this call, answered (its status), or 0 when none. */
+static int mapi_fault(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
     long code = 0;
@@ -58,7 +59,9 @@ int sb_mapi_fault(sb_req_t *r)
     return code ? sb_business_fault(r, code) : 0;
 }
 
-json_t *sb_mapi_token_advertisers(sb_req_t *r, int *status)
+/* The advertiser ids the request's token reaches (a new array), or NULL
+ * after answering 40104/40105 with *status set. */
+static json_t *token_advertisers(sb_req_t *r, int *status)
 {
     const char *token = mg_get_header(r->conn, "Access-Token");
     *status = 0;
@@ -79,6 +82,12 @@ json_t *sb_mapi_token_advertisers(sb_req_t *r, int *status)
     return copy;
 }
 
+json_t *sb_mapi_open(sb_req_t *r, int *status)
+{
+    *status = mapi_fault(r);
+    return *status ? NULL : token_advertisers(r, status);
+}
+
 static int app_ok(const sb_config_t *cfg, const char *app_id, const char *secret)
 {
     return app_id && secret && strcmp(app_id, cfg->ads_app_id) == 0 && sb_str_equal(secret, cfg->ads_app_secret);
@@ -94,24 +103,6 @@ static const advertiser_t *find_advertiser(const char *id)
 
 /* ---- OAuth --------------------------------------------------------------- */
 
-static int error_page(sb_req_t *r, int status, const char *msg)
-{
-    buf_t b;
-    buf_init(&b, PAGE_MAX);
-    int rc = buf_appends(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorization error</title>"
-                             "</head><body><h1>Authorization error</h1><p id=\"error\">") ||
-             sb_html_escape(&b, msg) || buf_appends(&b, "</p></body></html>");
-    int st = rc == 0 ? sb_reply_html(r, status, &b) : (httpx_send_error(r->conn, 500, "internal", "page too large"), 500);
-    buf_free(&b);
-    return st;
-}
-
-static int hidden(buf_t *b, const char *name, const char *value)
-{
-    return buf_appendf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name) || sb_html_escape(b, value) ||
-           buf_appends(b, "\">");
-}
-
 int sb_mapi_authorize_page(sb_req_t *r)
 {
     const sb_config_t *cfg = r->app->cfg;
@@ -119,9 +110,9 @@ int sb_mapi_authorize_page(sb_req_t *r)
     const char *state = sb_params_get(&r->query, "state");
     const char *redirect = sb_params_get(&r->query, "redirect_uri");
     if (!app_id || strcmp(app_id, cfg->ads_app_id) != 0)
-        return error_page(r, 400, app_id ? "Unknown app_id: this app is not registered." : "app_id is required.");
+        return sb_error_page(r, 400, app_id ? "Unknown app_id: this app is not registered." : "app_id is required.");
     if (!redirect || (strncmp(redirect, "http://", 7) != 0 && strncmp(redirect, "https://", 8) != 0))
-        return error_page(r, 400, "redirect_uri is required (an http or https URL).");
+        return sb_error_page(r, 400, "redirect_uri is required (an http or https URL).");
     buf_t b;
     buf_init(&b, PAGE_MAX);
     int rc = buf_appends(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorize app - TikTok for "
@@ -135,13 +126,14 @@ int sb_mapi_authorize_page(sb_req_t *r)
     rc = rc || buf_appends(&b, "</ul>");
     static const char *const decisions[][2] = {{"approve", "Confirm"}, {"deny", "Cancel"}};
     for (size_t i = 0; rc == 0 && i < 2; i++)
-        rc = buf_appends(&b, "<form method=\"post\" action=\"/portal/auth\">") || hidden(&b, "app_id", app_id) ||
-             hidden(&b, "state", state ? state : "") || hidden(&b, "redirect_uri", redirect) ||
+        rc = buf_appends(&b, "<form method=\"post\" action=\"/portal/auth\">") ||
+             sb_html_hidden(&b, "app_id", app_id) || sb_html_hidden(&b, "state", state ? state : "") ||
+             sb_html_hidden(&b, "redirect_uri", redirect) ||
              buf_appendf(&b, "<input type=\"hidden\" name=\"decision\" value=\"%s\"><button type=\"submit\" "
                              "id=\"ads-%s\">%s</button></form>",
                          decisions[i][0], decisions[i][0], decisions[i][1]);
     rc = rc || buf_appends(&b, "</body></html>");
-    int st = rc == 0 ? sb_reply_html(r, 200, &b) : error_page(r, 400, "state or redirect_uri is too long.");
+    int st = rc == 0 ? sb_reply_html(r, 200, &b) : sb_error_page(r, 400, "state or redirect_uri is too long.");
     buf_free(&b);
     return st;
 }
@@ -156,7 +148,7 @@ int sb_mapi_authorize_decide(sb_req_t *r)
     int st;
     buf_init(&loc, 8192);
     if (sb_req_object(r, &form, err, sizeof(err)) != 0) {
-        st = error_page(r, 400, err);
+        st = sb_error_page(r, 400, err);
         goto out;
     }
     const char *app_id = json_string_value(json_object_get(form, "app_id"));
@@ -165,7 +157,7 @@ int sb_mapi_authorize_decide(sb_req_t *r)
     const char *decision = json_string_value(json_object_get(form, "decision"));
     if (!app_id || strcmp(app_id, cfg->ads_app_id) != 0 || !redirect ||
         (strncmp(redirect, "http://", 7) != 0 && strncmp(redirect, "https://", 8) != 0)) {
-        st = error_page(r, 400, "Unknown app_id or missing redirect_uri.");
+        st = sb_error_page(r, 400, "Unknown app_id or missing redirect_uri.");
         goto out;
     }
     int approve = decision && strcmp(decision, "approve") == 0;
@@ -181,7 +173,7 @@ int sb_mapi_authorize_decide(sb_req_t *r)
     }
     rc = rc || buf_appends(&loc, "state=") || httpx_urlencode(&loc, state ? state : "");
     if (rc != 0) {
-        st = error_page(r, 400, "redirect_uri or state is too long.");
+        st = sb_error_page(r, 400, "redirect_uri or state is too long.");
         goto out;
     }
     httpx_redirect(r->conn, loc.data);
@@ -197,7 +189,7 @@ int sb_mapi_access_token(sb_req_t *r)
     const sb_config_t *cfg = r->app->cfg;
     sb_store_t *s = r->app->store;
     char err[256], token[49];
-    int st = sb_mapi_fault(r);
+    int st = mapi_fault(r);
     if (st)
         return st;
     json_t *body = jsonx_loadb(r->body.data ? r->body.data : "", r->body.len, err, sizeof(err));
@@ -240,12 +232,12 @@ int sb_mapi_access_token(sb_req_t *r)
 
 int sb_mapi_advertiser_get(sb_req_t *r)
 {
-    int st = sb_mapi_fault(r);
+    int st = mapi_fault(r);
     if (st)
         return st;
     if (!app_ok(r->app->cfg, sb_params_get(&r->query, "app_id"), sb_params_get(&r->query, "secret")))
         return sb_business_reply(r, 200, 40101, NULL, "app_id and secret do not match.");
-    json_t *ids = sb_mapi_token_advertisers(r, &st);
+    json_t *ids = token_advertisers(r, &st);
     if (!ids)
         return st;
     json_t *list = json_array();
@@ -262,10 +254,8 @@ int sb_mapi_advertiser_get(sb_req_t *r)
 
 int sb_mapi_advertiser_info(sb_req_t *r)
 {
-    int st = sb_mapi_fault(r);
-    if (st)
-        return st;
-    json_t *ids = sb_mapi_token_advertisers(r, &st);
+    int st;
+    json_t *ids = sb_mapi_open(r, &st);
     if (!ids)
         return st;
     const char *want = sb_params_get(&r->query, "advertiser_ids");
@@ -277,13 +267,11 @@ int sb_mapi_advertiser_info(sb_req_t *r)
         return sb_business_reply(r, 200, 40002, NULL, "advertiser_ids: a JSON array of advertiser ids is required.");
     }
     json_t *list = json_array();
-    size_t i, j;
-    json_t *x, *mine;
-    json_array_foreach(asked, i, x) json_array_foreach(ids, j, mine) if (
-        json_is_string(x) && strcmp(json_string_value(x), json_string_value(mine)) == 0)
-    {
+    size_t i;
+    json_t *x;
+    json_array_foreach(asked, i, x) {
         const advertiser_t *a = find_advertiser(json_string_value(x));
-        if (a)
+        if (a && sb_json_list_has(ids, json_string_value(x)))
             json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s}", "advertiser_id", a->id, "name", a->name,
                                                   "currency", a->currency, "timezone", a->timezone,
                                                   "display_timezone", a->timezone));
@@ -297,7 +285,7 @@ int sb_mapi_revoke(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
     char err[128];
-    int st = sb_mapi_fault(r);
+    int st = mapi_fault(r);
     if (st)
         return st;
     json_t *body = jsonx_loadb(r->body.data ? r->body.data : "", r->body.len, err, sizeof(err));
@@ -357,29 +345,20 @@ static int json_list_has(const char *text, const char *want)
 {
     char err[128];
     json_t *v = text ? jsonx_loadb(text, strlen(text), err, sizeof(err)) : NULL;
-    int has = 0;
-    size_t i;
-    json_t *x;
-    json_array_foreach(v, i, x) has |= json_is_string(x) && strcmp(json_string_value(x), want) == 0;
-    int ok = json_is_array(v);
+    int has = json_is_array(v) ? sb_json_list_has(v, want) : -1;
     json_decref(v);
-    return ok ? has : -1;
+    return has;
 }
 
 int sb_mapi_report(sb_req_t *r)
 {
     sb_store_t *s = r->app->store;
-    int st = sb_mapi_fault(r);
-    if (st)
-        return st;
-    json_t *ids = sb_mapi_token_advertisers(r, &st);
+    int st;
+    json_t *ids = sb_mapi_open(r, &st);
     if (!ids)
         return st;
     const char *adv = sb_params_get(&r->query, "advertiser_id");
-    int mine = 0;
-    size_t i;
-    json_t *x;
-    json_array_foreach(ids, i, x) mine |= adv && strcmp(json_string_value(x), adv) == 0;
+    int mine = sb_json_list_has(ids, adv);
     json_decref(ids);
     const advertiser_t *a = find_advertiser(adv);
     if (!a || !mine)

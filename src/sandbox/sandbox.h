@@ -177,6 +177,10 @@ int sb_req_object(sb_req_t *r, json_t **out, char *err, size_t errlen);
 /* Send an HTML page (borrowed) with status. Returns status. */
 int sb_reply_html(sb_req_t *r, int status, const buf_t *html);
 
+/* Send the "Authorization error" page of the OAuth flows with status and
+ * msg (borrowed, escaped). Returns the status sent. */
+int sb_error_page(sb_req_t *r, int status, const char *msg);
+
 /* params.c */
 
 /* Parse a query or form string (borrowed; may be NULL) into p, decoding '+'
@@ -242,8 +246,17 @@ int sb_json_real(const json_t *obj, const char *key, double def, double min,
 /* 1 when member key is true, a non-zero number, or "1"/"true"/"on". */
 int sb_json_true(const json_t *obj, const char *key);
 
+/* 1 when the array list (borrowed; anything else counts as empty) holds
+ * the string s (borrowed), else 0; 0 for a NULL s. Entries that are not
+ * strings never match. */
+int sb_json_list_has(const json_t *list, const char *s);
+
 /* Append s (borrowed) to b with &<>"' escaped. Returns 0 or -1. */
 int sb_html_escape(buf_t *b, const char *s);
+
+/* Append a hidden form field: name (borrowed, written as is) and value
+ * (borrowed, escaped). Returns 0 or -1. */
+int sb_html_hidden(buf_t *b, const char *name, const char *value);
 
 /* A random lowercase hex string of n_bytes into out (2*n_bytes+1). Aborts the
  * process when the system has no randomness, which never recovers. */
@@ -324,12 +337,11 @@ int sb_mapi_report(sb_req_t *r);
 int sb_mapi_state(sb_req_t *r);
 int sb_mapi_control(sb_req_t *r);
 
-/* marketing.c for dmp.c: an injected Marketing API fault for this call,
- * answered (its status), or 0 when none; the advertiser ids the request's
- * token reaches (a new array), or NULL after answering 40104/40105
- * (*status set). */
-int sb_mapi_fault(sb_req_t *r);
-json_t *sb_mapi_token_advertisers(sb_req_t *r, int *status);
+/* marketing.c, the opening of Marketing API calls that need only a token:
+ * answer an injected fault, else return the advertiser ids the request's
+ * token reaches (a new array), or NULL after answering 40104/40105. *status
+ * is the status of the answer sent, 0 when none was. */
+json_t *sb_mapi_open(sb_req_t *r, int *status);
 
 /* routes: dmp.c (TikTok's customer-file audiences) */
 int sb_dmp_upload(sb_req_t *r);
@@ -340,10 +352,9 @@ int sb_dmp_state(sb_req_t *r);
 /* page.c helper of dmp.c: the audiences section (store locked). */
 int sb_dmp_page_html(buf_t *b, sb_store_t *s);
 
-/* The generated past orders of marketing.c's sibling history.c: append to
- * out (borrowed) those with update_time in [ge, lt) and, when status
- * (borrowed) is not NULL, that status, newest first. Returns how many. */
-size_t sb_history_orders(const sb_config_t *cfg, long long ge, long long lt, const char *status, json_t *out);
+/* The generated past orders of marketing.c's sibling history.c: append
+ * every one to out (borrowed), newest first. */
+void sb_history_orders(const sb_config_t *cfg, json_t *out);
 
 /* page.c helper of ads.c: the received events section (store locked). */
 int sb_ads_page_html(buf_t *b, sb_store_t *s);

@@ -23,6 +23,7 @@
 #define IMAGE_BODY_MAX (6u * 1024u * 1024u) /* 5 MiB image + multipart framing */
 #define TIMESTAMP_PAST 300
 #define TIMESTAMP_FUTURE 30
+#define ERROR_PAGE_MAX (64 * 1024)
 
 typedef enum {
     R_OPEN,        /* pages, control endpoints: no checks */
@@ -250,6 +251,20 @@ int sb_reply_html(sb_req_t *r, int status, const buf_t *html)
                "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
                "img-src 'self'\r\n");
     return status;
+}
+
+int sb_error_page(sb_req_t *r, int status, const char *msg)
+{
+    buf_t b;
+    buf_init(&b, ERROR_PAGE_MAX);
+    int rc = buf_appends(&b, "<!doctype html><html><head><meta charset=\"utf-8\"><title>"
+                             "Authorization error</title></head><body><h1>Authorization error"
+                             "</h1><p id=\"error\">") ||
+             sb_html_escape(&b, msg) || buf_appends(&b, "</p></body></html>");
+    int st = rc == 0 ? sb_reply_html(r, status, &b)
+                     : (httpx_send_error(r->conn, 500, "internal", "page too large"), 500);
+    buf_free(&b);
+    return st;
 }
 
 /* 303 to "/" with an optional message for the page to show. */

@@ -1,7 +1,7 @@
 /*
  * util — small helpers of the sandbox: clocks, randomness, constant-time
  * string comparison, UTF-8 length, decimal strings, lenient JSON/form field
- * getters and HTML escaping.
+ * getters, JSON string lists, HTML escaping and hidden form fields.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -177,6 +177,19 @@ int sb_json_true(const json_t *obj, const char *key)
     return 0;
 }
 
+int sb_json_list_has(const json_t *list, const char *s)
+{
+    size_t i;
+    const json_t *v;
+    if (!s)
+        return 0;
+    json_array_foreach(list, i, v) {
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int sb_html_escape(buf_t *b, const char *s)
 {
     for (; *s; s++) {
@@ -193,4 +206,10 @@ int sb_html_escape(buf_t *b, const char *s)
             return -1;
     }
     return 0;
+}
+
+int sb_html_hidden(buf_t *b, const char *name, const char *value)
+{
+    return buf_appendf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name) || sb_html_escape(b, value) ||
+           buf_appends(b, "\">");
 }

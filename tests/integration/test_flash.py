@@ -11,9 +11,7 @@ itself, so it decides when shopsync hears of a TikTok sale.
 Sections run alone with: test_flash.py SECTION [SECTION ...]
 """
 import json
-import os
 import signal
-import sys
 import time
 
 import harness as H
@@ -319,29 +317,9 @@ SECTIONS = {"metadata_items": metadata_items, "held_webhook": held_webhook, "all
 
 
 def main():
-    names = sys.argv[1:] or list(SECTIONS)
-    for n in names:
-        if n not in SECTIONS:
-            print("unknown section %s; sections: %s" % (n, " ".join(SECTIONS)), file=sys.stderr)
-            sys.exit(2)
-    tmp = H.TempDir()
-    s = None
-    try:
-        s = U.Stack(tmp.path, tiktok_hooks=U.closed_port_url("/api/tiktok/webhook"), stripe_hooks=False,
-                    ss_env={"SHOPSYNC_LOW_STOCK_SECONDS": "60", "SHOPSYNC_TIKTOK_SETTLE_MS": str(SETTLE_MS)}).start()
-        skus = {"META-1": 50, "HELD-1": 30, "ALLOC-1": 20, "KILLF-1": 30, "READ-1": 10, "RATE-1": 20}
-        checks.eq(s.import_catalog(skus)[0], 200, "catalog imported")
-        checks.eq(s.connect(), (302, "/admin/tiktok-shop?connected=1"), "connected")
-        checks.eq(s.sync()[1].get("state"), "done", "synced")
-        for n in names:
-            checks.section(n, lambda _c, st, f=SECTIONS[n]: f(st), s)
-    finally:
-        if s is not None:
-            if checks.failed:
-                s.dump_logs()
-            s.stop()
-        tmp.cleanup()
-    checks.done()
+    U.run_stack_sections(checks, SECTIONS,
+                         {"META-1": 50, "HELD-1": 30, "ALLOC-1": 20, "KILLF-1": 30, "READ-1": 10, "RATE-1": 20},
+                         {"SHOPSYNC_LOW_STOCK_SECONDS": "60", "SHOPSYNC_TIKTOK_SETTLE_MS": str(SETTLE_MS)})
 
 
 if __name__ == "__main__":

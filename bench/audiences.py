@@ -13,7 +13,6 @@ measured too. Reports only; asserts nothing.
 import argparse
 import concurrent.futures
 import http.client
-import json
 import os
 import sys
 import time
@@ -21,18 +20,10 @@ import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import bench  # noqa: E402
 import harness as H  # noqa: E402
+import propagation_util as P  # noqa: E402
 import test_ads_audiences as T  # noqa: E402
-
-
-def proc_status(pid):
-    out = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            if k in ("VmRSS", "VmHWM"):
-                out[k] = int(v.split()[0]) // 1024
-    return out
 
 
 def seed(env, numbers, created, senders):
@@ -46,9 +37,7 @@ def seed(env, numbers, created, senders):
             obj = {"id": "cs_bench_%07d" % n, "object": "checkout.session", "payment_status": "paid",
                    "amount_total": 2500, "currency": "usd", "created": created, "customer": "cus_b%07d" % n,
                    "customer_details": {"email": T.email_of(n)}, "metadata": {"shopsync_items": "CANDLE-A:1"}}
-            body = json.dumps({"id": "evt_bench_%07d" % n, "object": "event", "created": created,
-                               "livemode": False, "type": "checkout.session.completed",
-                               "data": {"object": obj}}).encode()
+            body = P.stripe_event("checkout.session.completed", obj, "evt_bench_%07d" % n)
             conn.request("POST", "/api/stripe/webhook", body,
                          {"Stripe-Signature": H.stripe_signature_header(body), "Content-Type": "application/json"})
             r = conn.getresponse()
@@ -86,14 +75,14 @@ def main():
                                                               "rule": {"kind": "all_buyers"}})
         assert st == 201, a
         pid = env.ss.proc.proc.pid
-        before = proc_status(pid)
+        before = bench.proc_status(pid)
         t0 = time.perf_counter()
         st, list_doc = env.ss.admin("GET", "/api/admin/audiences")
         listing = time.perf_counter() - t0
         t0 = time.perf_counter()
         st, first = env.ss.admin("POST", "/api/admin/audiences/%s/sync" % a["id"])
         first_s = time.perf_counter() - t0
-        after_first = proc_status(pid)
+        after_first = bench.proc_status(pid)
         seed(env, list(range(args.buyers + 1, args.buyers + 1001)), now - 60, args.senders)
         H.wait_until(lambda: buyers(env) == args.buyers + 1000, timeout=600, interval=1, what="new buyers")
         for n in range(1, 1001):
@@ -101,7 +90,7 @@ def main():
         t0 = time.perf_counter()
         st, later = env.ss.admin("POST", "/api/admin/audiences/%s/sync" % a["id"])
         later_s = time.perf_counter() - t0
-        after = proc_status(pid)
+        after = bench.proc_status(pid)
         sb = H.jrequest("GET", env.sb.base + "/sandbox/ads/audiences")[1]
         print("audience of %d buyers (%d senders)" % (args.buyers, args.senders))
         print("  seeding through the Stripe webhook: %.1f s (%.0f checkouts/s)" % (seeding, args.buyers / seeding))
@@ -111,7 +100,7 @@ def main():
         print("  later sync (+1,000 / -1,000):       %.2f s  appended %d, removed %d, error %s" %
               (later_s, later["last_sync_result"]["appended"], later["last_sync_result"]["removed"], later["error"]))
         print("  shopsync VmRSS before %d MiB, after first sync %d MiB, after later sync %d MiB; VmHWM %d MiB" %
-              (before["VmRSS"], after_first["VmRSS"], after["VmRSS"], after["VmHWM"]))
+              (before["VmRSS"] // 1024, after_first["VmRSS"] // 1024, after["VmRSS"] // 1024, after["VmHWM"] // 1024))
         print("  redis used_memory: %s" % [l for l in redis.cli("INFO", "memory").split("\n")
                                             if l.startswith("used_memory_human")][0].strip())
     finally:

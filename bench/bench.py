@@ -639,6 +639,63 @@ def bench_coalescing(stack, args, label=""):
     return res
 
 
+# ------------------------------------------- shared by the bench/*.py drivers
+
+def default_build_dir():
+    """Where the drivers find the binaries: $BENCH_BUILD_DIR, else build/."""
+    return os.environ.get("BENCH_BUILD_DIR") or os.path.join(SOURCE, "build")
+
+
+def summary(values, unit="ms"):
+    """Percentiles of a list of figures in unit, as one phrase."""
+    if not values:
+        return "none measured"
+    return "p50 %.1f %s, p90 %.1f, p99 %.1f, max %.1f (%d measured)" % (
+        pct(values, 50), unit, pct(values, 90), pct(values, 99), max(values), len(values))
+
+
+def need_binaries(name, build_dir):
+    """Exit with a message naming the driver when a binary is not built."""
+    for b in ("shopsync", "shopsync-sandbox"):
+        if not os.access(os.path.join(build_dir, b), os.X_OK):
+            sys.exit("%s: %s/%s is missing: build first (cmake --build build)" % (name, build_dir, b))
+
+
+def log_header(title, build_dir):
+    """The run's title and date, the machine and the command line."""
+    log("%s, %s" % (title, time.strftime("%Y-%m-%d %H:%M:%S %Z")))
+    log("machine: %s; load average %s; binaries: %s" % (machine(), loadavg(), build_dir))
+    log("command: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]))
+
+
+def write_json(path, results):
+    """The figures (results) with the date, machine and command, to path."""
+    with open(path, "w") as f:
+        json.dump({"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": machine(),
+                   "command": sys.argv[1:], "results": results}, f, indent=1)
+    log("figures written to %s" % path)
+
+
+def import_and_sync(stack, products, timeout=110):
+    """Import products, connect through the sandbox's OAuth pages, run Sync
+    All Products and wait for the job. Returns (seconds the sync took, job)."""
+    st, doc = stack.admin("POST", "/api/admin/products/import", {"products": products})
+    if st != 200:
+        raise RuntimeError("import: %d %r" % (st, doc))
+    stack.connect()
+    t0 = time.time()
+    st, doc = stack.admin("POST", "/api/admin/tiktok/sync")
+    if st != 202:
+        raise RuntimeError("sync: %d %r" % (st, doc))
+    job_id = doc["job_id"]
+    job = wait_until(lambda: (lambda j: j if j.get("state") != "running" else None)(
+        stack.admin("GET", "/api/admin/tiktok/sync/" + job_id)[1]), timeout, "Sync All Products", 0.1)
+    took = time.time() - t0
+    if job.get("state") != "done" or job.get("failed"):
+        raise RuntimeError("sync ended %s: %r" % (job.get("state"), job))
+    return took, job
+
+
 # ---------------------------------------------------------------- main
 
 def machine():

@@ -51,17 +51,6 @@ STRIPE_AUTH = {"Authorization": "Bearer sk_test_sandbox"}
 log = B.log
 
 
-def default_build_dir():
-    return os.environ.get("BENCH_BUILD_DIR") or os.path.join(B.SOURCE, "build")
-
-
-def summary(values, unit="ms"):
-    if not values:
-        return "none measured"
-    return "p50 %.1f %s, p90 %.1f, p99 %.1f, max %.1f (%d measured)" % (
-        B.pct(values, 50), unit, B.pct(values, 90), B.pct(values, 99), max(values), len(values))
-
-
 class Paced:
     """Run action(i) for i = 0, 1, ... at a fixed rate (open loop: the i-th call
     is due at begin + i/rate whatever the earlier ones took) on n threads, each
@@ -248,26 +237,6 @@ def new_stack(args, workdir, name, extra_sandbox=None, shopsync_env=None, rate_l
     return s
 
 
-def import_and_sync(stack, products, timeout=110):
-    """Import products, connect through the sandbox's OAuth pages, run Sync
-    All Products and wait for the job. Returns (seconds the sync took, job)."""
-    st, doc = stack.admin("POST", "/api/admin/products/import", {"products": products})
-    if st != 200:
-        raise RuntimeError("import: %d %r" % (st, doc))
-    stack.connect()
-    t0 = time.time()
-    st, doc = stack.admin("POST", "/api/admin/tiktok/sync")
-    if st != 202:
-        raise RuntimeError("sync: %d %r" % (st, doc))
-    job_id = doc["job_id"]
-    job = B.wait_until(lambda: (lambda j: j if j.get("state") != "running" else None)(
-        stack.admin("GET", "/api/admin/tiktok/sync/" + job_id)[1]), timeout, "Sync All Products", 0.1)
-    took = time.time() - t0
-    if job.get("state") != "done" or job.get("failed"):
-        raise RuntimeError("sync ended %s: %r" % (job.get("state"), job))
-    return took, job
-
-
 def product(pid, sku, stock, image, price="25.00"):
     return {"id": pid, "title": "Flash " + pid, "description": "<p>%s</p>" % pid,
             "images": [image], "skus": [{"sku": sku, "price": price, "currency": "USD", "stock": stock}]}
@@ -305,7 +274,7 @@ def flash_sale(args, workdir):
     stack = new_stack(args, workdir, "flash").start()
     try:
         image = stack.base + "/static/sample-lavender.png"
-        took, _ = import_and_sync(stack, [product("flash", FLASH_SKU, args.units, image)])
+        took, _ = B.import_and_sync(stack, [product("flash", FLASH_SKU, args.units, image)])
         stack.wait_quiet(60)
         q0, _ = stack.sandbox_quantity(FLASH_SKU)
         log("  connected and synced in %.1f s; store stock %d, TikTok quantity %d"
@@ -456,7 +425,7 @@ def stripe_throughput(args, workdir):
     stack = new_stack(args, workdir, "stripe").start()
     try:
         image = stack.base + "/static/sample-citrus.png"
-        import_and_sync(stack, [product("tput", TPUT_SKU, 100000, image)])
+        B.import_and_sync(stack, [product("tput", TPUT_SKU, 100000, image)])
         stack.wait_quiet(60)
         body = ({"lines": [{"sku": TPUT_SKU, "quantity": 1}]} if args.line_items
                 else {"sku": TPUT_SKU, "quantity": 1})
@@ -521,7 +490,7 @@ def stripe_throughput(args, workdir):
     log("  sent %d events at %.1f/s (responses %s)" % (n, res["sent_rate"], statuses))
     log("  applied %d of %d: %.1f/s over the run (%.1f/s while sending); %d not applied %d s after sending"
         % (applied, n, res["applied_per_s"], res["applied_per_s_while_sending"], n - applied, args.drain_s))
-    log("  acknowledged -> visible in /api/stock: %s" % summary(lat))
+    log("  acknowledged -> visible in /api/stock: %s" % B.summary(lat))
     log("  Stripe line-items calls: %d" % res["stripe_line_item_calls"])
     return res
 
@@ -536,7 +505,7 @@ def push_fanout(args, workdir):
         products = [product("fan-%03d" % (i + 1), "FAN-%03d" % (i + 1), 100,
                             stack.base + "/static/" + B.IMAGES[i % len(B.IMAGES)])
                     for i in range(args.catalog)]
-        took, job = import_and_sync(stack, products)
+        took, job = B.import_and_sync(stack, products)
         res = {"catalog": args.catalog, "fanout": args.fanout, "latency_ms": args.latency_ms,
                "sync_s": took, "sync_products_per_s": args.catalog / took}
         log("  Sync All Products: %d products in %.1f s = %.2f products/s (created %s)"
@@ -583,7 +552,7 @@ def push_fanout(args, workdir):
                     "update_inventory_calls": calls,
                     "last_shown_s": (max(seen.values()) - t0) if seen else float("nan")})
         log("  %d stock edits acknowledged in %.2f s; edit acknowledged -> new quantity on TikTok: %s"
-            % (len(skus), edits, summary(lat)))
+            % (len(skus), edits, B.summary(lat)))
         log("  all shown %.1f s after the first edit; %d never shown within %d s; %d Update Inventory calls"
             % (res["last_shown_s"], len(missing), args.drain_s, calls))
         return res
@@ -684,7 +653,7 @@ def sandbox_capacity(args, workdir):
                        "client_threads": p.n_threads, "max_behind_schedule_ms": p.max_late_ms()}
         log("  %s: %d calls on %d client threads, %.1f/s served (target %d/s), %d not OK, at most %.0f ms behind"
             " schedule; latency %s" % (p.name, len(calls), p.n_threads, res[p.name]["served_per_s"], rate,
-                                       bad[p.name], p.max_late_ms(), summary(lat)))
+                                       bad[p.name], p.max_late_ms(), B.summary(lat)))
     return res
 
 
@@ -692,7 +661,7 @@ def sandbox_capacity(args, workdir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build-dir", default=default_build_dir())
+    ap.add_argument("--build-dir", default=B.default_build_dir())
     ap.add_argument("--latency-ms", type=int, default=None,
                     help="sandbox latency on every API (default 0; 200 for the throughput, fan-out and capacity modes)")
     ap.add_argument("--webhook-delay-ms", type=int, default=0, help="TikTok order webhooks this much late")
@@ -723,13 +692,9 @@ def main():
     slow_mode = args.stripe_throughput or args.push_fanout or args.sandbox_capacity
     if args.latency_ms is None:
         args.latency_ms = 200 if slow_mode else 0
-    for b in ("shopsync", "shopsync-sandbox"):
-        if not os.access(os.path.join(args.build_dir, b), os.X_OK):
-            sys.exit("flash_sale: %s/%s is missing: build first (cmake --build build)" % (args.build_dir, b))
+    B.need_binaries("flash_sale", args.build_dir)
     workdir = tempfile.mkdtemp(prefix="shopsync-flash-")
-    log("shopsync flash-sale driver, %s" % time.strftime("%Y-%m-%d %H:%M:%S %Z"))
-    log("machine: %s; load average %s; binaries: %s" % (B.machine(), B.loadavg(), args.build_dir))
-    log("command: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]))
+    B.log_header("shopsync flash-sale driver", args.build_dir)
     t0 = time.time()
     try:
         if args.stripe_throughput:
@@ -742,10 +707,7 @@ def main():
             res = flash_sale(args, workdir)
         log("\nrun took %.1f s; load average at the end: %s" % (time.time() - t0, B.loadavg()))
         if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": B.machine(),
-                           "command": sys.argv[1:], "results": res}, f, indent=1)
-            log("figures written to %s" % args.json)
+            B.write_json(args.json, res)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -41,17 +41,6 @@ FRONT = {"Authorization": "Bearer " + STOREFRONT_TOKEN, "Content-Type": "applica
 log = B.log
 
 
-def default_build_dir():
-    return os.environ.get("BENCH_BUILD_DIR") or os.path.join(B.SOURCE, "build")
-
-
-def summary(values):
-    if not values:
-        return "none measured"
-    return "p50 %.1f ms, p90 %.1f, p99 %.1f, max %.1f (%d measured)" % (
-        B.pct(values, 50), B.pct(values, 90), B.pct(values, 99), max(values), len(values))
-
-
 def run_clients(base, n_clients, jobs, call):
     """call(conn, job) -> status for every job, shared out to n_clients
     threads with a keep-alive connection each. Returns (seconds, [(job,
@@ -123,7 +112,7 @@ def one_round(stack, args, clients):
                      "p50_ms": B.pct(lat, 50), "p99_ms": B.pct(lat, 99), "max_ms": max(lat)}
     on_hand, held, web, shown = sku_view(stack, HOLD_SKU)
     log("  create:   %d holds in %.2f s = %.0f holds/s; %s; answers %s"
-        % (len(answers), secs, len(answers) / secs, summary(lat), statuses(answers)))
+        % (len(answers), secs, len(answers) / secs, B.summary(lat), statuses(answers)))
     log("            %s now: on hand %s, held %s, website may sell %s, TikTok shown %s"
         % (HOLD_SKU, on_hand, held, web, shown))
 
@@ -134,7 +123,7 @@ def one_round(stack, args, clients):
     on_hand, held, web, shown = sku_view(stack, HOLD_SKU)
     res["after_release"] = {"on_hand": on_hand, "held": held, "available_web": web}
     log("  release:  %d holds in %.2f s = %.0f releases/s; %s; answers %s"
-        % (len(answers), secs, len(answers) / secs, summary(lat), statuses(answers)))
+        % (len(answers), secs, len(answers) / secs, B.summary(lat), statuses(answers)))
     log("            %s now: on hand %s, held %s, website may sell %s, TikTok shown %s"
         % (HOLD_SKU, on_hand, held, web, shown))
 
@@ -158,38 +147,27 @@ def one_round(stack, args, clients):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--build-dir", default=default_build_dir())
+    ap.add_argument("--build-dir", default=B.default_build_dir())
     ap.add_argument("--holds", type=int, default=1000, help="holds created (and released) per round")
     ap.add_argument("--clients", default="8,32", help="client counts, one round each")
     ap.add_argument("--over-units", type=int, default=100, help="units of the over-asked SKU")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
     ap.add_argument("--json", default=None, help="also write the figures to this file")
     args = ap.parse_args()
-    for b in ("shopsync", "shopsync-sandbox"):
-        if not os.access(os.path.join(args.build_dir, b), os.X_OK):
-            sys.exit("holds: %s/%s is missing: build first (cmake --build build)" % (args.build_dir, b))
+    B.need_binaries("holds", args.build_dir)
     workdir = tempfile.mkdtemp(prefix="shopsync-holds-")
-    log("shopsync checkout-holds benchmark, %s" % time.strftime("%Y-%m-%d %H:%M:%S %Z"))
-    log("machine: %s; load average %s; binaries: %s" % (B.machine(), B.loadavg(), args.build_dir))
-    log("command: %s" % " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]))
+    B.log_header("shopsync checkout-holds benchmark", args.build_dir)
     t0 = time.time()
     stack = None
     results = []
     try:
         stack = B.Stack(args.build_dir, workdir, "holds",
                         shopsync_env={"SHOPSYNC_STOREFRONT_TOKEN": STOREFRONT_TOKEN}).start()
-        catalog = {"products": [{
+        B.import_and_sync(stack, [{
             "id": "hold-candle", "title": "Hold Candle", "description": "<p>Checkout holds.</p>",
             "images": [stack.base + "/static/sample-cedar.png"],
             "skus": [{"sku": HOLD_SKU, "price": "20.00", "currency": "USD", "stock": 10 * args.holds},
-                     {"sku": OVER_SKU, "price": "20.00", "currency": "USD", "stock": args.over_units}]}]}
-        st, doc = stack.admin("POST", "/api/admin/products/import", catalog)
-        if st != 200:
-            raise RuntimeError("import: %d %r" % (st, doc))
-        stack.connect()
-        st, doc = stack.admin("POST", "/api/admin/tiktok/sync?wait=1")
-        if st != 200 or doc.get("state") != "done" or doc.get("failed"):
-            raise RuntimeError("sync: %d %r" % (st, doc))
+                     {"sku": OVER_SKU, "price": "20.00", "currency": "USD", "stock": args.over_units}]}])
         stack.wait_quiet(30)
         log("stack: shopsync %s, sandbox %s, redis :%d; %s has %d units, %s %d"
             % (stack.base, stack.sandbox, stack.redis_port, HOLD_SKU, 10 * args.holds, OVER_SKU, args.over_units))
@@ -198,10 +176,7 @@ def main():
         log("\nshopsync CPU %.1f s; run took %.1f s; load average at the end: %s"
             % (B.cpu_seconds(stack.shopsync_proc.pid), time.time() - t0, B.loadavg()))
         if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "machine": B.machine(),
-                           "command": sys.argv[1:], "results": results}, f, indent=1)
-            log("figures written to %s" % args.json)
+            B.write_json(args.json, results)
     finally:
         if stack:
             stack.stop()

@@ -395,6 +395,54 @@ def connect_shop(shopsync, sandbox, decision="approve"):
     return callback, st, h
 
 
+def ads_pair(workdir, redis_url, app_id, app_secret, sandbox_env=None):
+    """linked_pair with shopsync set up as the TikTok Ads app app_id and
+    pointed at the sandbox's advertiser authorize page and Marketing API.
+    Neither is started. Returns (sandbox, shopsync)."""
+    sandbox, shopsync = linked_pair(workdir, redis_url,
+                                    shopsync_env={"TIKTOK_APP_ID": app_id, "TIKTOK_APP_SECRET": app_secret},
+                                    sandbox_env=sandbox_env)
+    shopsync.env.update({"TIKTOK_ADS_AUTHORIZE_URL": sandbox.base + "/portal/auth",
+                         "TIKTOK_ADS_API_BASE": sandbox.base})
+    return sandbox, shopsync
+
+
+def ads_mapi(sandbox, **kw):
+    """POST kw to the sandbox's Marketing API control route; (status, doc)."""
+    return jrequest("POST", sandbox.base + "/sandbox/ads/marketing", kw)
+
+
+def ads_approve_fields(sandbox, app_id, state, redirect_uri):
+    """The fields of the approve form on the sandbox's advertiser authorize
+    page for app_id, state and redirect_uri."""
+    import html
+    import re
+    st, _, page = request("GET", sandbox.base + "/portal/auth?" + urllib.parse.urlencode(
+        {"app_id": app_id, "state": state, "redirect_uri": redirect_uri}))
+    assert st == 200, st
+    fields = {}
+    for inner in re.findall(r'<form method="post" action="/portal/auth">(.*?)</form>', page.decode()):
+        fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', inner)}
+        if fields.get("decision") == "approve":
+            break
+    return fields
+
+
+def ads_approve(shopsync, sandbox, app_id):
+    """shopsync's TikTok Ads authorize link approved at the sandbox, the
+    callback not yet followed. Returns (authorize URL, callback URL)."""
+    st, h, _ = request("GET", shopsync.base + "/api/admin/ads/oauth/start",
+                       headers={"Authorization": "Bearer " + ADMIN_TOKEN})
+    assert st == 302, st
+    authorize = h["location"]
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)
+    fields = ads_approve_fields(sandbox, app_id, q["state"][0], q["redirect_uri"][0])
+    st, h, _ = request("POST", sandbox.base + "/portal/auth", urllib.parse.urlencode(fields),
+                       {"Content-Type": "application/x-www-form-urlencoded"})
+    assert st == 302, st
+    return authorize, h["location"]
+
+
 def teardown(checks, ss, redis, tmp):
     """End of a test: kill a shopsync still running, stop Redis, show the
     shopsync log when something failed, remove the temp dir."""

@@ -319,6 +319,34 @@ def stripe_event(event_type, obj, event_id=None):
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
+def run_stack_sections(checks, sections, skus, ss_env, needs=None):
+    """Run a test file's selected sections (H.selected_sections over
+    sections' names and needs; each sections[name](stack)) in file order
+    against one Stack: TikTok's webhooks sent to a closed port, Stripe's not
+    sent, shopsync with ss_env. Before them, three checks: skus (sku ->
+    quantity) imported, the shop connected, the catalog synced. Logs are
+    dumped when a check failed; the Stack is stopped at the end."""
+    want = H.selected_sections(list(sections), needs)
+    tmp = H.TempDir()
+    s = None
+    try:
+        s = Stack(tmp.path, tiktok_hooks=closed_port_url("/api/tiktok/webhook"), stripe_hooks=False,
+                  ss_env=ss_env).start()
+        checks.eq(s.import_catalog(skus)[0], 200, "catalog imported")
+        checks.eq(s.connect(), (302, "/admin/tiktok-shop?connected=1"), "connected")
+        checks.eq(s.sync()[1].get("state"), "done", "synced")
+        for n in sections:
+            if n in want:
+                checks.section(n, lambda _c, st, f=sections[n]: f(st), s)
+    finally:
+        if s is not None:
+            if checks.failed:
+                s.dump_logs()
+            s.stop()
+        tmp.cleanup()
+    checks.done()
+
+
 def closed_port_url(path):
     """An http:// URL on a loopback port nothing listens on."""
     return "http://127.0.0.1:%d%s" % (H.free_port(), path)

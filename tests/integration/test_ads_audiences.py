@@ -16,14 +16,13 @@ Sections run alone with: test_ads_audiences.py SECTION [SECTION ...]
 """
 import concurrent.futures
 import hashlib
-import html
 import json
-import re
 import subprocess
 import time
 import urllib.parse
 
 import harness as H
+import propagation_util as P
 
 checks = H.Checks("ads_audiences")
 
@@ -58,16 +57,13 @@ def phone_hash(n):
 
 class Env:
     def __init__(self, tmp, redis):
-        self.sb, self.ss = H.linked_pair(tmp.path, redis.url,
-                                         shopsync_env={"TIKTOK_APP_ID": APP_ID, "TIKTOK_APP_SECRET": APP_SECRET})
-        self.ss.env.update({"TIKTOK_ADS_AUTHORIZE_URL": self.sb.base + "/portal/auth",
-                            "TIKTOK_ADS_API_BASE": self.sb.base})
+        self.sb, self.ss = H.ads_pair(tmp.path, redis.url, APP_ID, APP_SECRET)
         self.redis = redis
         self.ids = {}
         self.buyers = {}  # n -> created
 
     def mapi(self, **kw):
-        return H.jrequest("POST", self.sb.base + "/sandbox/ads/marketing", kw)
+        return H.ads_mapi(self.sb, **kw)
 
     def post_sale(self, n, created, sku="CANDLE-A", session=None, event_type="checkout.session.completed", **meta):
         sid = session or "cs_aud_%05d" % n
@@ -79,8 +75,7 @@ class Env:
         obj = {"id": sid, "object": "checkout.session", "payment_status": "paid", "amount_total": 2500 + n,
                "currency": "usd", "created": created, "customer": "cus_aud%05d" % n, "customer_details": details,
                "metadata": metadata}
-        body = json.dumps({"id": "evt_%s_%d" % (sid, time.time_ns()), "object": "event", "created": int(time.time()),
-                           "livemode": False, "type": event_type, "data": {"object": obj}}).encode()
+        body = P.stripe_event(event_type, obj, "evt_%s_%d" % (sid, time.time_ns()))
         st, doc = H.jrequest("POST", self.ss.base + "/api/stripe/webhook", body,
                              {"Stripe-Signature": H.stripe_signature_header(body), "Content-Type": "application/json"})
         assert st == 200, (st, doc)
@@ -111,19 +106,8 @@ class Env:
 
 
 def connect(env):
-    st, h, _ = H.request("GET", env.ss.base + "/api/admin/ads/oauth/start",
-                         headers={"Authorization": "Bearer " + H.ADMIN_TOKEN})
-    q = urllib.parse.parse_qs(urllib.parse.urlsplit(h["location"]).query)
-    st, _, page = H.request("GET", env.sb.base + "/portal/auth?" + urllib.parse.urlencode(
-        {"app_id": APP_ID, "state": q["state"][0], "redirect_uri": q["redirect_uri"][0]}))
-    fields = {}
-    for inner in re.findall(r'<form method="post" action="/portal/auth">(.*?)</form>', page.decode()):
-        fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', inner)}
-        if fields.get("decision") == "approve":
-            break
-    st, h, _ = H.request("POST", env.sb.base + "/portal/auth", urllib.parse.urlencode(fields),
-                         {"Content-Type": "application/x-www-form-urlencoded"})
-    H.request("GET", h["location"])
+    _, callback = H.ads_approve(env.ss, env.sb, APP_ID)
+    H.request("GET", callback)
     st, acct = env.ss.admin("PUT", "/api/admin/ads/account", {"advertiser_ids": [US]})
     checks.eq((st, acct["connected"], acct["selected"]), (200, True, [US]), "TikTok Ads account connected, US picked")
 

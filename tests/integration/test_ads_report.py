@@ -14,7 +14,6 @@ disconnect revokes the token at TikTok.
 Sections run alone with: test_ads_report.py SECTION [SECTION ...]
 """
 import datetime
-import html
 import json
 import re
 import time
@@ -22,6 +21,7 @@ import urllib.parse
 from decimal import ROUND_HALF_UP, Decimal
 
 import harness as H
+import propagation_util as P
 
 checks = H.Checks("ads_report")
 
@@ -41,12 +41,8 @@ def iso(d):
 
 class Env:
     def __init__(self, tmp, redis):
-        self.sb, self.ss = H.linked_pair(
-            tmp.path, redis.url,
-            shopsync_env={"TIKTOK_APP_ID": APP_ID, "TIKTOK_APP_SECRET": APP_SECRET},
-            sandbox_env={"SANDBOX_ORDER_HISTORY_DAYS": "90"})
-        self.ss.env.update({"TIKTOK_ADS_AUTHORIZE_URL": self.sb.base + "/portal/auth",
-                            "TIKTOK_ADS_API_BASE": self.sb.base})
+        self.sb, self.ss = H.ads_pair(tmp.path, redis.url, APP_ID, APP_SECRET,
+                                      sandbox_env={"SANDBOX_ORDER_HISTORY_DAYS": "90"})
         self.redis = redis
 
     def report(self, frm, to, **q):
@@ -60,23 +56,12 @@ class Env:
         return self.ss.admin("POST", "/api/admin/ads/spend/sync?wait=1")
 
     def mapi(self, **kw):
-        return H.jrequest("POST", self.sb.base + "/sandbox/ads/marketing", kw)
-
-    def authorize(self, redirect):
-        """The sandbox's authorize page approved; the redirect's URL."""
-        st, _, page = H.request("GET", self.sb.base + "/portal/auth?" + urllib.parse.urlencode(
-            {"app_id": APP_ID, "state": "s", "redirect_uri": redirect}))
-        assert st == 200, st
-        for inner in re.findall(r'<form method="post" action="/portal/auth">(.*?)</form>', page.decode()):
-            fields = {k: html.unescape(v) for k, v in re.findall(r'name="([^"]+)" value="([^"]*)"', inner)}
-            if fields.get("decision") == "approve":
-                break
-        return fields
+        return H.ads_mapi(self.sb, **kw)
 
     def sandbox_token(self):
         """A Marketing API token of the test's own, to read the sandbox's
         report independently of shopsync."""
-        fields = self.authorize("http://example.invalid/cb")
+        fields = H.ads_approve_fields(self.sb, APP_ID, "s", "http://example.invalid/cb")
         st, h, _ = H.request("POST", self.sb.base + "/portal/auth", urllib.parse.urlencode(fields),
                              {"Content-Type": "application/x-www-form-urlencoded"})
         code = urllib.parse.parse_qs(urllib.parse.urlsplit(h["location"]).query)["auth_code"][0]
@@ -115,23 +100,8 @@ class Env:
         return out
 
 
-def connect_ads(env):
-    """shopsync's authorize link approved at the sandbox: the callback URL."""
-    st, h, _ = H.request("GET", env.ss.base + "/api/admin/ads/oauth/start",
-                         headers={"Authorization": "Bearer " + H.ADMIN_TOKEN})
-    assert st == 302, st
-    loc = h["location"]
-    q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)
-    fields = env.authorize(q["redirect_uri"][0])
-    fields["state"] = q["state"][0]
-    st, h, _ = H.request("POST", env.sb.base + "/portal/auth", urllib.parse.urlencode(fields),
-                         {"Content-Type": "application/x-www-form-urlencoded"})
-    assert st == 302, st
-    return loc, h["location"]
-
-
 def oauth(env):
-    authorize, callback = connect_ads(env)
+    authorize, callback = H.ads_approve(env.ss, env.sb, APP_ID)
     q = urllib.parse.parse_qs(urllib.parse.urlsplit(authorize).query)
     checks.ok(authorize.startswith(env.sb.base + "/portal/auth?"), "start redirects to the authorize URL")
     checks.eq((q["app_id"], q["redirect_uri"]), ([APP_ID], [env.ss.base + "/api/admin/ads/oauth/callback"]),
@@ -232,8 +202,7 @@ def history(d):
 def stripe_sale(env, session, cents, currency="usd"):
     obj = {"id": session, "object": "checkout.session", "payment_status": "paid", "amount_total": cents,
            "currency": currency, "created": int(time.time()), "metadata": {"shopsync_items": "LAV-8OZ:1"}}
-    body = json.dumps({"id": "evt_" + session, "object": "event", "created": int(time.time()), "livemode": False,
-                       "type": "checkout.session.completed", "data": {"object": obj}}).encode()
+    body = P.stripe_event("checkout.session.completed", obj, "evt_" + session)
     return H.jrequest("POST", env.ss.base + "/api/stripe/webhook", body,
                       {"Stripe-Signature": H.stripe_signature_header(body), "Content-Type": "application/json"})
 
@@ -339,7 +308,7 @@ def token_40105(env):
     checks.ok("40105" in (job["error"] or ""), "the job says 40105")
     acct = env.ss.admin("GET", "/api/admin/ads/account")[1]
     checks.ok(acct["reconnect"] and "reconnect" in (acct["error"] or ""), "the account asks to reconnect")
-    _, callback = connect_ads(env)
+    _, callback = H.ads_approve(env.ss, env.sb, APP_ID)
     H.request("GET", callback)
     acct = env.ss.admin("GET", "/api/admin/ads/account")[1]
     checks.eq((acct["connected"], acct["reconnect"], acct["error"], acct["selected"]), (True, False, None, [US]),

@@ -13,7 +13,6 @@ Redis (its hash and the expiry index), as the clock would.
 
 Sections run alone with: test_rules_holds.py SECTION [SECTION ...]
 """
-import json
 import threading
 import time
 
@@ -380,25 +379,8 @@ NEEDS = {"rule_change_marks": ["rules_effect"],
 
 
 def main():
-    want = H.selected_sections(list(SECTIONS), NEEDS)
-    tmp = H.TempDir()
-    s = None
-    try:
-        s = U.Stack(tmp.path, tiktok_hooks=U.closed_port_url("/api/tiktok/webhook"), stripe_hooks=False,
-                    ss_env={"SHOPSYNC_STOREFRONT_TOKEN": STOREFRONT_TOKEN, "SHOPSYNC_LOW_STOCK_SECONDS": "0"}).start()
-        checks.eq(s.import_catalog(SKUS)[0], 200, "catalog imported")
-        checks.eq(s.connect(), (302, "/admin/tiktok-shop?connected=1"), "connected")
-        checks.eq(s.sync()[1].get("state"), "done", "synced")
-        for n in SECTIONS:
-            if n in want:
-                checks.section(n, lambda _c, st, f=SECTIONS[n]: f(st), s)
-    finally:
-        if s is not None:
-            if checks.failed:
-                s.dump_logs()
-            s.stop()
-        tmp.cleanup()
-    checks.done()
+    U.run_stack_sections(checks, SECTIONS, SKUS,
+                         {"SHOPSYNC_STOREFRONT_TOKEN": STOREFRONT_TOKEN, "SHOPSYNC_LOW_STOCK_SECONDS": "0"}, NEEDS)
 
 
 if __name__ == "__main__":

@@ -128,7 +128,6 @@ def projection(c, r):
 def rule_marks(c, r):
     for s in ("M1", "M2"):
         r.call("SET", "stock:" + s, 10)
-    r.call("DEL", "push:dirty", "rules:default")
     k = ["rules:default", "rules:skus"] + SHARED
     for s in ("M1", "M2"):
         k += ["stock:" + s, "chan:" + s, "rules:sku:" + s]

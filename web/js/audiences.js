@@ -2,9 +2,8 @@
  * buyers as TikTok customer-file audiences (member counts, "N of 1,000
  * buyers" while waiting, last sync and its error), create, edit, delete and
  * sync now. */
-import { $, changed, clear, h, int, numFmt, plural, setBusy, setText, show, single, state, timeEl, toast } from './core.js';
+import { $, changed, clear, formatPrice, h, int, numFmt, plural, setBusy, setText, show, single, state, timeEl, toast } from './core.js';
 import { api, apiErrorToast, getSection, sectionFailed } from './api.js';
-import { money } from './report.js';
 
 const AUDIENCES = '/api/admin/audiences';
 const audiences = { list: [] };
@@ -20,7 +19,7 @@ function audienceRuleText(r) {
     case 'bought_within_days': return `Bought within ${r.days} days`;
     case 'bought_sku': return `Bought ${r.sku}`;
     case 'min_orders': return `At least ${plural(r.orders, 'order')}`;
-    case 'min_value': return `Spent at least ${money(r.value, r.currency)}`;
+    case 'min_value': return `Spent at least ${formatPrice(r.value, r.currency)}`;
     default: return 'All buyers';
   }
 }

@@ -1,7 +1,7 @@
 /* shopsync admin — revenue and ad spend in the "TikTok Ads" section: the
  * TikTok Ads account (OAuth, advertisers, spend sync) and the daily report
  * with its chart and campaigns. */
-import { $, $$, changed, clear, h, numFmt, setBusy, setText, show, single, state, timeEl, toast } from './core.js';
+import { $, $$, changed, clear, formatPrice, h, numFmt, setBusy, setText, show, single, state, timeEl, toast } from './core.js';
 import { api, apiErrorToast, getSection, sectionFailed } from './api.js';
 
 const REPORT = {
@@ -12,7 +12,7 @@ const REPORT = {
   daily: (from, to, fmt) => '/api/admin/reports/daily?from=' + from + '&to=' + to + (fmt ? '&format=' + fmt : ''),
   campaigns: (from, to) => '/api/admin/reports/campaigns?from=' + from + '&to=' + to,
 };
-const report = { days: 30, currency: '', chart: null, data: null, lastSync: null, loaded: false };
+const report = { days: 30, currency: '', chart: null, lastSync: null, loaded: false };
 
 function isoDay(d) { return d.toISOString().slice(0, 10); }
 
@@ -29,7 +29,7 @@ export const loadAdsAccount = single(async () => {
   if (changed('ads-account', a)) renderAdsAccount(a);
   // The report once signed in, then again after each spend sync.
   const last = (a.last_spend_sync && a.last_spend_sync.finished_at) || null;
-  if (!report.loaded || last !== report.lastSync) { report.loaded = true; report.lastSync = last; loadReport(); }
+  if (!report.loaded || last !== report.lastSync) { report.loaded = true; report.lastSync = last; await loadReport(); }
 });
 
 function renderAdsAccount(a) {
@@ -74,14 +74,8 @@ const loadReport = single(async () => {
   } catch (e) { sectionFailed($('#report-error'), e); return; }
   $('#report-error').hidden = true;
   if (!d) return;
-  report.data = d;
   renderReport(d, c);
 });
-
-export function money(v, cur) {
-  if (v === null || v === undefined) return '—';
-  try { return new Intl.NumberFormat(undefined, { style: 'currency', currency: cur }).format(v); } catch (_) { return v + ' ' + cur; }
-}
 
 function renderReport(d, c) {
   const curs = d.currencies || [];
@@ -98,9 +92,9 @@ function renderReport(d, c) {
   if (t) {
     const item = (label, value, id) => h('div', null, h('dt', { text: label }), h('dd', { id, text: value }));
     tot.append(
-      item('Website revenue', `${money(t.web_revenue, cur)} (${numFmt.format(t.web_orders)} orders)`, 'report-total-web'),
-      item('TikTok Shop GMV', `${money(t.tiktok_shop_gmv, cur)} (${numFmt.format(t.tiktok_shop_orders)} orders, ${numFmt.format(t.tiktok_shop_cancelled)} cancelled)`, 'report-total-tts'),
-      item('Ad spend', money(t.ad_spend, cur), 'report-total-spend'),
+      item('Website revenue', `${formatPrice(t.web_revenue, cur)} (${numFmt.format(t.web_orders)} orders)`, 'report-total-web'),
+      item('TikTok Shop GMV', `${formatPrice(t.tiktok_shop_gmv, cur)} (${numFmt.format(t.tiktok_shop_orders)} orders, ${numFmt.format(t.tiktok_shop_cancelled)} cancelled)`, 'report-total-tts'),
+      item('Ad spend', formatPrice(t.ad_spend, cur), 'report-total-spend'),
       item('ROAS', t.roas === null ? '—' : Number(t.roas).toFixed(2), 'report-total-roas'));
   }
   const days = (d.days || []).filter((x) => x.currency === cur);
@@ -110,7 +104,7 @@ function renderReport(d, c) {
   clear(body);
   for (const k of (c && c.campaigns) || []) {
     body.append(h('tr', null, h('td', { text: k.campaign_name || k.campaign_id }), h('td', { text: k.advertiser_id }),
-      h('td', { class: 'num', text: money(k.spend, k.currency) }), h('td', { class: 'num', text: numFmt.format(k.clicks) }),
+      h('td', { class: 'num', text: formatPrice(k.spend, k.currency) }), h('td', { class: 'num', text: numFmt.format(k.clicks) }),
       h('td', { class: 'num', text: numFmt.format(k.conversions) })));
   }
 }
@@ -131,7 +125,7 @@ function drawChart(days, cur) {
       { label: 'TikTok Shop', stroke: '#db2777', fill: 'rgba(219,39,119,0.55)', paths: bars({ size: [0.4, 40], align: 1 }), points: { show: false } },
       { label: 'Ad spend', stroke: '#111827', width: 2 },
     ],
-    axes: [{}, { values: (u, v) => v.map((n) => money(n, cur)), size: 80 }],
+    axes: [{}, { values: (u, v) => v.map((n) => formatPrice(n, cur)), size: 80 }],
   };
   const data = [xs, days.map((x) => x.web_revenue), days.map((x) => x.tiktok_shop_gmv), days.map((x) => x.ad_spend)];
   report.chart = new window.uPlot(opts, data, el);
@@ -153,8 +147,9 @@ async function reportAction(btn, method, path, body, okText) {
     const r = await api(method, path, body);
     if (okText) toast(typeof okText === 'function' ? okText(r) : okText, 'ok');
     state.sigs.delete('ads-account');
+    // The account's load then fetches the report, once.
+    report.loaded = false;
     await loadAdsAccount();
-    await loadReport();
   } catch (e) { apiErrorToast(e); } finally { setBusy(btn, false); }
 }
 
